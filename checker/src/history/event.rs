@@ -25,6 +25,30 @@ pub enum EventType {
     Info,
 }
 
+impl EventType {
+    /// The type's name in histories: `invoke`, `ok`, `fail`, `info`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventType::Invoke => "invoke",
+            EventType::Ok => "ok",
+            EventType::Fail => "fail",
+            EventType::Info => "info",
+        }
+    }
+
+    /// The type named `name` (as [`EventType::name`] spells it), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            EventType::Invoke,
+            EventType::Ok,
+            EventType::Fail,
+            EventType::Info,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+}
+
 /// One event of a history, with fields close to Jepsen's op maps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {

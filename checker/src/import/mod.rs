@@ -6,6 +6,16 @@ use std::path::{Path, PathBuf};
 
 use crate::history::Event;
 
+mod detect;
+mod edn;
+mod format;
+mod jepsen_edn;
+mod jepsen_edn_lines;
+mod jepsen_log;
+pub(crate) mod text;
+
+pub use format::UnknownFormat;
+
 /// A history file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -28,6 +38,15 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    pub fn new(line: usize, message: impl Into<String>) -> Self {
+        ParseError {
+            line,
+            message: message.into(),
+        }
+    }
+}
+
 /// Why a history file could not be read. Displays as `FILE:LINE: what was expected`.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -40,14 +59,21 @@ pub enum ReadError {
     Parse { path: PathBuf, source: ParseError },
 }
 
-/// Guesses the format of a history from its first meaningful bytes.
-pub fn detect(_bytes: &[u8]) -> Format {
-    todo!("importers helper")
+/// Guesses the format of a history from its first meaningful bytes (see `detect.rs` for the
+/// rules). Input that looks like nothing known is taken for JSON Lines, whose reader then says
+/// precisely what is wrong.
+pub fn detect(bytes: &[u8]) -> Format {
+    detect::detect(bytes)
 }
 
 /// Parses a history in the given format.
-pub fn parse(_bytes: &[u8], _format: Format) -> Result<Vec<Event>, ParseError> {
-    todo!("importers helper")
+pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<Event>, ParseError> {
+    match format {
+        Format::Jsonl => crate::history::read_jsonl(bytes),
+        Format::JepsenEdn => jepsen_edn::parse(bytes),
+        Format::JepsenEdnLines => jepsen_edn_lines::parse(bytes),
+        Format::JepsenLog => jepsen_log::parse(bytes),
+    }
 }
 
 /// Reads a history file, detecting its format when `format` is `None`.
