@@ -1,2 +1,8 @@
-//! faultline (the harness) owns the command line and the wiring: the `check` command today; a test
-//! run's phases, campaigns, and starting, stopping and watching node processes as they land.
+//! faultline (the harness) owns the command line and the wiring between the other crates: the
+//! `check` command today; a test run's phases, campaigns, and starting, stopping and watching
+//! node processes as they land.
+//!
+//! Invariant: the binary is CLI definition and glue; what a command does lives in `commands`.
+
+pub mod cli;
+pub mod commands;

@@ -1,0 +1,190 @@
+//! `faultline check`: read history files, check each against a model, print a line per file and
+//! a total (or the full results as JSON), exit with the worst outcome.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use faultline_checker::import::{Format, read_history_file};
+use faultline_checker::{Budget, CheckResult, ModelKind, Verdict, check_events};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::CheckArgs;
+
+/// What `check` resolved its arguments into.
+struct CheckConfig {
+    model: ModelKind,
+    init: Option<Value>,
+    format: Option<Format>,
+    budget: Budget,
+}
+
+impl CheckConfig {
+    fn from_args(args: &CheckArgs) -> anyhow::Result<Self> {
+        let model: ModelKind = args
+            .model
+            .parse()
+            .map_err(|e: String| anyhow!("--model: {e}"))?;
+        let init = args
+            .init
+            .as_deref()
+            .map(|text| {
+                serde_json::from_str::<Value>(text)
+                    .with_context(|| format!("--init: expected a JSON value, found {text:?}"))
+            })
+            .transpose()?;
+        let format = args
+            .format
+            .as_deref()
+            .map(|f| f.parse::<Format>().map_err(|e| anyhow!("--format: {e}")))
+            .transpose()?;
+        let timeout = match args.timeout {
+            None => None,
+            Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+            Some(s) => {
+                return Err(anyhow!(
+                    "--timeout: expected a positive number of seconds, found {s}"
+                ));
+            }
+        };
+        if args.memory_limit == 0 {
+            return Err(anyhow!(
+                "--memory-limit: expected a positive number of MB, found 0"
+            ));
+        }
+        let memory_limit =
+            usize::try_from(args.memory_limit.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+        Ok(CheckConfig {
+            model,
+            init,
+            format,
+            budget: Budget {
+                timeout,
+                memory_limit: Some(memory_limit),
+            },
+        })
+    }
+}
+
+/// One file's outcome, as `--json` prints it.
+#[derive(Serialize)]
+struct FileReport {
+    file: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<CheckResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// Reading and checking, in milliseconds.
+    elapsed_ms: f64,
+}
+
+#[derive(Serialize, Default)]
+struct Totals {
+    files: usize,
+    linearizable: usize,
+    not_linearizable: usize,
+    unknown: usize,
+    errors: usize,
+}
+
+fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
+    let started = Instant::now();
+    let outcome = read_history_file(path, config.format)
+        .map_err(|e| e.to_string())
+        .and_then(|events| {
+            check_events(&events, config.model, config.init.as_ref(), config.budget)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        });
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match outcome {
+        Ok(result) => FileReport {
+            file: path.to_owned(),
+            result: Some(result),
+            error: None,
+            elapsed_ms,
+        },
+        Err(error) => FileReport {
+            file: path.to_owned(),
+            result: None,
+            error: Some(error),
+            elapsed_ms,
+        },
+    }
+}
+
+fn print_line(report: &FileReport, explain: bool) {
+    let file = report.file.display();
+    match (&report.result, &report.error) {
+        (Some(result), _) => {
+            let mut line = format!(
+                "{:<17} {file}  ({} ops, {} partitions, {:.1} ms)",
+                result.verdict.name(),
+                result.operations,
+                result.partitions,
+                report.elapsed_ms
+            );
+            if let Some(reason) = &result.reason {
+                line.push_str(&format!(": {reason}"));
+            }
+            if let Some(e) = &result.explanation {
+                line.push_str(&format!(": cannot linearize {}", e.op));
+            }
+            println!("{line}");
+            if explain && let Some(e) = &result.explanation {
+                for l in e.to_string().lines() {
+                    println!("    {l}");
+                }
+            }
+        }
+        (None, Some(error)) => {
+            println!("{:<17} {file}", "error");
+            eprintln!("faultline: {error}");
+        }
+        (None, None) => {}
+    }
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = CheckConfig::from_args(&args)?;
+    let mut totals = Totals::default();
+    let mut reports = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let report = check_file(path, &config);
+        totals.files += 1;
+        match report.result.as_ref().map(|r| r.verdict) {
+            Some(Verdict::Linearizable) => totals.linearizable += 1,
+            Some(Verdict::NotLinearizable) => totals.not_linearizable += 1,
+            Some(Verdict::Unknown) => totals.unknown += 1,
+            None => totals.errors += 1,
+        }
+        if !args.json {
+            print_line(&report, args.explain);
+        }
+        reports.push(report);
+    }
+    if args.json {
+        let doc = serde_json::json!({ "files": reports, "total": totals });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!(
+            "total: {} files, {} linearizable, {} not linearizable, {} unknown, {} errors",
+            totals.files,
+            totals.linearizable,
+            totals.not_linearizable,
+            totals.unknown,
+            totals.errors
+        );
+    }
+    let code = if totals.errors > 0 {
+        3
+    } else if totals.not_linearizable > 0 {
+        1
+    } else if totals.unknown > 0 {
+        2
+    } else {
+        0
+    };
+    Ok(ExitCode::from(code))
+}
