@@ -1,0 +1,1 @@
+//! kvnode integration tests.
