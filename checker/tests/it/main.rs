@@ -1,0 +1,8 @@
+//! The checker's integration tests, compiled into one binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod conformance;
+mod differential;
+mod parsers;
