@@ -84,15 +84,28 @@ impl<S: Clone + Eq> Memo<S> {
         } else {
             (self.table.num_buckets() * 2).max(64)
         };
+        let table_bytes = |buckets: usize| buckets * (size_of::<(u64, u32)>() + 1);
         let needed = bits_cap * size_of::<u64>()
             + states_cap * size_of::<S>()
-            + buckets * (size_of::<(u64, u32)>() + 1)
+            + table_bytes(buckets)
             + self.state_heap
             + state_heap
             + model_bytes;
-        if needed > self.claimed {
-            budget.claim(needed - self.claimed, configurations)?;
-            self.claimed = needed;
+        // While a buffer grows, the old copy and the new one are both alive: claim the old ones
+        // too for that moment, so the peak stays within the budget, not just the steady state.
+        let mut transient = 0;
+        if bits_cap > self.bits.capacity() {
+            transient += self.bits.capacity() * size_of::<u64>();
+        }
+        if states_cap > self.states.capacity() {
+            transient += self.states.capacity() * size_of::<S>();
+        }
+        if buckets > self.table.num_buckets() {
+            transient += table_bytes(self.table.num_buckets());
+        }
+        if needed + transient > self.claimed {
+            budget.claim(needed + transient - self.claimed, configurations)?;
+            self.claimed = needed + transient;
         }
         let failed = |_| Exhausted::Memory {
             limit: usize::MAX,
@@ -111,6 +124,10 @@ impl<S: Clone + Eq> Memo<S> {
                     limit: usize::MAX,
                     configurations,
                 })?;
+        }
+        if transient > 0 {
+            budget.release(transient);
+            self.claimed -= transient;
         }
         Ok(())
     }

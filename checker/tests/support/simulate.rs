@@ -79,11 +79,19 @@ pub fn simulate(sim: &Simulation, seed: u64) -> Vec<Event> {
                         1 => ("write", json!(rng.below(sim.values))),
                         _ => ("cas", json!([rng.below(sim.values), rng.below(sim.values)])),
                     },
-                    Object::Mutex => {
-                        (if rng.chance(50) { "acquire" } else { "release" }, Value::Null)
-                    }
+                    Object::Mutex => (
+                        if rng.chance(50) { "acquire" } else { "release" },
+                        Value::Null,
+                    ),
                 };
-                push(&mut events, process[c], EventType::Invoke, f, &key, input.clone());
+                push(
+                    &mut events,
+                    process[c],
+                    EventType::Invoke,
+                    f,
+                    &key,
+                    input.clone(),
+                );
                 flying[c] = Some(InFlight {
                     process: process[c],
                     f,
@@ -171,4 +179,30 @@ pub fn mutate(events: &mut [Event], seed: u64, values: u64) {
         (1, _) => event.kind = EventType::Ok,
         _ => event.kind = EventType::Info,
     }
+}
+
+/// A history built to explode the search: `writers` concurrent writes of distinct values that
+/// never complete, then a read of a value nobody wrote. Every subset and order of the writes is
+/// a configuration to rule out before the answer "not linearizable".
+pub fn explosive(writers: u64) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut push = |process: u64, kind, f: &str, value: Value| {
+        events.push(Event {
+            index: events.len() as u64,
+            time: events.len() as u64,
+            process: Process::Client(process),
+            kind,
+            f: f.to_owned(),
+            key: None,
+            value,
+            error: None,
+            node: None,
+        });
+    };
+    for p in 0..writers {
+        push(p, EventType::Invoke, "write", json!(p));
+    }
+    push(writers, EventType::Invoke, "read", Value::Null);
+    push(writers, EventType::Ok, "read", json!(writers + 1000));
+    events
 }

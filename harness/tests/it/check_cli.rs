@@ -1,0 +1,217 @@
+//! `faultline check` run as a user runs it: real files, real process, exit codes and output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use faultline_checker::history::{Event, EventType, Process, write_jsonl};
+use serde_json::{Value, json};
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora")
+}
+
+fn run(args: &[&str]) -> Output {
+    faultline().args(args).output().expect("faultline starts")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_manifest_row_checked_from_the_command_line_agrees() {
+    let dir = corpus();
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("manifest");
+    let mut disagreements = Vec::new();
+    let mut rows = 0;
+    for line in manifest.lines().skip(1).filter(|l| !l.is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [path, _format, model, init, expected] = cols[..] else {
+            panic!("MANIFEST.tsv: bad row {line:?}");
+        };
+        rows += 1;
+        let file = dir.join(path);
+        let mut cmd = faultline();
+        cmd.args(["check", "--model", model]);
+        if init != "-" {
+            cmd.args(["--init", init]);
+        }
+        let out = cmd.arg(&file).output().expect("faultline starts");
+        let verdict = stdout(&out)
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let code = out.status.code();
+        let expected_code = if expected == "linearizable" { 0 } else { 1 };
+        if verdict != expected || code != Some(expected_code) {
+            disagreements.push(format!(
+                "{path}: expected {expected} (exit {expected_code}), got {verdict} (exit {code:?}) {}",
+                stderr(&out)
+            ));
+        }
+    }
+    assert_eq!(rows, 230);
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+#[test]
+fn several_files_print_a_line_each_and_a_total() {
+    let dir = corpus().join("porcupine-etcd");
+    let a = dir.join("etcd_000.log");
+    let b = dir.join("etcd_002.log");
+    let out = faultline()
+        .args(["check", "-m", "cas-register"])
+        .args([&a, &b])
+        .output()
+        .expect("starts");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("not-linearizable") && lines[0].contains("etcd_000.log"));
+    assert!(lines[1].starts_with("linearizable") && lines[1].contains("etcd_002.log"));
+    assert!(lines[2].contains("2 files, 1 linearizable, 1 not linearizable, 0 unknown"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn json_output_carries_the_explanation() {
+    let file = corpus().join("knossos/cas-register/bad/cas-failure.edn");
+    let out = faultline()
+        .args(["check", "-m", "cas-register", "--init", "0", "--json"])
+        .arg(&file)
+        .output()
+        .expect("starts");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let result = &doc["files"][0]["result"];
+    assert_eq!(result["verdict"], "not-linearizable");
+    let explanation = &result["explanation"];
+    assert!(explanation["op"]["invoke_index"].is_u64());
+    assert!(explanation["concurrent"].is_array());
+    assert!(explanation["prefix"].is_array());
+    assert_eq!(doc["total"]["not_linearizable"], 1);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn usage_and_input_errors_exit_3() {
+    let out = run(&["check", "--model", "queue", "x.edn"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("unknown model \"queue\""),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&["check", "--model", "register", "--no-such-flag", "x.edn"]);
+    assert_eq!(out.status.code(), Some(3));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"index\":0,\"time\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n{\"process\":0,\"type\":\"okay\"}\n",
+    )
+    .expect("write");
+    let out = faultline()
+        .args(["check", "-m", "register"])
+        .arg(&bad)
+        .output()
+        .expect("starts");
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{}:2:", bad.display())), "{err}");
+
+    let out = faultline()
+        .args(["check", "-m", "register", "--format", "csv"])
+        .arg(&bad)
+        .output()
+        .expect("starts");
+    assert_eq!(out.status.code(), Some(3));
+
+    let out = run(&["check", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("Exit status"));
+}
+
+/// Writes the exploding history (40 concurrent writes that never complete, then a read of a
+/// value nobody wrote) as JSON Lines.
+fn write_explosive(path: &Path) {
+    let mut events = Vec::new();
+    let mut push = |process: u64, kind, f: &str, value: Value| {
+        let index = events.len() as u64;
+        events.push(Event {
+            index,
+            time: index,
+            process: Process::Client(process),
+            kind,
+            f: f.to_owned(),
+            key: None,
+            value,
+            error: None,
+            node: None,
+        });
+    };
+    for p in 0..40 {
+        push(p, EventType::Invoke, "write", json!(p));
+    }
+    push(40, EventType::Invoke, "read", Value::Null);
+    push(40, EventType::Ok, "read", json!(1000));
+    let mut file = std::fs::File::create(path).expect("create");
+    write_jsonl(&mut file, &events).expect("write");
+    file.flush().expect("flush");
+}
+
+/// Peak resident memory of a running process, in kB, from /proc (Linux).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[test]
+fn a_200_mb_budget_ends_an_exploding_search_with_unknown_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("explode.jsonl");
+    write_explosive(&file);
+    let mut child = faultline()
+        .args(["check", "-m", "register", "--memory-limit", "200"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut peak = 0;
+    while child.try_wait().expect("wait").is_none() {
+        if let Some(kb) = peak_rss_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("output");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    assert!(text.starts_with("unknown"), "{text}");
+    assert!(text.contains("memory budget of 200 MB exhausted"), "{text}");
+    // The budget covers the search's memo; the rest of the process is a few MB.
+    assert!(
+        peak > 100 * 1024,
+        "the search should have used most of its budget: {peak} kB"
+    );
+    assert!(
+        peak < 225 * 1024,
+        "peak resident memory {peak} kB for a 200 MB budget"
+    );
+}

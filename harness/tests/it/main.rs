@@ -1,0 +1,3 @@
+//! The faultline binary's integration tests, compiled into one binary.
+
+mod check_cli;
