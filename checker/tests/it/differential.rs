@@ -97,7 +97,11 @@ fn agree(object: Object, events: &[Event], init: Option<i64>, model: ModelKind) 
         expected,
         "search says {}, brute force says {}, for:\n{}",
         result.verdict.name(),
-        if expected { "linearizable" } else { "not-linearizable" },
+        if expected {
+            "linearizable"
+        } else {
+            "not-linearizable"
+        },
         events
             .iter()
             .map(|e| serde_json::to_string(e).unwrap_or_default())
