@@ -576,3 +576,119 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         1
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Jepsen EDN: events rendered as op maps read back as the same events
+
+/// An EDN value that maps to JSON one to one: nil, integers, strings, vectors.
+fn edn_value() -> impl Strategy<Value = (String, Value)> {
+    let leaf = prop_oneof![
+        Just(("nil".to_owned(), Value::Null)),
+        any::<i64>().prop_map(|i| (i.to_string(), Value::from(i))),
+        "[a-zA-Z0-9 \t\n\"\\\\é]{0,12}".prop_map(|s| (edn_string(&s), Value::String(s))),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop::collection::vec(inner, 0..4).prop_map(|items| {
+            let text = items
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            (
+                format!("[{text}]"),
+                Value::Array(items.into_iter().map(|(_, v)| v).collect()),
+            )
+        })
+    })
+}
+
+fn edn_string(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\t', "\\t");
+    format!("\"{escaped}\"")
+}
+
+/// An op map's text (on one line) and the event it stands for at `position`.
+fn edn_op() -> impl Strategy<Value = (String, Event)> {
+    let process = prop_oneof![
+        (0u64..1000).prop_map(Process::Client),
+        Just(Process::Nemesis)
+    ];
+    let kind = prop::sample::select(vec![
+        EventType::Invoke,
+        EventType::Ok,
+        EventType::Fail,
+        EventType::Info,
+    ]);
+    (
+        process,
+        kind,
+        "[a-z][a-z0-9-]{0,8}",
+        prop::option::of(prop_oneof![
+            "[a-z0-9]{1,4}".prop_map(|k| (edn_string(&k), k)),
+            any::<u32>().prop_map(|k| (k.to_string(), k.to_string())),
+        ]),
+        edn_value(),
+        prop::option::of((0u64..1 << 40, 0u64..1 << 40)),
+    )
+        .prop_map(|(process, kind, f, key, (value_text, value), stamps)| {
+            let mut text = format!(
+                "{{:process {}, :type :{}, :f :{f}, :value {value_text}",
+                match process {
+                    Process::Client(p) => p.to_string(),
+                    Process::Nemesis => ":nemesis".to_owned(),
+                },
+                kind.name()
+            );
+            if let Some((key_text, _)) = &key {
+                text.push_str(&format!(", :key {key_text}"));
+            }
+            if let Some((index, time)) = stamps {
+                text.push_str(&format!(", :index {index}, :time {time}, :extra #{{1 2}}"));
+            }
+            text.push('}');
+            let event = Event {
+                index: stamps.map_or(u64::MAX, |(i, _)| i),
+                time: stamps.map_or(u64::MAX, |(_, t)| t),
+                process,
+                kind,
+                f,
+                key: key.map(|(_, k)| k),
+                value,
+                error: None,
+                node: None,
+            };
+            (text, event)
+        })
+}
+
+proptest! {
+    #[test]
+    fn edn_op_maps_read_back(ops in prop::collection::vec(edn_op(), 0..12)) {
+        let expected: Vec<Event> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, (_, e))| {
+                let mut e = e.clone();
+                // No `:index`/`:time`: both are the position.
+                if e.index == u64::MAX {
+                    (e.index, e.time) = (i as u64, i as u64);
+                }
+                e
+            })
+            .collect();
+        let lines: Vec<&str> = ops.iter().map(|(t, _)| t.as_str()).collect();
+        let one_a_line = lines.join("\n");
+        prop_assert_eq!(&parse(one_a_line.as_bytes(), Format::JepsenEdnLines).expect("lines"), &expected);
+        prop_assert_eq!(&parse(one_a_line.as_bytes(), Format::JepsenEdn).expect("bare"), &expected);
+        let vector = format!("; a history\n[{}]\n", lines.join("\n ; op\n "));
+        prop_assert_eq!(&parse(vector.as_bytes(), Format::JepsenEdn).expect("vector"), &expected);
+        if !expected.is_empty() {
+            prop_assert_eq!(detect(vector.as_bytes()), Format::JepsenEdn);
+            prop_assert_eq!(detect(one_a_line.as_bytes()), Format::JepsenEdnLines);
+        }
+    }
+}
