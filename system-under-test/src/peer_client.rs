@@ -25,6 +25,7 @@ impl PeerClient {
     /// A client whose connections leave from `local_ip` (unless it is unspecified).
     pub fn new(local_ip: IpAddr, timeout: Duration) -> Result<Self, PeerError> {
         let mut builder = reqwest::Client::builder()
+            .no_proxy()
             .timeout(timeout)
             .connect_timeout(timeout)
             .tcp_nodelay(true)

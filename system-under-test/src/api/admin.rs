@@ -70,3 +70,19 @@ pub async fn get_clock(State(node): State<Arc<Node>>) -> Json<ClockState> {
 pub async fn dump(State(node): State<Arc<Node>>) -> Json<Dump> {
     Json(node.dump())
 }
+
+/// Body of `POST /admin/replication`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationHold {
+    /// true: the leader holds entries back (heartbeats continue); false: normal replication.
+    pub hold: bool,
+}
+
+pub async fn hold_replication(
+    State(node): State<Arc<Node>>,
+    ApiJson(req): ApiJson<ReplicationHold>,
+) -> Json<serde_json::Value> {
+    node.hold_entries(req.hold);
+    Json(serde_json::json!({"ok": true, "hold": req.hold}))
+}

@@ -11,6 +11,7 @@ pub mod storage;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -140,6 +141,7 @@ pub struct Status {
     pub clock_offset_ms: i64,
     pub clock_rate: f64,
     pub lease_valid: bool,
+    pub entries_held: bool,
     pub replication: Replication,
     pub reads: ReadMode,
 }
@@ -163,6 +165,8 @@ pub struct Node {
     storage: Storage,
     client: PeerClient,
     progress: watch::Sender<u64>,
+    /// Fault injection: while set, the leader sends heartbeats but holds entries back.
+    hold_entries: AtomicBool,
 }
 
 impl Node {
@@ -206,6 +210,7 @@ impl Node {
             storage,
             client,
             progress,
+            hold_entries: AtomicBool::new(false),
             cfg,
         }))
     }
@@ -411,6 +416,20 @@ impl Node {
         core.lease_until_ms = core.lease_until_ms.max(until);
     }
 
+    /// Holds entries back on the leader (heartbeats go on) while `hold` is set: a
+    /// replication link so slow that nothing arrives. Widens async mode's loss window.
+    pub fn hold_entries(&self, hold: bool) {
+        self.hold_entries.store(hold, Ordering::SeqCst);
+        info!(node = self.cfg.id, hold, "replication of entries held");
+        if !hold {
+            self.wake_replicators();
+        }
+    }
+
+    fn entries_held(&self) -> bool {
+        self.hold_entries.load(Ordering::SeqCst)
+    }
+
     /// The current status.
     pub fn status(&self) -> Status {
         let core = self.core();
@@ -437,6 +456,7 @@ impl Node {
             clock_offset_ms,
             clock_rate,
             lease_valid: core.role == Role::Leader && wall_clock_ms < core.lease_until_ms,
+            entries_held: self.entries_held(),
             replication: self.cfg.replication,
             reads: self.cfg.reads,
         }

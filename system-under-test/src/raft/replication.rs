@@ -64,7 +64,11 @@ impl Node {
             leader_id: self.cfg.id,
             prev_log_index,
             prev_log_term,
-            entries: core.log.slice(next, MAX_BATCH),
+            entries: if self.entries_held() {
+                Vec::new()
+            } else {
+                core.log.slice(next, MAX_BATCH)
+            },
             leader_commit: core.commit_index,
         };
         Some(Sent {
@@ -78,6 +82,7 @@ impl Node {
     fn has_more_for(&self, peer_id: u64) -> bool {
         let core = self.core();
         core.role == Role::Leader
+            && !self.entries_held()
             && core
                 .progress
                 .get(&peer_id)

@@ -1,1 +1,8 @@
-//! kvnode integration tests.
+//! kvnode's integration tests: real `kvnode` processes on loopback, one temp dir each.
+
+mod bad_requests;
+mod cluster;
+mod dedup;
+mod election;
+mod replication;
+mod wal;
