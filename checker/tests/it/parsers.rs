@@ -499,6 +499,14 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
     }
 }
 
+/// 512 cases a run, or `PROPTEST_CASES` when set (for a long fuzzing session).
+fn fuzz_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 /// Ok, or an error whose line is within the input; a panic fails the test on its own.
 fn check_outcome(bytes: &[u8], format: Format) -> Result<(), TestCaseError> {
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -513,7 +521,7 @@ fn check_outcome(bytes: &[u8], format: Format) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
