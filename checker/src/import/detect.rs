@@ -2,7 +2,8 @@
 //!
 //! - `{` followed by `"` (or `}`) is JSON Lines; `{` followed by anything else is EDN: one map a
 //!   line when each of the first lines is a whole `{...}`, otherwise a bare EDN sequence.
-//! - `[`, `(`, `#` or a leading `;` comment is a Jepsen EDN history.
+//! - `[`, `(`, `#` or a leading `;` comment is a Jepsen EDN history (unless that first line is
+//!   a Jepsen log line behind a bracketed timestamp).
 //! - Text holding `jepsen.util - ` early on is a Jepsen log.
 //! - Anything else is taken for JSON Lines, whose reader then names the first bad line: better
 //!   than a log reader that would skip every line as noise and return an empty history.
@@ -39,13 +40,19 @@ pub(crate) fn detect(bytes: &[u8]) -> Format {
                 Format::JepsenEdn
             }
         }
+        // A log whose lines start with a bracketed timestamp: `[2017-...] INFO  jepsen.util - `.
+        b'[' if contains(first, MARKER) => Format::JepsenLog,
         b'[' | b'(' | b'#' | b';' => Format::JepsenEdn,
-        _ if window.windows(MARKER.len()).any(|w| w == MARKER) => Format::JepsenLog,
+        _ if contains(window, MARKER) => Format::JepsenLog,
         _ => Format::Jsonl,
     }
 }
 
 const MARKER: &[u8] = b"jepsen.util - ";
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
 
 /// `{` then a line break then `:`: an EDN map pretty-printed over several lines.
 fn looks_like_edn_map(window: &[u8]) -> bool {
@@ -75,6 +82,10 @@ mod tests {
         assert_eq!(detect(b"(\n{:process 0})"), Format::JepsenEdn);
         assert_eq!(
             detect(b"INFO  jepsen.core - hi\nINFO  jepsen.util - 0\t:invoke\t:read\tnil\n"),
+            Format::JepsenLog
+        );
+        assert_eq!(
+            detect(b"[12:00:01] INFO  jepsen.util - 0 :invoke :read nil\n"),
             Format::JepsenLog
         );
     }
