@@ -16,6 +16,7 @@ use super::text::decode;
 use crate::history::{Event, EventType, Process};
 
 const MARKER: &str = "jepsen.util - ";
+const MISSING_VALUE: &str = "expected a VALUE after F (nil, an integer, [from to] or :timed-out)";
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Event>, ParseError> {
     let text = decode(bytes)?;
@@ -107,12 +108,9 @@ impl<'a> Fields<'a> {
 
     /// VALUE and the optional error text after it.
     fn value(&mut self, process: Process) -> Result<(Value, Option<Value>), String> {
-        let start = self.offset
-            + (self.text.len() - self.offset - self.text[self.offset..].trim_start().len());
+        let start = self.text.len() - self.text[self.offset..].trim_start().len();
         if start >= self.text.len() {
-            return Err(
-                "expected a VALUE after F (nil, an integer, [from to] or :timed-out)".into(),
-            );
+            return Err(MISSING_VALUE.into());
         }
         let raw = self.text[start..].trim_end();
         let read = check_depth(self.text, start, self.text.len())
@@ -125,11 +123,7 @@ impl<'a> Fields<'a> {
                 (Value::String(raw.to_owned()), self.text.len())
             }
             Ok(Some((form, after))) => (to_json(&form)?, after),
-            Ok(None) => {
-                return Err(
-                    "expected a VALUE after F (nil, an integer, [from to] or :timed-out)".into(),
-                );
-            }
+            Ok(None) => return Err(MISSING_VALUE.into()),
             Err(_) if process == Process::Nemesis => {
                 (Value::String(raw.to_owned()), self.text.len())
             }
