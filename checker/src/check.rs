@@ -49,6 +49,8 @@ pub struct CheckResult {
     pub partitions: usize,
     /// Distinct configurations the search memoised.
     pub configurations: u64,
+    /// The most memory the search held at once (memo, model state), in bytes.
+    pub peak_memory_bytes: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
 }
@@ -100,6 +102,7 @@ pub fn check_operations(
         operations: ops.len(),
         partitions: found.partitions,
         configurations: found.configurations,
+        peak_memory_bytes: budget.peak(),
         explanation: found.explanation,
     })
 }

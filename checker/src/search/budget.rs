@@ -54,6 +54,7 @@ pub(crate) struct SharedBudget {
     budget: Budget,
     deadline: Option<Instant>,
     used: AtomicUsize,
+    peak: AtomicUsize,
     cancelled: AtomicBool,
 }
 
@@ -63,6 +64,7 @@ impl SharedBudget {
             budget,
             deadline: budget.timeout.map(|t| Instant::now() + t),
             used: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
         }
     }
@@ -85,28 +87,26 @@ impl SharedBudget {
 
     /// Claims `bytes` more memory; fails (claiming nothing) when that would pass the limit.
     pub fn claim(&self, bytes: usize, configurations: u64) -> Result<(), Exhausted> {
-        let Some(limit) = self.budget.memory_limit else {
-            self.used.fetch_add(bytes, Ordering::Relaxed);
-            return Ok(());
-        };
-        self.used
+        let limit = self.budget.memory_limit.unwrap_or(usize::MAX);
+        let before = self
+            .used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
                 used.checked_add(bytes).filter(|&total| total <= limit)
             })
-            .map(|_| ())
             .map_err(|_| Exhausted::Memory {
                 limit,
                 configurations,
-            })
+            })?;
+        self.peak.fetch_max(before + bytes, Ordering::Relaxed);
+        Ok(())
     }
 
     pub fn release(&self, bytes: usize) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
     }
 
-    /// Peak-independent view of what is claimed now (for tests and reports).
-    #[allow(dead_code)]
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
+    /// The most memory claimed at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
     }
 }

@@ -181,7 +181,7 @@ pub(crate) fn check_partition<M: Model>(
 
     let outcome = loop {
         steps += 1;
-        if steps % CHECK_EVERY == 0 {
+        if steps.is_multiple_of(CHECK_EVERY) {
             if budget.is_cancelled() {
                 break Outcome::Cancelled;
             }

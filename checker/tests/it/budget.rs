@@ -37,7 +37,7 @@ fn time_budget_ends_an_exploding_search_with_unknown() {
 fn small_explosive_history_is_decided_within_budget() {
     // The same shape, small enough to search exhaustively: the read of an unwritten value is
     // the operation that cannot be linearized.
-    let events = explosive(8);
+    let events = explosive(4);
     let result =
         check_events(&events, ModelKind::CasRegister, None, Budget::default()).expect("fits");
     assert_eq!(result.verdict, Verdict::NotLinearizable);

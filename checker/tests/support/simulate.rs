@@ -181,9 +181,10 @@ pub fn mutate(events: &mut [Event], seed: u64, values: u64) {
     }
 }
 
-/// A history built to explode the search: `writers` concurrent writes of distinct values that
-/// never complete, then a read of a value nobody wrote. Every subset and order of the writes is
-/// a configuration to rule out before the answer "not linearizable".
+/// A history built to explode the search: `writers` concurrent writes of distinct values and as
+/// many compare-and-sets chaining those values, none of which completes, then a read of a value
+/// nobody wrote. Every subset and order of them is a configuration to rule out before the answer
+/// "not linearizable".
 pub fn explosive(writers: u64) -> Vec<Event> {
     let mut events = Vec::new();
     let mut push = |process: u64, kind, f: &str, value: Value| {
@@ -201,8 +202,9 @@ pub fn explosive(writers: u64) -> Vec<Event> {
     };
     for p in 0..writers {
         push(p, EventType::Invoke, "write", json!(p));
+        push(writers + p, EventType::Invoke, "cas", json!([p, (p + 1) % writers]));
     }
-    push(writers, EventType::Invoke, "read", Value::Null);
-    push(writers, EventType::Ok, "read", json!(writers + 1000));
+    push(2 * writers, EventType::Invoke, "read", Value::Null);
+    push(2 * writers, EventType::Ok, "read", json!(writers + 1000));
     events
 }

@@ -144,8 +144,8 @@ fn usage_and_input_errors_exit_3() {
     assert!(stdout(&out).contains("Exit status"));
 }
 
-/// Writes the exploding history (40 concurrent writes that never complete, then a read of a
-/// value nobody wrote) as JSON Lines.
+/// Writes the exploding history as JSON Lines: 40 concurrent writes and 40 compare-and-sets
+/// chaining their values, none of which completes, then a read of a value nobody wrote.
 fn write_explosive(path: &Path) {
     let mut events = Vec::new();
     let mut push = |process: u64, kind, f: &str, value: Value| {
@@ -164,9 +164,10 @@ fn write_explosive(path: &Path) {
     };
     for p in 0..40 {
         push(p, EventType::Invoke, "write", json!(p));
+        push(40 + p, EventType::Invoke, "cas", json!([p, (p + 1) % 40]));
     }
-    push(40, EventType::Invoke, "read", Value::Null);
-    push(40, EventType::Ok, "read", json!(1000));
+    push(80, EventType::Invoke, "read", Value::Null);
+    push(80, EventType::Ok, "read", json!(1000));
     let mut file = std::fs::File::create(path).expect("create");
     write_jsonl(&mut file, &events).expect("write");
     file.flush().expect("flush");
@@ -187,7 +188,7 @@ fn a_200_mb_budget_ends_an_exploding_search_with_unknown_in_bounded_memory() {
     let file = dir.path().join("explode.jsonl");
     write_explosive(&file);
     let mut child = faultline()
-        .args(["check", "-m", "register", "--memory-limit", "200"])
+        .args(["check", "-m", "cas-register", "--memory-limit", "200"])
         .arg(&file)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,125 @@
+//! `cargo bench -p faultline-checker`: checking time (parsing excluded) of the whole reference
+//! corpus, of each corpus row, and of two synthetic histories: 100 000 kv operations over 1 000
+//! keys from 20 clients, and 5 000 single-key cas-register operations from 50 clients.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use faultline_checker::history::{Event, Operation, pair_operations};
+use faultline_checker::import::{Format, read_history_file};
+use faultline_checker::{Budget, ModelKind, Verdict, check_operations};
+use serde_json::Value;
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use support::corpus::manifest;
+use support::simulate::{Object, Simulation, simulate};
+
+struct Loaded {
+    name: String,
+    ops: Vec<Operation>,
+    model: ModelKind,
+    init: Option<Value>,
+}
+
+fn load_corpus() -> Vec<Loaded> {
+    manifest()
+        .into_iter()
+        .map(|row| {
+            let format: Format = row.format.parse().expect("format");
+            let events = read_history_file(&row.path, Some(format)).expect("corpus parses");
+            Loaded {
+                name: row.name,
+                ops: pair_operations(&events),
+                model: row.model.parse().expect("model"),
+                init: row.init.map(|t| serde_json::from_str(&t).expect("init")),
+            }
+        })
+        .collect()
+}
+
+/// A bench must never take the machine down: 4 GB, then "unknown" (which fails the bench).
+const BUDGET: Budget = Budget {
+    timeout: None,
+    memory_limit: Some(4 << 30),
+};
+
+fn check(l: &Loaded) -> Verdict {
+    check_operations(&l.ops, l.model, l.init.as_ref(), BUDGET)
+        .expect("fits")
+        .verdict
+}
+
+fn corpus(c: &mut Criterion) {
+    let corpus = load_corpus();
+    c.bench_function("corpus/all-230", |b| {
+        b.iter(|| corpus.iter().map(|l| check(black_box(l)) as u8 as u64).sum::<u64>())
+    });
+    let mut rows = c.benchmark_group("row");
+    rows.sample_size(10)
+        .warm_up_time(Duration::from_millis(50))
+        .measurement_time(Duration::from_millis(150));
+    for l in &corpus {
+        rows.bench_function(l.name.as_str(), |b| b.iter(|| check(black_box(l))));
+    }
+    rows.finish();
+}
+
+fn synthetic(events: Vec<Event>, model: ModelKind) -> Loaded {
+    let ops = pair_operations(&events);
+    let loaded = Loaded {
+        name: String::new(),
+        ops,
+        model,
+        init: None,
+    };
+    assert_eq!(check(&loaded), Verdict::Linearizable, "simulated history");
+    loaded
+}
+
+fn synthetic_histories(c: &mut Criterion) {
+    let kv = synthetic(
+        simulate(
+            &Simulation {
+                object: Object::CasRegister,
+                clients: 20,
+                ops: 100_000,
+                keys: (0..1000).map(|k| k.to_string()).collect(),
+                values: 5,
+                info_percent: 1,
+                init: None,
+            },
+            7,
+        ),
+        ModelKind::Kv,
+    );
+    let register = synthetic(
+        simulate(
+            &Simulation {
+                object: Object::CasRegister,
+                clients: 50,
+                ops: 5_000,
+                keys: vec![],
+                values: 1_000_000,
+                info_percent: 1,
+                init: None,
+            },
+            7,
+        ),
+        ModelKind::CasRegister,
+    );
+    let mut group = c.benchmark_group("synthetic");
+    group.sample_size(10);
+    group.bench_function("kv-100k-ops-1000-keys-20-clients", |b| {
+        b.iter(|| check(black_box(&kv)))
+    });
+    group.bench_function("cas-register-5000-ops-50-clients", |b| {
+        b.iter(|| check(black_box(&register)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, corpus, synthetic_histories);
+criterion_main!(benches);
