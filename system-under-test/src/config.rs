@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgAction, Parser, ValueEnum};
 use serde::Serialize;
 
 /// When the leader answers a client write.
@@ -100,6 +100,11 @@ pub struct Config {
     /// Largest accepted request body in bytes (larger ones get 413).
     #[arg(long, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// Whether a leader steps down after hearing no majority for the maximum election timeout.
+    /// `false` lets a cut-off leader believe it leads until it hears a higher term (longer
+    /// stale-read windows for `leader` and skewed `lease` reads).
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub check_quorum: bool,
     /// How long a client request may wait for replication before answering `timeout`, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub request_timeout_ms: u64,

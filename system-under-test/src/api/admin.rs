@@ -86,3 +86,19 @@ pub async fn hold_replication(
     node.hold_entries(req.hold);
     Json(serde_json::json!({"ok": true, "hold": req.hold}))
 }
+
+/// Body of `POST /admin/isolate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Isolation {
+    /// true: no peer RPC leaves this node or is accepted by it; false: links restored.
+    pub isolated: bool,
+}
+
+pub async fn isolate(
+    State(node): State<Arc<Node>>,
+    ApiJson(req): ApiJson<Isolation>,
+) -> Json<serde_json::Value> {
+    node.isolate(req.isolated);
+    Json(serde_json::json!({"ok": true, "isolated": req.isolated}))
+}

@@ -43,6 +43,8 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Invalid(String),
+    #[error("this node is isolated from its peers (POST /admin/isolate)")]
+    Isolated,
     #[error("no such route")]
     NotFound,
     #[error("method not allowed on this route")]
@@ -105,6 +107,7 @@ impl ApiError {
             ApiError::ReadTimeout => (StatusCode::SERVICE_UNAVAILABLE, "read_timeout", true),
             ApiError::Rejected { status, code, .. } => (*status, code, true),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", true),
+            ApiError::Isolated => (StatusCode::SERVICE_UNAVAILABLE, "isolated", true),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", true),
             ApiError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", true)

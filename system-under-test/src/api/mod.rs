@@ -28,6 +28,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/admin/clock", post(admin::set_clock).get(admin::get_clock))
         .route("/admin/kv", get(admin::dump))
         .route("/admin/replication", post(admin::hold_replication))
+        .route("/admin/isolate", post(admin::isolate))
         .layer(DefaultBodyLimit::max(limit));
     // A batch of entries carries up to MAX_BATCH client bodies.
     let peer_limit = limit.saturating_mul(MAX_BATCH + 1);

@@ -28,7 +28,7 @@ impl Node {
         let mut core = self.core();
         let now = Instant::now();
         match core.role {
-            Role::Leader => {
+            Role::Leader if self.cfg.check_quorum => {
                 let limit = Duration::from_millis(self.cfg.election_timeout_ms.max);
                 if let Some(contact) = self.majority_contact(&core)
                     && now.duration_since(contact) > limit
@@ -43,6 +43,7 @@ impl Node {
                     self.become_follower(&mut core, term, "lost contact with a majority");
                 }
             }
+            Role::Leader => {}
             Role::Follower | Role::Candidate => {
                 if now >= core.election_deadline {
                     self.start_election(&mut core);
@@ -118,6 +119,9 @@ impl Node {
         addr: std::net::SocketAddr,
         req: VoteRequest,
     ) {
+        if self.is_isolated() {
+            return;
+        }
         let resp = match self.client.vote(addr, &req).await {
             Ok(resp) => resp,
             Err(e) => {

@@ -142,6 +142,7 @@ pub struct Status {
     pub clock_rate: f64,
     pub lease_valid: bool,
     pub entries_held: bool,
+    pub isolated: bool,
     pub replication: Replication,
     pub reads: ReadMode,
 }
@@ -167,6 +168,8 @@ pub struct Node {
     progress: watch::Sender<u64>,
     /// Fault injection: while set, the leader sends heartbeats but holds entries back.
     hold_entries: AtomicBool,
+    /// Fault injection: while set, no peer RPC leaves or is accepted (a node-level partition).
+    isolated: AtomicBool,
 }
 
 impl Node {
@@ -211,6 +214,7 @@ impl Node {
             client,
             progress,
             hold_entries: AtomicBool::new(false),
+            isolated: AtomicBool::new(false),
             cfg,
         }))
     }
@@ -430,6 +434,19 @@ impl Node {
         self.hold_entries.load(Ordering::SeqCst)
     }
 
+    /// Cuts (or restores) every link between this node and its peers, in both directions.
+    pub fn isolate(&self, isolated: bool) {
+        self.isolated.store(isolated, Ordering::SeqCst);
+        info!(node = self.cfg.id, isolated, "isolation from peers set");
+        if !isolated {
+            self.wake_replicators();
+        }
+    }
+
+    pub fn is_isolated(&self) -> bool {
+        self.isolated.load(Ordering::SeqCst)
+    }
+
     /// The current status.
     pub fn status(&self) -> Status {
         let core = self.core();
@@ -457,6 +474,7 @@ impl Node {
             clock_rate,
             lease_valid: core.role == Role::Leader && wall_clock_ms < core.lease_until_ms,
             entries_held: self.entries_held(),
+            isolated: self.is_isolated(),
             replication: self.cfg.replication,
             reads: self.cfg.reads,
         }

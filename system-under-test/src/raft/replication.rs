@@ -32,6 +32,10 @@ impl Node {
         };
         let heartbeat = self.cfg.heartbeat();
         loop {
+            if self.is_isolated() {
+                tokio::time::sleep(heartbeat).await;
+                continue;
+            }
             let Some(sent) = self.build_append(peer.id) else {
                 let _ = tokio::time::timeout(heartbeat, peer.wake.notified()).await;
                 continue;

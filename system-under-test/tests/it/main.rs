@@ -4,5 +4,7 @@ mod bad_requests;
 mod cluster;
 mod dedup;
 mod election;
+mod peer_link;
+mod reads;
 mod replication;
 mod wal;
