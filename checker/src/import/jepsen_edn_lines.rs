@@ -3,20 +3,19 @@
 
 use super::ParseError;
 use super::edn::{check_depth, op_to_event, read_form};
-use super::text::{decode, line_at, skip_edn_blank};
+use super::text::{decode, skip_edn_blank};
 use crate::history::Event;
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Event>, ParseError> {
     let text = decode(bytes)?;
     let mut events = Vec::new();
     let mut start = 0;
-    for line in text.split_inclusive('\n') {
+    for (here, line) in (1..).zip(text.split_inclusive('\n')) {
         let end = start + line.len();
         // Forms are read in the whole text so reader errors carry whole-file lines; the line's
         // own end bounds what each form may span.
         let form_start = skip_edn_blank(text, start).min(end);
         if form_start < end {
-            let here = line_at(text.as_bytes(), start);
             check_depth(text, start, end)?;
             let own = text[..end].trim_end_matches(['\n', '\r']);
             let Some((form, after)) = read_form(own, form_start)? else {

@@ -130,6 +130,7 @@ proptest! {
             values: 3,
             info_percent: 25,
             init,
+            think_percent: 0,
         };
         let mut events = simulate(&sim, seed);
         if mutated {
@@ -154,6 +155,7 @@ proptest! {
             values: 0,
             info_percent: 25,
             init: None,
+            think_percent: 0,
         };
         let mut events = simulate(&sim, seed);
         if mutated {
@@ -176,6 +178,7 @@ fn unmutated_simulations_are_linearizable() {
             values: 3,
             info_percent: 25,
             init: None,
+            think_percent: 0,
         };
         let events = simulate(&sim, seed);
         let result = check_events(&events, ModelKind::CasRegister, None, Budget::default())

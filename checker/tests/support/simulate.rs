@@ -30,6 +30,9 @@ pub struct Simulation {
     pub info_percent: u64,
     /// The registers' start value; `None` for absent.
     pub init: Option<i64>,
+    /// Percent of the times an idle client is scheduled that it thinks instead of invoking
+    /// (Jepsen's stagger): how many of the clients have an operation in flight at once.
+    pub think_percent: u64,
 }
 
 struct InFlight {
@@ -69,7 +72,7 @@ pub fn simulate(sim: &Simulation, seed: u64) -> Vec<Event> {
     while invoked < sim.ops || flying.iter().any(|f| f.is_some()) {
         let c = rng.below(sim.clients as u64) as usize;
         match flying[c].take() {
-            None if invoked < sim.ops => {
+            None if invoked < sim.ops && !rng.chance(sim.think_percent) => {
                 invoked += 1;
                 let key = (!sim.keys.is_empty())
                     .then(|| sim.keys[rng.below(sim.keys.len() as u64) as usize].clone());
@@ -202,7 +205,12 @@ pub fn explosive(writers: u64) -> Vec<Event> {
     };
     for p in 0..writers {
         push(p, EventType::Invoke, "write", json!(p));
-        push(writers + p, EventType::Invoke, "cas", json!([p, (p + 1) % writers]));
+        push(
+            writers + p,
+            EventType::Invoke,
+            "cas",
+            json!([p, (p + 1) % writers]),
+        );
     }
     push(2 * writers, EventType::Invoke, "read", Value::Null);
     push(2 * writers, EventType::Ok, "read", json!(writers + 1000));

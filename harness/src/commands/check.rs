@@ -1,6 +1,7 @@
 //! `faultline check`: read history files, check each against a model, print a line per file and
 //! a total (or the full results as JSON), exit with the worst outcome.
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -114,7 +115,8 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
     }
 }
 
-fn print_line(report: &FileReport, explain: bool) {
+/// Output is best effort: a reader that goes away (`| head`) must not change the exit status.
+fn print_line(out: &mut impl Write, report: &FileReport, explain: bool) {
     let file = report.file.display();
     match (&report.result, &report.error) {
         (Some(result), _) => {
@@ -131,15 +133,15 @@ fn print_line(report: &FileReport, explain: bool) {
             if let Some(e) = &result.explanation {
                 line.push_str(&format!(": cannot linearize {}", e.op));
             }
-            println!("{line}");
+            let _ = writeln!(out, "{line}");
             if explain && let Some(e) = &result.explanation {
                 for l in e.to_string().lines() {
-                    println!("    {l}");
+                    let _ = writeln!(out, "    {l}");
                 }
             }
         }
         (None, Some(error)) => {
-            println!("{:<17} {file}", "error");
+            let _ = writeln!(out, "{:<17} {file}", "error");
             eprintln!("faultline: {error}");
         }
         (None, None) => {}
@@ -150,6 +152,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = CheckConfig::from_args(&args)?;
     let mut totals = Totals::default();
     let mut reports = Vec::with_capacity(args.files.len());
+    let mut out = io::stdout().lock();
     for path in &args.files {
         let report = check_file(path, &config);
         totals.files += 1;
@@ -160,15 +163,16 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             None => totals.errors += 1,
         }
         if !args.json {
-            print_line(&report, args.explain);
+            print_line(&mut out, &report, args.explain);
         }
         reports.push(report);
     }
     if args.json {
         let doc = serde_json::json!({ "files": reports, "total": totals });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        println!(
+        let _ = writeln!(
+            out,
             "total: {} files, {} linearizable, {} not linearizable, {} unknown, {} errors",
             totals.files,
             totals.linearizable,
