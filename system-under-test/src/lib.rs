@@ -56,12 +56,6 @@ pub async fn run(cfg: Config) -> Result<(), NodeError> {
             "cut the write-ahead log's torn tail"
         );
     }
-    if restored.undecodable > 0 {
-        warn!(
-            node = cfg.id,
-            "stopped recovery at a record that could not be decoded"
-        );
-    }
     info!(
         node = cfg.id,
         records = restored.records,

@@ -347,7 +347,7 @@ impl Node {
         acked.sort_unstable_by(|a, b| b.cmp(a));
         let candidate = match self.cfg.replication {
             Replication::Async => core.durable_index,
-            Replication::Quorum => acked[self.cfg.majority() - 1],
+            Replication::Quorum => acked.get(self.cfg.majority() - 1).copied().unwrap_or(0),
             Replication::Sync => acked.last().copied().unwrap_or(0),
         };
         let current_term_rule = self.cfg.replication == Replication::Async

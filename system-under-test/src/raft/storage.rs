@@ -31,8 +31,6 @@ pub struct Restored {
     pub log: Log,
     pub records: usize,
     pub cut: Option<TailCut>,
-    /// Records that were intact on disk but could not be understood (recovery stopped there).
-    pub undecodable: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +42,17 @@ pub enum StorageError {
         path: String,
         #[source]
         source: std::io::Error,
+    },
+    #[error(
+        "write-ahead log record {record} has a valid checksum but cannot be understood \
+         (written by another kvnode version?); refusing to start rather than lose it"
+    )]
+    Undecodable { record: usize },
+    #[error("write-ahead log record {record} holds entry {index} past the log's end {last}")]
+    Gap {
+        record: usize,
+        index: u64,
+        last: u64,
     },
     #[error("cannot start the WAL writer thread: {0}")]
     Thread(std::io::Error),
@@ -82,11 +91,9 @@ impl Storage {
             cut: recovered.cut,
             ..Restored::default()
         };
-        for bytes in &recovered.records {
-            let Ok(record) = serde_json::from_slice::<Record>(bytes) else {
-                restored.undecodable += 1;
-                break;
-            };
+        for (i, bytes) in recovered.records.iter().enumerate() {
+            let record = serde_json::from_slice::<Record>(bytes)
+                .map_err(|_| StorageError::Undecodable { record: i })?;
             restored.records += 1;
             match record {
                 Record::HardState { term, voted_for } => {
@@ -94,9 +101,13 @@ impl Storage {
                     restored.voted_for = voted_for;
                 }
                 Record::Entry { entry } => {
-                    if entry.index == 0 || entry.index > restored.log.last_index() + 1 {
-                        restored.undecodable += 1;
-                        break;
+                    let last = restored.log.last_index();
+                    if entry.index == 0 || entry.index > last + 1 {
+                        return Err(StorageError::Gap {
+                            record: i,
+                            index: entry.index,
+                            last,
+                        });
                     }
                     restored.log.truncate_from(entry.index);
                     restored.log.push(entry);
@@ -165,4 +176,56 @@ fn writer(mut wal: Wal, mut rx: mpsc::UnboundedReceiver<Job>) {
 fn fail(e: WalError) -> ! {
     tracing::error!("write-ahead log failed, stopping: {e}");
     std::process::exit(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state_machine::Command;
+
+    fn entry(term: u64, index: u64) -> Entry {
+        Entry {
+            term,
+            index,
+            command: Command::noop(),
+        }
+    }
+
+    #[tokio::test]
+    async fn replays_hard_state_entries_and_truncations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let (storage, restored) = Storage::open(dir.path(), FsyncPolicy::Always).expect("open");
+            assert_eq!(restored.log.last_index(), 0);
+            storage.write(&Record::HardState {
+                term: 1,
+                voted_for: Some(2),
+            });
+            for i in 1..=5 {
+                storage.write(&Record::Entry { entry: entry(1, i) });
+            }
+            storage.write(&Record::TruncateFrom { index: 3 });
+            storage.write(&Record::HardState {
+                term: 2,
+                voted_for: None,
+            });
+            storage.write(&Record::Entry { entry: entry(2, 3) });
+            storage.sync().await.expect("synced");
+        }
+        let (_, restored) = Storage::open(dir.path(), FsyncPolicy::Always).expect("reopen");
+        assert_eq!((restored.term, restored.voted_for), (2, None));
+        assert_eq!(restored.log.last_index(), 3);
+        assert_eq!(restored.log.term_at(2), Some(1));
+        assert_eq!(restored.log.term_at(3), Some(2));
+        assert!(restored.cut.is_none());
+    }
+
+    #[test]
+    fn refuses_a_log_it_cannot_understand() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("wal.log");
+        std::fs::write(&path, crate::wal::encode(b"{\"kind\":\"mystery\"}")).expect("write");
+        let err = Storage::open(dir.path(), FsyncPolicy::Never).expect_err("refused");
+        assert!(matches!(err, StorageError::Undecodable { record: 0 }));
+    }
 }
