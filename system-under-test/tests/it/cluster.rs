@@ -18,6 +18,7 @@ pub struct Opts {
     pub replication: &'static str,
     pub reads: &'static str,
     pub request_timeout_ms: u64,
+    pub election_ms: &'static str,
     pub extra: Vec<String>,
 }
 
@@ -27,6 +28,7 @@ impl Opts {
             replication,
             reads: "read-index",
             request_timeout_ms: 1000,
+            election_ms: ELECTION_MS,
             extra: Vec::new(),
         }
     }
@@ -165,7 +167,7 @@ impl Cluster {
                 "--heartbeat-ms".into(),
                 HEARTBEAT_MS.to_string(),
                 "--election-timeout-ms".into(),
-                ELECTION_MS.into(),
+                opts.election_ms.into(),
                 "--request-timeout-ms".into(),
                 opts.request_timeout_ms.to_string(),
             ];
