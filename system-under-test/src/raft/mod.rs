@@ -447,6 +447,12 @@ impl Node {
         self.isolated.load(Ordering::SeqCst)
     }
 
+    /// Whether this node is leader with a lease that holds at node-clock time `now_ms`. A
+    /// single-node cluster needs no one's promise: its leader always holds the lease.
+    fn lease_holds(&self, core: &Core, now_ms: i64) -> bool {
+        core.role == Role::Leader && (self.cfg.majority() == 1 || now_ms < core.lease_until_ms)
+    }
+
     /// The current status.
     pub fn status(&self) -> Status {
         let core = self.core();
@@ -472,7 +478,7 @@ impl Node {
             wall_clock_ms,
             clock_offset_ms,
             clock_rate,
-            lease_valid: core.role == Role::Leader && wall_clock_ms < core.lease_until_ms,
+            lease_valid: self.lease_holds(&core, wall_clock_ms),
             entries_held: self.entries_held(),
             isolated: self.is_isolated(),
             replication: self.cfg.replication,

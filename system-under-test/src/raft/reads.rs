@@ -28,7 +28,7 @@ impl Node {
                 {
                     let core = self.core();
                     leader_or_err(&core)?;
-                    if self.clock.now_ms() < core.lease_until_ms
+                    if self.lease_holds(&core, self.clock.now_ms())
                         && core.log.term_at(core.last_applied) == Some(core.term)
                     {
                         return Ok(core.sm.get(key).cloned());

@@ -20,6 +20,8 @@ pub struct Opts {
     pub request_timeout_ms: u64,
     pub election_ms: &'static str,
     pub extra: Vec<String>,
+    /// Environment variables for every node process.
+    pub env: Vec<(String, String)>,
 }
 
 impl Opts {
@@ -30,6 +32,7 @@ impl Opts {
             request_timeout_ms: 1000,
             election_ms: ELECTION_MS,
             extra: Vec::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -41,6 +44,7 @@ pub struct NodeProc {
     pub data_dir: PathBuf,
     pub log_path: PathBuf,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -54,6 +58,7 @@ impl NodeProc {
             .expect("node log file");
         let child = Command::new(env!("CARGO_BIN_EXE_kvnode"))
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -182,6 +187,7 @@ impl Cluster {
                 log_path: dir.path().join(format!("n{id}.log")),
                 data_dir,
                 args,
+                env: opts.env.clone(),
                 child: None,
             };
             node.start();

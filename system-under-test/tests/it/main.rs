@@ -4,6 +4,7 @@ mod bad_requests;
 mod cluster;
 mod dedup;
 mod election;
+mod faketime;
 mod log_matching;
 mod peer_link;
 mod reads;
