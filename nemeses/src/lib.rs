@@ -1,6 +1,14 @@
-//! faultline-nemeses owns faults: network partitions (grudges enforced by nftables or a userspace
-//! proxy), process crash and pause, clock skew, and the seeded schedules that decide when each
-//! fault starts and heals.
+//! faultline-nemeses owns faults: process crash and pause today (network partitions, clock skew
+//! and link delay to come), and the seeded schedules that decide when each fault starts and
+//! heals and which nodes it hits.
 //!
-//! Not built yet: see issues 4 and 5. It will define its own small trait for "the nodes I can act
-//! on" and depend on no other faultline crate.
+//! Invariants: depends on no other faultline crate; acts on nodes only through the `Nodes`
+//! trait defined here; every fault it starts it heals, also when the run is cut short.
+
+mod fault;
+mod nodes;
+mod schedule;
+
+pub use fault::{FaultKind, Target};
+pub use nodes::{NodeId, Nodes, NodesError};
+pub use schedule::{NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec, run_schedule};

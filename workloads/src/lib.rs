@@ -1,5 +1,17 @@
-//! faultline-workloads owns what clients do to a store: seeded operation generators (register, kv,
-//! append, set), the async HTTP clients that talk to a store and classify every outcome as `ok`,
-//! `fail` or `info`, and which checker model judges each workload.
+//! faultline-workloads owns what clients do to a store: seeded operation generators (register,
+//! kv, append, set), the clients that talk to a store and classify every outcome as `ok`, `fail`
+//! or `info`, and which checker model judges each workload.
 //!
-//! Not built yet: see issue 4. It will depend on `faultline-checker` for the history types only.
+//! Invariants: generators are deterministic given their seed; a client reports `fail` only when
+//! the operation certainly did not happen; this crate knows kvnode only through its HTTP API
+//! (`kvnode_client.rs`), so another store plugs in with another `Client`.
+
+mod client;
+mod generator;
+mod kvnode_client;
+mod workload;
+
+pub use client::{Client, Completion};
+pub use generator::{Generator, Invocation, KeyDistribution};
+pub use kvnode_client::{KvnodeClient, NodeAddr};
+pub use workload::{WorkloadKind, WorkloadSpec};

@@ -1,0 +1,56 @@
+//! The faults a schedule can inject and whom they target.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// SIGKILL, then restart when the fault heals.
+    Kill,
+    /// SIGSTOP, then SIGCONT when the fault heals.
+    Pause,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 2] = [FaultKind::Kill, FaultKind::Pause];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Pause => "pause",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FaultKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FaultKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown nemesis \"{s}\"; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// Which nodes a fault hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// One node chosen at random.
+    One,
+    /// The current leader (a random node when none is known).
+    Leader,
+    /// A random minority: up to (n - 1) / 2 nodes.
+    Minority,
+}

@@ -1,0 +1,28 @@
+//! What a client is: something that performs one invocation at a time against a store and says
+//! how it ended.
+
+use std::future::Future;
+
+use faultline_checker::history::EventType;
+use serde_json::Value;
+
+use crate::generator::Invocation;
+
+/// How an invocation ended, as the history records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// `Ok`: it happened. `Fail`: it certainly did not happen. `Info`: it may have happened.
+    pub kind: EventType,
+    /// The result on `ok` (the value read, the list after an append); the argument otherwise.
+    pub value: Value,
+    /// Why it failed or is indeterminate (`"not_leader"`, `"timeout"`, `"connection reset"`).
+    pub error: Option<Value>,
+    /// The node that answered (or that was asked last).
+    pub node: Option<String>,
+}
+
+/// A client of the store under test. One client performs one invocation at a time (a Jepsen
+/// process); a harness runs many clients concurrently.
+pub trait Client: Send {
+    fn invoke(&mut self, invocation: &Invocation) -> impl Future<Output = Completion> + Send;
+}
