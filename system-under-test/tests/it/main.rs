@@ -1,6 +1,7 @@
 //! kvnode's integration tests: real `kvnode` processes on loopback, one temp dir each.
 
 mod bad_requests;
+mod chaos;
 mod cluster;
 mod dedup;
 mod election;
