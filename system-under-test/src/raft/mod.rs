@@ -2,27 +2,32 @@
 //! process; its mutable state lives in `Core` behind one mutex that is never held across an
 //! await. Election, replication and reads are in the submodules.
 
+pub mod commit;
 pub mod election;
+pub mod faults;
 pub mod log;
 pub mod reads;
 pub mod replication;
 pub mod rpc;
+pub mod status;
 pub mod storage;
+
+pub use status::{Dump, Status};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::{Notify, oneshot, watch};
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::clock::Clock;
-use crate::config::{Config, ReadMode, Replication};
+use crate::config::Config;
 use crate::peer_client::{PeerClient, PeerError};
-use crate::state_machine::{Command, Outcome, StateMachine, Value};
+use crate::state_machine::{Command, Outcome, StateMachine};
 use log::{Entry, Log};
 use storage::{Record, Restored, Storage};
 
@@ -119,41 +124,6 @@ pub enum ReadError {
     NotLeader { leader: Option<u64> },
     #[error("could not confirm leadership in time")]
     Timeout,
-}
-
-/// What `GET /status` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct Status {
-    pub id: u64,
-    pub role: Role,
-    pub term: u64,
-    pub leader: Option<u64>,
-    pub leader_addr: Option<String>,
-    pub voted_for: Option<u64>,
-    pub commit_index: u64,
-    pub last_applied: u64,
-    pub last_log_index: u64,
-    pub last_log_term: u64,
-    pub elections_started: u64,
-    pub leadership_changes: u64,
-    pub false_suspicions: u64,
-    pub wall_clock_ms: i64,
-    pub clock_offset_ms: i64,
-    pub clock_rate: f64,
-    pub lease_valid: bool,
-    pub entries_held: bool,
-    pub isolated: bool,
-    pub replication: Replication,
-    pub reads: ReadMode,
-}
-
-/// A snapshot of the applied state (GET /admin/kv).
-#[derive(Debug, Clone, Serialize)]
-pub struct Dump {
-    pub id: u64,
-    pub commit_index: u64,
-    pub last_applied: u64,
-    pub data: BTreeMap<String, Value>,
 }
 
 /// One kvnode.
@@ -323,177 +293,5 @@ impl Node {
         });
         core.log.push(entry);
         (index, self.storage.sync())
-    }
-
-    /// Leader: once `index` is durable locally, counts it towards commit.
-    async fn track_durable(self: Arc<Self>, index: u64, term: u64, synced: oneshot::Receiver<()>) {
-        if synced.await.is_err() {
-            return;
-        }
-        let mut core = self.core();
-        if core.role == Role::Leader && core.term == term && index > core.durable_index {
-            core.durable_index = index;
-            self.advance_commit(&mut core);
-        }
-    }
-
-    /// Leader: moves the commit index as far as the replication mode allows, and applies.
-    fn advance_commit(&self, core: &mut Core) {
-        if core.role != Role::Leader {
-            return;
-        }
-        let mut acked: Vec<u64> = core.progress.values().map(|p| p.match_index).collect();
-        acked.push(core.durable_index);
-        acked.sort_unstable_by(|a, b| b.cmp(a));
-        let candidate = match self.cfg.replication {
-            Replication::Async => core.durable_index,
-            Replication::Quorum => acked.get(self.cfg.majority() - 1).copied().unwrap_or(0),
-            Replication::Sync => acked.last().copied().unwrap_or(0),
-        };
-        let current_term_rule = self.cfg.replication == Replication::Async
-            || core.log.term_at(candidate) == Some(core.term);
-        if candidate > core.commit_index && current_term_rule {
-            core.commit_index = candidate;
-            self.apply_committed(core);
-        }
-    }
-
-    /// Applies committed entries in order, answering the writes that wait for them.
-    fn apply_committed(&self, core: &mut Core) {
-        let mut applied = false;
-        while core.last_applied < core.commit_index {
-            let index = core.last_applied + 1;
-            let Some(entry) = core.log.get(index) else {
-                break;
-            };
-            let term = entry.term;
-            let outcome = core.sm.apply(&entry.command);
-            core.last_applied = index;
-            applied = true;
-            if let Some(waiter) = core.waiters.remove(&index)
-                && waiter.term == term
-            {
-                let _ = waiter.tx.send(outcome);
-            }
-        }
-        if applied {
-            self.bump_progress();
-        }
-    }
-
-    /// Removes entries `index..` (a conflicting suffix). If applied entries go, the state
-    /// machine is rebuilt from the remaining log (only possible in async mode).
-    fn truncate_from(&self, core: &mut Core, index: u64) {
-        self.storage.write(&Record::TruncateFrom { index });
-        core.log.truncate_from(index);
-        core.waiters.retain(|&i, _| i < index);
-        if core.commit_index >= index {
-            warn!(
-                node = self.cfg.id,
-                from = index,
-                commit_index = core.commit_index,
-                "truncating entries this node had taken as committed"
-            );
-            core.commit_index = index - 1;
-        }
-        if core.last_applied >= index {
-            core.sm = StateMachine::default();
-            core.last_applied = 0;
-            self.apply_committed(core);
-        }
-    }
-
-    /// Node clock time until which a majority (counting acknowledgements sent after a time)
-    /// keeps this leader's lease, from the acknowledgements seen so far.
-    fn update_lease(&self, core: &mut Core) {
-        let needed = self.cfg.majority() - 1;
-        let until = if needed == 0 {
-            self.clock.now_ms() + self.cfg.lease_ms() as i64
-        } else {
-            let mut walls: Vec<i64> = core.progress.values().map(|p| p.acked_wall_ms).collect();
-            walls.sort_unstable_by(|a, b| b.cmp(a));
-            match walls.get(needed - 1) {
-                Some(&w) if w > 0 => w + self.cfg.lease_ms() as i64,
-                _ => 0,
-            }
-        };
-        core.lease_until_ms = core.lease_until_ms.max(until);
-    }
-
-    /// Holds entries back on the leader (heartbeats go on) while `hold` is set: a
-    /// replication link so slow that nothing arrives. Widens async mode's loss window.
-    pub fn hold_entries(&self, hold: bool) {
-        self.hold_entries.store(hold, Ordering::SeqCst);
-        info!(node = self.cfg.id, hold, "replication of entries held");
-        if !hold {
-            self.wake_replicators();
-        }
-    }
-
-    fn entries_held(&self) -> bool {
-        self.hold_entries.load(Ordering::SeqCst)
-    }
-
-    /// Cuts (or restores) every link between this node and its peers, in both directions.
-    pub fn isolate(&self, isolated: bool) {
-        self.isolated.store(isolated, Ordering::SeqCst);
-        info!(node = self.cfg.id, isolated, "isolation from peers set");
-        if !isolated {
-            self.wake_replicators();
-        }
-    }
-
-    pub fn is_isolated(&self) -> bool {
-        self.isolated.load(Ordering::SeqCst)
-    }
-
-    /// Whether this node is leader with a lease that holds at node-clock time `now_ms`. A
-    /// single-node cluster needs no one's promise: its leader always holds the lease.
-    fn lease_holds(&self, core: &Core, now_ms: i64) -> bool {
-        core.role == Role::Leader && (self.cfg.majority() == 1 || now_ms < core.lease_until_ms)
-    }
-
-    /// The current status.
-    pub fn status(&self) -> Status {
-        let core = self.core();
-        let (clock_offset_ms, clock_rate) = self.clock.settings();
-        let wall_clock_ms = self.clock.now_ms();
-        Status {
-            id: self.cfg.id,
-            role: core.role,
-            term: core.term,
-            leader: core.leader_id,
-            leader_addr: core
-                .leader_id
-                .and_then(|id| self.cfg.peer_addr(id))
-                .map(|a| a.to_string()),
-            voted_for: core.voted_for,
-            commit_index: core.commit_index,
-            last_applied: core.last_applied,
-            last_log_index: core.log.last_index(),
-            last_log_term: core.log.last_term(),
-            elections_started: core.stats.elections_started,
-            leadership_changes: core.stats.leadership_changes,
-            false_suspicions: core.stats.false_suspicions,
-            wall_clock_ms,
-            clock_offset_ms,
-            clock_rate,
-            lease_valid: self.lease_holds(&core, wall_clock_ms),
-            entries_held: self.entries_held(),
-            isolated: self.is_isolated(),
-            replication: self.cfg.replication,
-            reads: self.cfg.reads,
-        }
-    }
-
-    /// The applied key-value state.
-    pub fn dump(&self) -> Dump {
-        let core = self.core();
-        Dump {
-            id: self.cfg.id,
-            commit_index: core.commit_index,
-            last_applied: core.last_applied,
-            data: core.sm.data().clone(),
-        }
     }
 }
