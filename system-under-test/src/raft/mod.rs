@@ -1,6 +1,7 @@
 //! The Raft-style core: roles, terms and votes, the log, commit and apply. One `Node` per
 //! process; its mutable state lives in `Core` behind one mutex that is never held across an
-//! await. Election, replication and reads are in the submodules.
+//! await. This file holds the state and the role transitions; election, replication, commit
+//! and apply, reads, durable storage, status and the fault-injection knobs are submodules.
 
 pub mod commit;
 pub mod election;
