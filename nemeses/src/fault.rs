@@ -38,7 +38,10 @@ impl FromStr for FaultKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown nemesis \"{s}\"; expected one of {}", names.join(", "))
+                format!(
+                    "unknown nemesis \"{s}\"; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

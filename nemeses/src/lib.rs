@@ -7,8 +7,10 @@
 
 mod fault;
 mod nodes;
+mod run;
 mod schedule;
 
 pub use fault::{FaultKind, Target};
 pub use nodes::{NodeId, Nodes, NodesError};
-pub use schedule::{NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec, run_schedule};
+pub use run::run_schedule;
+pub use schedule::{NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec};

@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
-
 use crate::fault::{FaultKind, Target};
-use crate::nodes::{NodeId, Nodes};
+use crate::nodes::NodeId;
 
 /// What a schedule may do.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -46,8 +44,45 @@ impl Schedule {
     }
 
     /// Random choice among `ids` for a target, from the schedule's seed.
+    ///
+    /// The number of random draws depends only on `target` and `ids.len()`, never on `leader`:
+    /// a leader-dependent pick must not shift every later draw, so that the same seed gives the
+    /// same sequence of faults and picks whatever the cluster did. An empty answer means the
+    /// target has no node to hit (no ids, or a minority of fewer than three nodes is empty).
     pub fn pick(&mut self, target: Target, ids: &[NodeId], leader: Option<NodeId>) -> Vec<NodeId> {
-        todo!("nemeses helper {target:?} {ids:?} {leader:?} {}", self.rng.u8(..))
+        // Sorted so that the answer does not depend on the order the cluster lists its nodes.
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        match target {
+            Target::One => vec![ids[self.rng.usize(..ids.len())]],
+            Target::Leader => {
+                // Drawn even when the leader is known: see above.
+                let random = ids[self.rng.usize(..ids.len())];
+                match leader {
+                    Some(l) if ids.contains(&l) => vec![l],
+                    _ => vec![random],
+                }
+            }
+            Target::Minority => {
+                let max = (ids.len() - 1) / 2;
+                if max == 0 {
+                    return Vec::new();
+                }
+                let count = self.rng.usize(1..=max);
+                // Partial Fisher-Yates: the first `count` slots end up a uniform random subset.
+                for i in 0..count {
+                    let j = self.rng.usize(i..ids.len());
+                    ids.swap(i, j);
+                }
+                ids.truncate(count);
+                ids.sort_unstable();
+                ids
+            }
+        }
     }
 }
 
@@ -73,14 +108,97 @@ pub enum NemesisEventKind {
     Healed,
 }
 
-/// Runs the schedule until `stop` turns true, reporting every start and heal on `events`; heals
-/// whatever is active before returning, also when stopped in the middle of a fault.
-pub async fn run_schedule<N: Nodes>(
-    nodes: &N,
-    schedule: Schedule,
-    events: mpsc::UnboundedSender<NemesisEvent>,
-    stop: watch::Receiver<bool>,
-) {
-    let _ = (nodes, schedule, events, stop);
-    todo!("nemeses helper")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ScheduleSpec {
+        ScheduleSpec {
+            faults: FaultKind::ALL.to_vec(),
+            targets: vec![Target::One, Target::Leader, Target::Minority],
+            fault_duration: Duration::from_secs(1),
+            quiet_duration: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn one_picks_a_single_member() {
+        let mut s = Schedule::new(spec(), 1);
+        for _ in 0..200 {
+            let p = s.pick(Target::One, &[1, 2, 3], None);
+            assert_eq!(p.len(), 1);
+            assert!([1, 2, 3].contains(&p[0]));
+        }
+    }
+
+    #[test]
+    fn leader_picks_the_leader_or_one_random_node() {
+        let mut s = Schedule::new(spec(), 2);
+        for _ in 0..100 {
+            assert_eq!(s.pick(Target::Leader, &[1, 2, 3], Some(2)), vec![2]);
+            let p = s.pick(Target::Leader, &[1, 2, 3], None);
+            assert_eq!(p.len(), 1);
+            // A leader that is not a member is treated as unknown.
+            assert_ne!(s.pick(Target::Leader, &[1, 2, 3], Some(9)), vec![9]);
+        }
+    }
+
+    #[test]
+    fn minority_sizes_are_between_one_and_less_than_half() {
+        let mut s = Schedule::new(spec(), 3);
+        for n in 1..=9u32 {
+            let ids: Vec<NodeId> = (1..=n).collect();
+            let max = (n as usize - 1) / 2;
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..300 {
+                let p = s.pick(Target::Minority, &ids, None);
+                seen.insert(p.len());
+                assert!(p.len() <= max, "n={n}: {p:?}");
+                assert!(p.windows(2).all(|w| w[0] < w[1]), "sorted, distinct: {p:?}");
+                assert!(p.iter().all(|id| ids.contains(id)));
+            }
+            let expected: std::collections::BTreeSet<usize> = if max == 0 {
+                [0].into()
+            } else {
+                (1..=max).collect()
+            };
+            assert_eq!(seen, expected, "n={n}");
+        }
+    }
+
+    #[test]
+    fn no_ids_no_targets() {
+        let mut s = Schedule::new(spec(), 4);
+        for t in [Target::One, Target::Leader, Target::Minority] {
+            assert!(s.pick(t, &[], Some(1)).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_leader_does_not_shift_later_draws() {
+        let ids = [3, 1, 2, 5, 4];
+        let draw = |leader: Option<NodeId>| {
+            let mut s = Schedule::new(spec(), 42);
+            let mut out = Vec::new();
+            for _ in 0..50 {
+                let (f, t) = s.next_fault().unwrap_or((FaultKind::Kill, Target::One));
+                let p = s.pick(t, &ids, leader);
+                out.push((f, t, if t == Target::Leader { Vec::new() } else { p }));
+            }
+            out
+        };
+        assert_eq!(draw(None), draw(Some(4)));
+    }
+
+    #[test]
+    fn node_order_does_not_matter() {
+        let mut a = Schedule::new(spec(), 5);
+        let mut b = Schedule::new(spec(), 5);
+        for _ in 0..50 {
+            assert_eq!(
+                a.pick(Target::Minority, &[1, 2, 3, 4, 5], None),
+                b.pick(Target::Minority, &[5, 3, 1, 4, 2], None)
+            );
+        }
+    }
 }

@@ -1,0 +1,124 @@
+//! Running a schedule against a cluster: quiet, fault, heal, again, until told to stop.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::fault::FaultKind;
+use crate::nodes::{NodeId, Nodes, NodesError};
+use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule};
+
+/// Runs the schedule until `stop` turns true, reporting every start and heal on `events`; heals
+/// whatever is active before returning, also when stopped in the middle of a fault.
+///
+/// A dropped `stop` sender counts as "stop": nobody could stop the loop any more otherwise. A
+/// dropped `events` receiver does not stop it: the faults still have to be healed, and the
+/// caller decides when the nemesis ends.
+pub async fn run_schedule<N: Nodes>(
+    nodes: &N,
+    mut schedule: Schedule,
+    events: mpsc::UnboundedSender<NemesisEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let quiet = schedule.spec().quiet_duration;
+    let fault_duration = schedule.spec().fault_duration;
+    loop {
+        if wait_or_stop(quiet, &mut stop).await {
+            return;
+        }
+        let Some((fault, target)) = schedule.next_fault() else {
+            // Nothing to inject: idle until stopped.
+            let _ = stop.wait_for(|s| *s).await;
+            return;
+        };
+        let ids = nodes.ids();
+        let leader = match target {
+            crate::fault::Target::Leader => nodes.leader().await,
+            _ => None,
+        };
+        let targets = schedule.pick(target, &ids, leader);
+        if targets.is_empty() {
+            // E.g. a minority of a two-node cluster: there is nothing to hit this round.
+            continue;
+        }
+        let send = |kind, error| {
+            // Ignored on purpose: see the doc comment about a dropped receiver.
+            let _ = events.send(NemesisEvent {
+                kind,
+                fault,
+                targets: targets.clone(),
+                error,
+            });
+        };
+        send(NemesisEventKind::Starting, None);
+        let error = act(nodes, fault, &targets).await;
+        send(NemesisEventKind::Started, error);
+        // Stopped or not, the fault is healed before the next step.
+        let _ = wait_or_stop(fault_duration, &mut stop).await;
+        send(NemesisEventKind::Healing, None);
+        let error = heal(nodes, fault, &targets).await;
+        send(NemesisEventKind::Healed, error);
+        if stopped(&stop) {
+            return;
+        }
+    }
+}
+
+/// Injects `fault` on every target, one after the other; failures are collected, not fatal.
+async fn act<N: Nodes>(nodes: &N, fault: FaultKind, targets: &[NodeId]) -> Option<String> {
+    let mut errors = Vec::new();
+    for &node in targets {
+        let result = match fault {
+            FaultKind::Kill => nodes.kill(node).await,
+            FaultKind::Pause => nodes.pause(node).await,
+        };
+        collect(&mut errors, result);
+    }
+    join(errors)
+}
+
+/// Heals `fault` on every target — also on those where injecting it reported an error, since a
+/// failed injection may have half happened (the signal went out, the reaping failed), and
+/// restarting a running node or resuming a running one is harmless to try.
+async fn heal<N: Nodes>(nodes: &N, fault: FaultKind, targets: &[NodeId]) -> Option<String> {
+    let mut errors = Vec::new();
+    for &node in targets {
+        let result = match fault {
+            FaultKind::Kill => nodes.restart(node).await,
+            FaultKind::Pause => nodes.resume(node).await,
+        };
+        collect(&mut errors, result);
+    }
+    join(errors)
+}
+
+fn collect(errors: &mut Vec<String>, result: Result<(), NodesError>) {
+    if let Err(e) = result {
+        errors.push(e.to_string());
+    }
+}
+
+fn join(errors: Vec<String>) -> Option<String> {
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+fn stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
+/// Sleeps for `duration` unless `stop` turns true (or its sender goes away) first; true when
+/// stopped.
+async fn wait_or_stop(duration: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if stopped(stop) {
+        return true;
+    }
+    let slept = tokio::select! {
+        () = tokio::time::sleep(duration) => true,
+        // Ok: the value turned true; Err: the sender is gone. Both mean stop.
+        _ = stop.wait_for(|s| *s) => false,
+    };
+    !slept || stopped(stop)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,358 @@
+//! run_schedule against a fake cluster that records every call.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::fault::{FaultKind, Target};
+use crate::nodes::{NodeId, Nodes, NodesError};
+use crate::run::run_schedule;
+use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Up,
+    Killed,
+    Paused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Call {
+    Kill(NodeId),
+    Restart(NodeId),
+    Pause(NodeId),
+    Resume(NodeId),
+}
+
+struct FakeNodes {
+    leader: Option<NodeId>,
+    fail_kill: Option<NodeId>,
+    calls: Mutex<Vec<Call>>,
+    state: Mutex<BTreeMap<NodeId, State>>,
+}
+
+impl FakeNodes {
+    fn new(n: u32, leader: Option<NodeId>) -> Self {
+        FakeNodes {
+            leader,
+            fail_kill: None,
+            calls: Mutex::new(Vec::new()),
+            state: Mutex::new((1..=n).map(|id| (id, State::Up)).collect()),
+        }
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn all_up(&self) -> bool {
+        self.state
+            .lock()
+            .map(|s| s.values().all(|st| *st == State::Up))
+            .unwrap_or(false)
+    }
+
+    fn record(&self, call: Call, node: NodeId, next: State) -> Result<(), NodesError> {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(call);
+        }
+        let mut state = self.state.lock().map_err(|_| err(node, "poisoned"))?;
+        let st = state
+            .get_mut(&node)
+            .ok_or_else(|| err(node, "no such node"))?;
+        *st = next;
+        Ok(())
+    }
+}
+
+fn err(node: NodeId, message: &str) -> NodesError {
+    NodesError {
+        node,
+        message: message.to_string(),
+    }
+}
+
+impl Nodes for FakeNodes {
+    fn ids(&self) -> Vec<NodeId> {
+        self.state
+            .lock()
+            .map(|s| s.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    async fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    async fn kill(&self, node: NodeId) -> Result<(), NodesError> {
+        if self.fail_kill == Some(node) {
+            if let Ok(mut calls) = self.calls.lock() {
+                calls.push(Call::Kill(node));
+            }
+            return Err(err(node, "kill failed on purpose"));
+        }
+        self.record(Call::Kill(node), node, State::Killed)
+    }
+
+    async fn restart(&self, node: NodeId) -> Result<(), NodesError> {
+        self.record(Call::Restart(node), node, State::Up)
+    }
+
+    async fn pause(&self, node: NodeId) -> Result<(), NodesError> {
+        self.record(Call::Pause(node), node, State::Paused)
+    }
+
+    async fn resume(&self, node: NodeId) -> Result<(), NodesError> {
+        self.record(Call::Resume(node), node, State::Up)
+    }
+}
+
+fn spec(faults: Vec<FaultKind>, targets: Vec<Target>) -> ScheduleSpec {
+    ScheduleSpec {
+        faults,
+        targets,
+        fault_duration: Duration::from_secs(10),
+        quiet_duration: Duration::from_secs(5),
+    }
+}
+
+fn all_spec() -> ScheduleSpec {
+    spec(
+        FaultKind::ALL.to_vec(),
+        vec![Target::One, Target::Leader, Target::Minority],
+    )
+}
+
+/// Runs a schedule until `healed` faults have healed, then stops it; returns every event.
+async fn run_for(
+    nodes: &FakeNodes,
+    spec: ScheduleSpec,
+    seed: u64,
+    healed: usize,
+) -> Vec<NemesisEvent> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let runner = run_schedule(nodes, Schedule::new(spec, seed), tx, stop_rx);
+    let collector = async {
+        let mut events = Vec::new();
+        let mut count = 0;
+        while let Some(e) = rx.recv().await {
+            let done = e.kind == NemesisEventKind::Healed;
+            events.push(e);
+            if done {
+                count += 1;
+                if count == healed {
+                    let _ = stop_tx.send(true);
+                }
+            }
+        }
+        events
+    };
+    let ((), events) = tokio::join!(runner, collector);
+    events
+}
+
+/// Events come in groups of Starting, Started, Healing, Healed with the same fault and targets.
+fn assert_paired(events: &[NemesisEvent]) {
+    assert_eq!(events.len() % 4, 0, "{events:#?}");
+    for group in events.chunks(4) {
+        let kinds: Vec<NemesisEventKind> = group.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                NemesisEventKind::Starting,
+                NemesisEventKind::Started,
+                NemesisEventKind::Healing,
+                NemesisEventKind::Healed
+            ]
+        );
+        assert!(
+            group
+                .iter()
+                .all(|e| e.fault == group[0].fault && e.targets == group[0].targets)
+        );
+        assert!(!group[0].targets.is_empty());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn same_seed_same_faults_and_calls() {
+    let a = FakeNodes::new(5, Some(3));
+    let b = FakeNodes::new(5, Some(3));
+    let ea = run_for(&a, all_spec(), 7, 40).await;
+    let eb = run_for(&b, all_spec(), 7, 40).await;
+    assert_eq!(ea, eb);
+    assert_eq!(a.calls(), b.calls());
+    assert_paired(&ea);
+    // Both kinds and several target sizes show up in 40 faults.
+    assert!(ea.iter().any(|e| e.fault == FaultKind::Kill));
+    assert!(ea.iter().any(|e| e.fault == FaultKind::Pause));
+    assert!(ea.iter().any(|e| e.targets.len() == 2));
+
+    let c = FakeNodes::new(5, Some(3));
+    let ec = run_for(&c, all_spec(), 8, 40).await;
+    assert_ne!(ea, ec, "another seed, another schedule");
+}
+
+#[tokio::test(start_paused = true)]
+async fn leader_changes_only_leader_picks() {
+    let known = FakeNodes::new(5, Some(3));
+    let unknown = FakeNodes::new(5, None);
+    let ek = run_for(&known, all_spec(), 11, 30).await;
+    let eu = run_for(&unknown, all_spec(), 11, 30).await;
+    assert_eq!(ek.len(), eu.len());
+    let mut leader_groups = 0;
+    for (k, u) in ek.iter().zip(&eu) {
+        assert_eq!((k.kind, k.fault), (u.kind, u.fault));
+        if k.targets != u.targets {
+            // Only a leader pick may differ, and then it is the leader.
+            assert_eq!(k.targets, vec![3]);
+            assert_eq!(u.targets.len(), 1);
+            leader_groups += 1;
+        }
+    }
+    assert!(
+        leader_groups > 0,
+        "seed 11 should hit a leader pick that differs"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_fault_heals_and_every_call_is_undone() {
+    let nodes = FakeNodes::new(3, Some(1));
+    let events = run_for(&nodes, all_spec(), 3, 25).await;
+    assert_paired(&events);
+    assert!(nodes.all_up());
+    let calls = nodes.calls();
+    for pair in calls.chunks(2) {
+        match pair {
+            [Call::Kill(a), Call::Restart(b)] | [Call::Pause(a), Call::Resume(b)] => {
+                assert_eq!(a, b)
+            }
+            other => panic!("unpaired calls {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_in_the_middle_of_a_fault_still_heals() {
+    let nodes = FakeNodes::new(3, Some(2));
+    let mut long = spec(vec![FaultKind::Pause], vec![Target::Leader]);
+    long.fault_duration = Duration::from_secs(3600);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let started = tokio::time::Instant::now();
+    let runner = run_schedule(&nodes, Schedule::new(long, 1), tx, stop_rx);
+    let stopper = async {
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            if e.kind == NemesisEventKind::Started {
+                assert!(!nodes.all_up(), "paused during the fault");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let _ = stop_tx.send(true);
+            }
+            events.push(e);
+        }
+        events
+    };
+    let ((), events) = tokio::join!(runner, stopper);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "stop cut the fault short"
+    );
+    assert_paired(&events);
+    assert_eq!(events.len(), 4);
+    assert_eq!(events[0].targets, vec![2]);
+    assert!(nodes.all_up());
+    assert_eq!(nodes.calls(), vec![Call::Pause(2), Call::Resume(2)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_while_quiet_injects_nothing() {
+    let nodes = FakeNodes::new(3, None);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let runner = run_schedule(&nodes, Schedule::new(all_spec(), 1), tx, stop_rx);
+    let stopper = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(runner, stopper);
+    assert!(rx.recv().await.is_none());
+    assert!(nodes.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_stop_sender_ends_the_schedule() {
+    let nodes = FakeNodes::new(3, None);
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    drop(stop_tx);
+    run_schedule(&nodes, Schedule::new(all_spec(), 1), tx, stop_rx).await;
+    assert!(nodes.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_kill_is_reported_and_the_run_goes_on() {
+    let mut nodes = FakeNodes::new(3, Some(2));
+    nodes.fail_kill = Some(2);
+    let events = run_for(
+        &nodes,
+        spec(vec![FaultKind::Kill], vec![Target::Leader]),
+        1,
+        3,
+    )
+    .await;
+    assert_paired(&events);
+    assert_eq!(events.len(), 12);
+    let started: Vec<&NemesisEvent> = events
+        .iter()
+        .filter(|e| e.kind == NemesisEventKind::Started)
+        .collect();
+    assert!(started.iter().all(|e| {
+        e.error
+            .as_deref()
+            .is_some_and(|m| m.contains("node 2") && m.contains("on purpose"))
+    }));
+    // Healing is still tried on the target.
+    assert_eq!(
+        nodes
+            .calls()
+            .iter()
+            .filter(|c| **c == Call::Restart(2))
+            .count(),
+        3
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_faults_idles_until_stopped() {
+    let nodes = FakeNodes::new(3, None);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let runner = run_schedule(&nodes, Schedule::new(spec(vec![], vec![]), 1), tx, stop_rx);
+    let stopper = async {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(runner, stopper);
+    assert!(rx.recv().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_two_node_minority_is_skipped() {
+    let nodes = FakeNodes::new(2, None);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let s = spec(vec![FaultKind::Kill], vec![Target::Minority]);
+    let runner = run_schedule(&nodes, Schedule::new(s, 1), tx, stop_rx);
+    let stopper = async {
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(runner, stopper);
+    assert!(rx.recv().await.is_none());
+    assert!(nodes.calls().is_empty());
+}
