@@ -65,7 +65,10 @@ impl FromStr for WorkloadKind {
             .find(|w| w.name() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = WorkloadKind::ALL.iter().map(|w| w.name()).collect();
-                format!("unknown workload \"{s}\"; expected one of {}", names.join(", "))
+                format!(
+                    "unknown workload \"{s}\"; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
