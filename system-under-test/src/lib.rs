@@ -9,7 +9,8 @@
 //! - [`raft`]: roles, terms, votes, log replication, commit, reads, durable state;
 //! - [`state_machine`] and [`dedup`]: the replicated keys and the first answer per request;
 //! - [`peer_client`]: outgoing peer RPCs bound to the node's own IP;
-//! - [`api`]: the HTTP+JSON routes and their errors.
+//! - [`api`]: the HTTP+JSON routes and their errors;
+//! - [`process`]: the node as a process (flags, logging, runtime), for `kvnode` and `faultline kvnode`.
 //!
 //! The API is documented in docs/kvnode.md.
 
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod dedup;
 pub mod peer_client;
+pub mod process;
 pub mod raft;
 pub mod state_machine;
 pub mod wal;
