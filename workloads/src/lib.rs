@@ -12,6 +12,6 @@ mod kvnode_client;
 mod workload;
 
 pub use client::{Client, Completion};
-pub use generator::{Generator, Invocation, KeyDistribution};
-pub use kvnode_client::{KvnodeClient, NodeAddr};
+pub use generator::{Generator, Invocation, KeyDistribution, REGISTER_KEY, SET_KEY};
+pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
 pub use workload::{WorkloadKind, WorkloadSpec};
