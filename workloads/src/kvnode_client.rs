@@ -65,6 +65,11 @@ pub struct KvnodeClient {
 impl KvnodeClient {
     /// A client named `client_id` (unique in the run) that gives up on a request after `timeout`.
     ///
+    /// The id must not be reused by another `KvnodeClient` against the same data: seqs start at
+    /// 1 in every client, and kvnode answers a used `(client_id, seq)` from its dedup table
+    /// without applying it. One client may serve several history processes in turn (a process
+    /// that ended in `info` continues under a new number) since its seqs never repeat.
+    ///
     /// # Panics
     /// Only if reqwest cannot build a plain-HTTP client without proxies (no TLS backend is
     /// compiled in, so nothing from the environment is read); see [`KvnodeClient::try_new`].

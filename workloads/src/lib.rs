@@ -2,9 +2,12 @@
 //! kv, append, set), the clients that talk to a store and classify every outcome as `ok`, `fail`
 //! or `info`, and which checker model judges each workload.
 //!
-//! Invariants: generators are deterministic given their seed; a client reports `fail` only when
-//! the operation certainly did not happen; this crate knows kvnode only through its HTTP API
-//! (`kvnode_client.rs`), so another store plugs in with another `Client`.
+//! Invariants: generators are deterministic given their seed and never repeat a written value; a
+//! client reports `fail` only when the operation certainly did not happen (the table is in
+//! `kvnode_client/classify.rs`); a client retries an invocation only under its one
+//! `(client_id, seq)`, so kvnode's dedup table keeps retries from applying twice; this crate
+//! knows kvnode only through its HTTP API (`kvnode_client.rs`), so another store plugs in with
+//! another `Client`.
 
 mod client;
 mod generator;

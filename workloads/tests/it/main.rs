@@ -1,6 +1,9 @@
 //! faultline-workloads' integration tests: `KvnodeClient` against real `kvnode` processes on
-//! loopback (one binary, so the kvnode build and the test processes are shared).
+//! loopback (one binary, so the kvnode build is shared), and against scripted fake nodes for
+//! the answers a real node gives only under faults.
 
 mod client;
 mod cluster;
+mod fake_node;
 mod kvnode_bin;
+mod scripted;
