@@ -1,0 +1,66 @@
+//! Everything that can go wrong starting or driving a cluster, each naming the node and, where a
+//! node misbehaved, the log to read.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("invalid cluster: {0}")]
+    InvalidSpec(String),
+
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("no free port on {ip}: {source}")]
+    NoFreePort {
+        ip: IpAddr,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("node {node}: cannot start {}: {source}", exe.display())]
+    Spawn {
+        node: u32,
+        exe: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("node {node} exited ({status}) before it was ready; see {}{tail}", log.display())]
+    NodeExited {
+        node: u32,
+        status: String,
+        log: PathBuf,
+        /// The end of the node's log, already formatted (empty when the log is empty).
+        tail: String,
+    },
+
+    #[error("node {node} did not answer GET http://{addr}/status within {waited:?}; see {}", log.display())]
+    NotAnswering {
+        node: u32,
+        addr: SocketAddr,
+        waited: Duration,
+        log: PathBuf,
+    },
+
+    #[error("the nodes agreed on no leader within {waited:?} ({views}); see the logs in {}", logs.display())]
+    NoLeader {
+        waited: Duration,
+        /// What each node said last, e.g. "node 1: follower term 3 leader none".
+        views: String,
+        logs: PathBuf,
+    },
+
+    #[error("node {node}: {message}")]
+    Node { node: u32, message: String },
+
+    #[error("cannot build the HTTP client for /status: {0}")]
+    Http(#[source] reqwest::Error),
+}
