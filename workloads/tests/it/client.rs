@@ -151,3 +151,32 @@ async fn refused_connections_fail_writes_and_a_dead_node_is_skipped() -> Result<
     assert_kind(&w, EventType::Ok);
     Ok(())
 }
+
+#[tokio::test]
+async fn after_the_leader_is_killed_the_client_finds_the_new_one() -> Result<(), String> {
+    let (mut cluster, leader, nodes) = cluster().await?;
+    let mut client = KvnodeClient::new("c6".into(), nodes, TIMEOUT);
+    assert_kind(
+        &client.invoke(&op("write", "r", json!(1))).await,
+        EventType::Ok,
+    );
+    cluster.nodes[leader].kill()?;
+
+    // While the others elect a leader, writes end `fail` (nobody leads, nothing was applied) or
+    // `info`; never a wrong `ok`. Within a few seconds one goes through at the new leader.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut value = 1;
+    let done = loop {
+        value += 1;
+        let w = client.invoke(&op("write", "r", json!(value))).await;
+        if w.kind == EventType::Ok || Instant::now() > deadline {
+            break w;
+        }
+    };
+    assert_kind(&done, EventType::Ok);
+    let old = cluster.nodes[leader].addr.to_string();
+    assert_ne!(done.node.as_deref(), Some(old.as_str()));
+    let r = client.invoke(&op("read", "r", Value::Null)).await;
+    assert_eq!((r.kind, r.value), (EventType::Ok, json!(value)));
+    Ok(())
+}

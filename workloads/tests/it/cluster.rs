@@ -44,6 +44,15 @@ impl Node {
     pub fn resume(&self) -> Result<(), String> {
         self.signal(libc::SIGCONT)
     }
+
+    /// SIGKILL, as the crash nemesis does; the guard reaps it.
+    pub fn kill(&mut self) -> Result<(), String> {
+        self.child
+            .kill()
+            .map_err(|e| format!("kill node {}: {e}", self.id))?;
+        let _ = self.child.wait();
+        Ok(())
+    }
 }
 
 pub struct Cluster {
@@ -174,8 +183,11 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         for node in &mut self.nodes {
-            // A stopped process must be continued to die promptly.
-            let _ = node.resume();
+            // A stopped process must be continued to die promptly (an already reaped one makes
+            // kill fail harmlessly: its pid is no longer signalled once waited for).
+            if let Ok(None) = node.child.try_wait() {
+                let _ = node.resume();
+            }
             let _ = node.child.kill();
             let _ = node.child.wait();
             if std::thread::panicking() {
