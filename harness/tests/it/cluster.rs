@@ -380,3 +380,74 @@ fn a_killed_controller_leaves_no_node() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The nemeses' schedule against real processes: every fault it starts heals, without errors,
+/// and the cluster ends with every node up and one leader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_of_kills_and_pauses_heals_everything() {
+    use faultline_nemeses::{
+        FaultKind, NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec, Target, run_schedule,
+    };
+    use tokio::sync::{mpsc, watch};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(spec(dir.path(), 3))
+        .await
+        .expect("cluster starts");
+    let schedule = Schedule::new(
+        ScheduleSpec {
+            faults: FaultKind::ALL.to_vec(),
+            targets: vec![Target::One, Target::Leader, Target::Minority],
+            fault_duration: Duration::from_millis(700),
+            quiet_duration: Duration::from_millis(300),
+        },
+        7,
+    );
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(4500)).await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(
+        run_schedule(&cluster, schedule, events_tx, stop_rx),
+        stopper
+    );
+    let mut events: Vec<NemesisEvent> = Vec::new();
+    while let Some(e) = events_rx.recv().await {
+        events.push(e);
+    }
+    assert!(
+        events.len() >= 8,
+        "at least two faults in 4.5 s: {events:#?}"
+    );
+    assert_eq!(
+        events.len() % 4,
+        0,
+        "every Starting has its Healed: {events:#?}"
+    );
+    for e in &events {
+        assert_eq!(e.error, None, "{e:?}");
+    }
+    assert_eq!(
+        events.last().map(|e| e.kind),
+        Some(NemesisEventKind::Healed)
+    );
+    let pids = cluster.pids().await;
+    assert!(
+        pids.iter().all(|(_, pid)| pid.is_some_and(|p| !stopped(p))),
+        "{pids:?}"
+    );
+    eventually(
+        "one leader after the faults",
+        Duration::from_secs(5),
+        async || {
+            let mut answered = 0;
+            for (id, _) in cluster.nodes() {
+                answered += usize::from(cluster.status(id).await.is_some());
+            }
+            (answered == 3 && leaders(&cluster).await.len() == 1).then_some(())
+        },
+    )
+    .await;
+}
