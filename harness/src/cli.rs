@@ -5,6 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub const RUN_EXIT_CODES: &str = "\
+Exit status:
+  0  the history is valid (linearizable; for set, no acknowledged element lost)
+  1  the history is invalid
+  2  the checker could not decide within its budget (unknown)
+  3  the run itself failed: bad flag, a node that never started, an unwritable store";
+
 pub const EXIT_CODES: &str = "\
 Exit status:
   0  every history is linearizable
@@ -28,6 +35,77 @@ pub enum Command {
     /// Check histories for linearizability against a model.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Run one test: start a kvnode cluster, drive a workload against it while a nemesis
+    /// injects faults, record the history, check it.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Run(RunArgs),
+    /// Re-check a stored run's history and rewrite its results.json, running nothing.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Nodes in the cluster.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Replication mode: async, sync or quorum.
+    #[arg(long, default_value = "quorum")]
+    pub replication: String,
+    /// Read mode: leader, read-index, lease or any.
+    #[arg(long, default_value = "read-index")]
+    pub reads: String,
+    /// Workload: register, kv, append or set.
+    #[arg(long, default_value = "register")]
+    pub workload: String,
+    /// Faults, comma-separated: kill, pause. None by default.
+    #[arg(long, value_delimiter = ',')]
+    pub nemesis: Vec<String>,
+    /// Whom faults target, comma-separated: one, leader, minority.
+    #[arg(long, value_delimiter = ',', default_value = "one,leader,minority")]
+    pub targets: Vec<String>,
+    /// Seconds of workload (with faults).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub time_limit: f64,
+    /// Seconds of quiet after healing, before the final reads.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub recovery: f64,
+    /// Clients running at once.
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: usize,
+    /// Invocations per second across all clients (unlimited by default).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Keys for the kv and append workloads.
+    #[arg(long)]
+    pub keys: Option<usize>,
+    /// Seed for the workload and the fault schedule (random by default; recorded in test.json).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Seconds a fault lasts before it heals.
+    #[arg(long, value_name = "SECONDS", default_value_t = 4.0)]
+    pub fault_duration: f64,
+    /// Seconds of quiet between faults.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub quiet_duration: f64,
+    /// A client request's timeout, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub request_timeout: u64,
+    /// The test's name (its folder in the store); derived from the options by default.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// Run this kvnode binary instead of the one built into faultline.
+    #[arg(long, value_name = "PATH")]
+    pub kvnode: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// A run folder (`store/<test>/<timestamp>` or `store/<test>/latest`).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

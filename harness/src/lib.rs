@@ -5,4 +5,6 @@
 //! Invariant: the binary is CLI definition and glue; what a command does lives in `commands`.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
+pub mod run;

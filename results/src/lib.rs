@@ -1,4 +1,20 @@
-//! faultline-results owns what a run leaves behind: the result store on disk, HTML reports,
-//! comparisons between runs and replication modes, JUnit XML, and the read-only `serve` web view.
+//! faultline-results owns what a run leaves behind: the result store on disk
+//! (`<store>/<test>/<timestamp>/` and its `latest` link), and `results.json` — the verdict with
+//! its explanation, op counts, latency percentiles, availability during and outside faults, and
+//! the anomalies found (stale reads, lost acknowledged writes). HTML reports, comparisons, JUnit
+//! XML and `serve` come with issue 6.
 //!
-//! Not built yet: see issue 6. It will depend on `faultline-checker` for the history types only.
+//! Invariants: computing results is pure (events in, `RunResults` out); only `store` touches
+//! the disk; depends on no faultline crate but the checker (for the history types).
+
+mod anomalies;
+mod faults;
+mod latency;
+mod store;
+mod summary;
+
+pub use anomalies::{Anomaly, find_anomalies};
+pub use faults::{FaultWindow, fault_windows};
+pub use latency::{LatencySummary, latencies};
+pub use store::{RunDir, StoreError, read_run_history};
+pub use summary::{Availability, OpCounts, RunResults, Verdict, final_reads_from, summarise};

@@ -1,7 +1,13 @@
 //! The memo of configurations already explored: (set of linearized operations, model state).
 //!
-//! Bitsets live in one arena and states in another, so an entry costs its bits, its state and
-//! twelve bytes of table, and every growth is claimed from the budget *before* it is allocated:
+//! A set of linearized operations is stored as its highest operation `top` and the operations
+//! below `top` that are *not* linearized (the "holes"). The search linearizes roughly in history
+//! order, so the holes are the few operations in flight at the frontier (and pending ones never
+//! placed): an entry costs a few words however long the history is, where a bitset would cost
+//! one bit per operation of the whole history.
+//!
+//! Holes live in one arena and states in another, so an entry costs its holes, its state and a
+//! few words of table, and every growth is claimed from the budget *before* it is allocated:
 //! running out of budget is an answer ("unknown"), never an out-of-memory abort.
 
 use std::mem::size_of;
@@ -10,11 +16,20 @@ use hashbrown::HashTable;
 
 use super::budget::{Exhausted, SharedBudget};
 
+/// A set of linearized operations as the memo keys it (the hash covers the state too).
+pub(crate) struct LinearizedSet<'a> {
+    pub hash: u64,
+    pub top: u32,
+    pub holes: &'a [u32],
+}
+
 pub(crate) struct Memo<S> {
     table: HashTable<(u64, u32)>,
-    bits: Vec<u64>,
+    /// All entries' holes, back to back.
+    holes: Vec<u32>,
+    /// Per entry: (top, start of its holes in `holes`, number of holes).
+    keys: Vec<(u32, u32, u32)>,
     states: Vec<S>,
-    words: usize,
     /// Bytes claimed from the shared budget so far.
     claimed: usize,
     /// Heap bytes held by stored states, as the model reports them.
@@ -22,12 +37,12 @@ pub(crate) struct Memo<S> {
 }
 
 impl<S: Clone + Eq> Memo<S> {
-    pub fn new(words: usize) -> Self {
+    pub fn new() -> Self {
         Memo {
             table: HashTable::new(),
-            bits: Vec::new(),
+            holes: Vec::new(),
+            keys: Vec::new(),
             states: Vec::new(),
-            words,
             claimed: 0,
             state_heap: 0,
         }
@@ -37,28 +52,34 @@ impl<S: Clone + Eq> Memo<S> {
         self.states.len()
     }
 
-    /// Records `(bits, state)` unless it is already there; `Ok(true)` when it was new.
+    /// Records `(set, state)` unless it is already there; `Ok(true)` when it was new.
+    /// `state_heap` and `model_bytes` are what the model reports, for the budget.
     pub fn insert(
         &mut self,
-        hash: u64,
-        bits: &[u64],
+        set: LinearizedSet<'_>,
         state: &S,
-        state_heap: usize,
-        model_bytes: usize,
+        (state_heap, model_bytes): (usize, usize),
         budget: &SharedBudget,
     ) -> Result<bool, Exhausted> {
-        let words = self.words;
-        let (arena, states) = (&self.bits, &self.states);
+        let LinearizedSet { hash, top, holes } = set;
+        let (arena, keys, states) = (&self.holes, &self.keys, &self.states);
         let seen = self.table.find(hash, |&(h, i)| {
             let i = i as usize;
-            h == hash && states[i] == *state && arena[i * words..(i + 1) * words] == *bits
+            let (t, start, len) = keys[i];
+            h == hash
+                && t == top
+                && len as usize == holes.len()
+                && states[i] == *state
+                && arena[start as usize..(start + len) as usize] == *holes
         });
         if seen.is_some() {
             return Ok(false);
         }
-        self.make_room(state_heap, model_bytes, budget)?;
+        self.make_room(holes.len(), state_heap, model_bytes, budget)?;
         let index = self.states.len() as u32;
-        self.bits.extend_from_slice(bits);
+        self.keys
+            .push((top, self.holes.len() as u32, holes.len() as u32));
+        self.holes.extend_from_slice(holes);
         self.states.push(state.clone());
         self.state_heap += state_heap;
         self.table.insert_unique(hash, (hash, index), |&(h, _)| h);
@@ -68,16 +89,13 @@ impl<S: Clone + Eq> Memo<S> {
     /// Grows the arenas and table for one more entry, claiming the bytes first.
     fn make_room(
         &mut self,
+        holes: usize,
         state_heap: usize,
         model_bytes: usize,
         budget: &SharedBudget,
     ) -> Result<(), Exhausted> {
         let configurations = self.states.len() as u64;
-        let bits_cap = grown(
-            self.bits.capacity(),
-            self.bits.len() + self.words,
-            64 * self.words,
-        );
+        let holes_cap = grown(self.holes.capacity(), self.holes.len() + holes, 256);
         let states_cap = grown(self.states.capacity(), self.states.len() + 1, 64);
         let buckets = if self.table.len() < self.table.capacity() {
             self.table.num_buckets()
@@ -85,8 +103,8 @@ impl<S: Clone + Eq> Memo<S> {
             (self.table.num_buckets() * 2).max(64)
         };
         let table_bytes = |buckets: usize| buckets * (size_of::<(u64, u32)>() + 1);
-        let needed = bits_cap * size_of::<u64>()
-            + states_cap * size_of::<S>()
+        let needed = holes_cap * size_of::<u32>()
+            + states_cap * (size_of::<S>() + size_of::<(u32, u32, u32)>())
             + table_bytes(buckets)
             + self.state_heap
             + state_heap
@@ -94,11 +112,11 @@ impl<S: Clone + Eq> Memo<S> {
         // While a buffer grows, the old copy and the new one are both alive: claim the old ones
         // too for that moment, so the peak stays within the budget, not just the steady state.
         let mut transient = 0;
-        if bits_cap > self.bits.capacity() {
-            transient += self.bits.capacity() * size_of::<u64>();
+        if holes_cap > self.holes.capacity() {
+            transient += self.holes.capacity() * size_of::<u32>();
         }
         if states_cap > self.states.capacity() {
-            transient += self.states.capacity() * size_of::<S>();
+            transient += self.states.capacity() * (size_of::<S>() + size_of::<(u32, u32, u32)>());
         }
         if buckets > self.table.num_buckets() {
             transient += table_bytes(self.table.num_buckets());
@@ -111,12 +129,18 @@ impl<S: Clone + Eq> Memo<S> {
             limit: usize::MAX,
             configurations,
         };
-        self.bits
-            .try_reserve_exact(bits_cap - self.bits.len())
+        self.holes
+            .try_reserve_exact(holes_cap - self.holes.len())
             .map_err(failed)?;
         self.states
             .try_reserve_exact(states_cap - self.states.len())
             .map_err(failed)?;
+        self.keys
+            .try_reserve_exact(states_cap - self.keys.len())
+            .map_err(|_| Exhausted::Memory {
+                limit: usize::MAX,
+                configurations,
+            })?;
         if self.table.len() == self.table.capacity() {
             self.table
                 .try_reserve(self.table.len().max(56), |&(h, _)| h)

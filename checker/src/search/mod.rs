@@ -17,7 +17,7 @@ mod memo;
 use std::hash::BuildHasher;
 
 use budget::{Exhausted, SharedBudget};
-use memo::Memo;
+use memo::{LinearizedSet, Memo};
 
 use crate::model::{Model, Partition};
 
@@ -117,6 +117,26 @@ impl EntryList {
         }
     }
 
+    /// The ops below `top` that are not linearized, other than `except` (about to be), in op
+    /// order. They are the first call entries of the list: an op can only have been linearized
+    /// once every op whose return precedes its call was, so no return entry comes first.
+    fn holes_below(&self, top: u32, except: u32, holes: &mut Vec<u32>) {
+        holes.clear();
+        let mut at = self.entries[HEAD as usize].next;
+        while at != NONE {
+            let e = self.entries[at as usize];
+            if e.is_call {
+                if e.op >= top {
+                    break;
+                }
+                if e.op != except {
+                    holes.push(e.op);
+                }
+            }
+            at = e.next;
+        }
+    }
+
     fn lift(&mut self, call: u32) {
         self.unlink(call);
         let ret = self.entries[call as usize].ret;
@@ -162,14 +182,21 @@ pub(crate) fn check_partition<M: Model>(
     if remaining == 0 {
         return Outcome::Linearizable { configurations: 0 };
     }
-    let words = ops.len().div_ceil(64);
+    debug_assert!(
+        ops.windows(2).all(|w| w[0].call <= w[1].call),
+        "ops in call order"
+    );
     let zobrist = zobrist_keys(ops.len());
     let hasher = hashbrown::DefaultHashBuilder::default();
-    let mut memo: Memo<M::State> = Memo::new(words);
-    let mut bits = vec![0u64; words];
-    let mut bits_hash = 0u64;
+    let mut memo: Memo<M::State> = Memo::new();
+    // The linearized set: its Zobrist hash, its highest op (`top`, NONE when empty) and, built
+    // for each candidate, the ops below the top that are not linearized (see memo.rs).
+    let mut set_hash = 0u64;
+    let mut top = NONE;
+    let mut holes: Vec<u32> = Vec::new();
     let mut state = model.init();
-    let mut stack: Vec<(u32, M::State)> = Vec::new();
+    // (call entry, state before it, top before it)
+    let mut stack: Vec<(u32, M::State, u32)> = Vec::new();
     // The furthest point of the history reached: (return position, ops linearized) and its
     // blocked op, prefix and state, kept for the explanation.
     let mut best: Option<(u64, usize)> = None;
@@ -197,15 +224,22 @@ pub(crate) fn check_partition<M: Model>(
         if let Some(e) = e.filter(|e| e.is_call) {
             let op = e.op as usize;
             if let Some(next) = model.step(&state, &ops[op].op) {
-                let (word, bit) = (op / 64, 1u64 << (op % 64));
-                bits[word] |= bit;
-                bits_hash ^= zobrist[op];
-                let hash = bits_hash ^ hasher.hash_one(&next).rotate_left(17);
+                let new_top = if top == NONE { e.op } else { top.max(e.op) };
+                list.holes_below(new_top, e.op, &mut holes);
+                let hash = (set_hash ^ zobrist[op]) ^ hasher.hash_one(&next).rotate_left(17);
                 let heap = model.state_heap_bytes(&next);
-                match memo.insert(hash, &bits, &next, heap, model.extra_bytes(), budget) {
+                let set = LinearizedSet {
+                    hash,
+                    top: new_top,
+                    holes: &holes,
+                };
+                let inserted = memo.insert(set, &next, (heap, model.extra_bytes()), budget);
+                match inserted {
                     Err(exhausted) => break Outcome::Unknown(exhausted),
                     Ok(true) => {
-                        stack.push((entry, std::mem::replace(&mut state, next)));
+                        set_hash ^= zobrist[op];
+                        stack.push((entry, std::mem::replace(&mut state, next), top));
+                        top = new_top;
                         list.lift(entry);
                         if e.ret != NONE {
                             remaining -= 1;
@@ -218,10 +252,7 @@ pub(crate) fn check_partition<M: Model>(
                         entry = list.entries[HEAD as usize].next;
                         continue;
                     }
-                    Ok(false) => {
-                        bits[word] &= !bit;
-                        bits_hash ^= zobrist[op];
-                    }
+                    Ok(false) => {}
                 }
             }
             entry = e.next;
@@ -238,12 +269,12 @@ pub(crate) fn check_partition<M: Model>(
                 best_prefix.extend(
                     stack
                         .iter()
-                        .map(|&(c, _)| list.entries[c as usize].op as usize),
+                        .map(|(c, _, _)| list.entries[*c as usize].op as usize),
                 );
                 best_state = state.clone();
             }
         }
-        let Some((call, previous)) = stack.pop() else {
+        let Some((call, previous, previous_top)) = stack.pop() else {
             budget.cancel();
             break Outcome::NotLinearizable {
                 blocked: best_blocked,
@@ -253,10 +284,9 @@ pub(crate) fn check_partition<M: Model>(
             };
         };
         state = previous;
+        top = previous_top;
         let c = list.entries[call as usize];
-        let op = c.op as usize;
-        bits[op / 64] &= !(1u64 << (op % 64));
-        bits_hash ^= zobrist[op];
+        set_hash ^= zobrist[c.op as usize];
         list.unlift(call);
         if c.ret != NONE {
             remaining += 1;
@@ -265,4 +295,55 @@ pub(crate) fn check_partition<M: Model>(
     };
     memo.release(budget);
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SearchOp;
+
+    fn op(call: u64, ret: Option<u64>) -> SearchOp<()> {
+        SearchOp {
+            id: call as usize,
+            call,
+            ret,
+            op: (),
+        }
+    }
+
+    #[test]
+    fn holes_are_the_unlinearized_ops_below_the_top() {
+        // Ops 0..5 all concurrent (returns after every call), op 2 pending.
+        let ops = vec![
+            op(0, Some(10)),
+            op(1, Some(11)),
+            op(2, None),
+            op(3, Some(12)),
+            op(4, Some(13)),
+        ];
+        let mut list = EntryList::new(&ops);
+        let call_of = |list: &EntryList, op: u32| {
+            (1..list.entries.len() as u32)
+                .find(|&i| list.entries[i as usize].is_call && list.entries[i as usize].op == op)
+                .expect("call entry")
+        };
+        let mut holes = Vec::new();
+        // Linearize op 3, then consider op 1: the set {1, 3} has top 3 and holes {0, 2}.
+        let c3 = call_of(&list, 3);
+        list.lift(c3);
+        list.holes_below(3, 1, &mut holes);
+        assert_eq!(holes, [0, 2]);
+        // Considering op 4 instead: top 4, holes {0, 1, 2}.
+        list.holes_below(4, 4, &mut holes);
+        assert_eq!(holes, [0, 1, 2]);
+        // After lifting op 0 too, {0, 3} + op 1: holes {2}.
+        let c0 = call_of(&list, 0);
+        list.lift(c0);
+        list.holes_below(3, 1, &mut holes);
+        assert_eq!(holes, [2]);
+        // Undoing restores the list: {3} + op 1 again has holes {0, 2}.
+        list.unlift(c0);
+        list.holes_below(3, 1, &mut holes);
+        assert_eq!(holes, [0, 2]);
+    }
 }

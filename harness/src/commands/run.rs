@@ -1,0 +1,179 @@
+//! `faultline run`: resolve the flags into a `RunSpec` (every check before anything is created),
+//! run it, print the summary, exit with the verdict.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use faultline_nemeses::{FaultKind, Target};
+use faultline_results::{RunResults, Verdict};
+use faultline_workloads::{WorkloadKind, WorkloadSpec};
+
+use crate::cli::RunArgs;
+use crate::cluster::NodeProgram;
+use crate::run::{READ_MODES, REPLICATION_MODES, RunSpec, execute};
+
+fn one_of(flag: &str, value: &str, allowed: &[&str]) -> anyhow::Result<String> {
+    if allowed.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        bail!(
+            "{flag}: unknown value \"{value}\"; expected one of {}",
+            allowed.join(", ")
+        )
+    }
+}
+
+fn seconds(flag: &str, value: f64, allow_zero: bool) -> anyhow::Result<f64> {
+    if value.is_finite() && (value > 0.0 || (allow_zero && value == 0.0)) {
+        Ok(value)
+    } else {
+        bail!("{flag}: expected a positive number of seconds, found {value}")
+    }
+}
+
+/// Every flag checked and resolved; nothing on disk yet.
+pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSpec> {
+    if args.nodes == 0 {
+        bail!("--nodes: expected at least 1 node, found 0");
+    }
+    if args.nodes > 244 {
+        bail!(
+            "--nodes: at most 244 nodes (one loopback address each), found {}",
+            args.nodes
+        );
+    }
+    if args.concurrency == 0 {
+        bail!("--concurrency: expected at least 1 client, found 0");
+    }
+    let replication = one_of("--replication", &args.replication, &REPLICATION_MODES)?;
+    let reads = one_of("--reads", &args.reads, &READ_MODES)?;
+    let kind: WorkloadKind = args
+        .workload
+        .parse()
+        .map_err(|e: String| anyhow!("--workload: {e}"))?;
+    let nemesis = args
+        .nemesis
+        .iter()
+        .filter(|n| !n.is_empty() && *n != "none")
+        .map(|n| {
+            n.parse::<FaultKind>()
+                .map_err(|e| anyhow!("--nemesis: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| match t.as_str() {
+            "one" => Ok(Target::One),
+            "leader" => Ok(Target::Leader),
+            "minority" => Ok(Target::Minority),
+            other => Err(anyhow!(
+                "--targets: unknown target \"{other}\"; expected one of one, leader, minority"
+            )),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        bail!("--rate: expected a positive number of operations per second, found {rate}");
+    }
+    let mut workload = WorkloadSpec::defaults(kind);
+    if let Some(keys) = args.keys {
+        if keys == 0 {
+            bail!("--keys: expected at least 1 key, found 0");
+        }
+        workload.keys = keys;
+    }
+    let nemesis_name = if nemesis.is_empty() {
+        "none".to_owned()
+    } else {
+        nemesis
+            .iter()
+            .map(|n| n.name())
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let name = match &args.name {
+        Some(name) if name.is_empty() || name.contains('/') || name.starts_with('.') => {
+            bail!("--name: expected a folder name (no '/', not starting with '.'), found {name:?}")
+        }
+        Some(name) => name.clone(),
+        None => format!("{}-{replication}-{reads}-{nemesis_name}", kind.name()),
+    };
+    Ok(RunSpec {
+        name,
+        nodes: args.nodes,
+        replication,
+        reads,
+        workload,
+        nemesis,
+        targets,
+        seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
+        concurrency: args.concurrency,
+        rate: args.rate,
+        time_limit_s: seconds("--time-limit", args.time_limit, false)?,
+        recovery_s: seconds("--recovery", args.recovery, true)?,
+        fault_duration_s: seconds("--fault-duration", args.fault_duration, false)?,
+        quiet_duration_s: seconds("--quiet-duration", args.quiet_duration, false)?,
+        request_timeout_ms: args.request_timeout.max(1),
+        node_args: Vec::new(),
+    })
+}
+
+pub fn exit_code(results: &RunResults) -> ExitCode {
+    ExitCode::from(match results.verdict {
+        Verdict::Valid => 0,
+        Verdict::Invalid => 1,
+        Verdict::Unknown => 2,
+    })
+}
+
+/// The final summary: verdict, counts, throughput, anomalies, where the files are.
+pub fn print_summary(dir: &Path, r: &RunResults) {
+    let ok: usize = r.ops.values().map(|c| c.ok).sum();
+    let fail: usize = r.ops.values().map(|c| c.fail).sum();
+    let info: usize = r.ops.values().map(|c| c.info).sum();
+    let anomalies: Vec<String> = r
+        .anomaly_counts
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    println!(
+        "{}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults{}  ({})",
+        r.verdict.name(),
+        r.throughput_ops_per_s,
+        r.faults.len(),
+        if anomalies.is_empty() {
+            String::new()
+        } else {
+            format!(", anomalies: {}", anomalies.join(", "))
+        },
+        dir.display()
+    );
+    if let Some(e) = r
+        .linearizability
+        .as_ref()
+        .and_then(|c| c.explanation.as_ref())
+    {
+        println!("  cannot linearize {}", e.op);
+    }
+    if let Some(reason) = r.linearizability.as_ref().and_then(|c| c.reason.as_ref()) {
+        println!("  unknown: {reason}");
+    }
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let spec = resolve(&args)?;
+    let program = match &args.kvnode {
+        Some(path) => NodeProgram::kvnode(path),
+        None => NodeProgram::current_faultline().context("cannot find the faultline binary")?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(execute(spec, &args.store, program))?;
+    print_summary(&outcome.dir.path, &outcome.results);
+    Ok(exit_code(&outcome.results))
+}

@@ -1,0 +1,39 @@
+//! From a stored history to `results.json`: the checker's verdict (for workloads with a model)
+//! and the run's numbers. `faultline run` ends here and `faultline analyze` starts here.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use faultline_checker::{Budget, check_events};
+use faultline_results::{RunDir, RunResults, read_run_history, summarise};
+
+use super::spec::RunSpec;
+
+/// What a check of a stored run may spend before it answers "unknown".
+const CHECK_BUDGET: Budget = Budget {
+    timeout: Some(Duration::from_secs(120)),
+    memory_limit: Some(4 << 30),
+};
+
+/// Checks a run folder's history and writes its `results.json`.
+pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
+    let run = RunDir {
+        path: dir.to_owned(),
+    };
+    let spec_text = std::fs::read_to_string(run.spec())
+        .with_context(|| format!("{}: cannot read the run's spec", run.spec().display()))?;
+    let spec: RunSpec = serde_json::from_str(&spec_text)
+        .with_context(|| format!("{}: not a faultline test spec", run.spec().display()))?;
+    let (events, torn) = read_run_history(&run.history())?;
+    let check = match spec.workload.kind.model() {
+        Some(model) => Some(
+            check_events(&events, model, None, CHECK_BUDGET)
+                .with_context(|| format!("{}", run.history().display()))?,
+        ),
+        None => None,
+    };
+    let results = summarise(&events, check, torn);
+    run.write_json(&run.results(), &results)?;
+    Ok(results)
+}

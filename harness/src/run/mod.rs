@@ -1,0 +1,262 @@
+//! One test run, phase by phase: setup → workload with faults until the time limit → heal →
+//! recovery → final reads of every key → teardown → check. The run's folder receives the spec
+//! first, then the history as it happens, then the results.
+
+mod analysis;
+mod clients;
+mod nemesis;
+mod progress;
+mod recorder;
+mod spec;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use faultline_nemeses::{Schedule, ScheduleSpec, run_schedule};
+use faultline_results::{RunDir, RunResults};
+use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::cluster::{Cluster, ClusterSpec, NodeProgram};
+
+pub use analysis::analyze;
+pub use spec::{READ_MODES, REPLICATION_MODES, RunSpec};
+
+use recorder::Recorder;
+
+/// How many times a final read is tried before it is left as it ended.
+const FINAL_READ_ATTEMPTS: usize = 20;
+
+/// A finished run: where it is and what it concluded.
+pub struct RunOutcome {
+    pub dir: RunDir,
+    pub results: RunResults,
+}
+
+/// Runs one test. Errors mean the run itself failed (a node never started, the store is not
+/// writable); a history that is not linearizable is a result, not an error.
+pub async fn execute(
+    spec: RunSpec,
+    store: &std::path::Path,
+    program: NodeProgram,
+) -> anyhow::Result<RunOutcome> {
+    let dir = RunDir::create(store, &spec.name)?;
+    dir.write_json(&dir.spec(), &spec)?;
+    let history = std::fs::File::create(dir.history())
+        .with_context(|| format!("{}", dir.history().display()))?;
+    let started = std::time::Instant::now();
+    let recorder = Arc::new(Recorder::new(history, started));
+    let mut log = Log::open(&dir)?;
+
+    log.line(&format!(
+        "starting {} nodes ({} replication, {} reads)",
+        spec.nodes, spec.replication, spec.reads
+    ));
+    let cluster = Cluster::start(ClusterSpec {
+        nodes: spec.nodes,
+        replication: spec.replication.clone(),
+        reads: spec.reads.clone(),
+        dir: dir.path.clone(),
+        program,
+        extra_args: spec.node_args.clone(),
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "starting the cluster (node logs in {})",
+            dir.path.join("nodes").display()
+        )
+    })?;
+    let cluster = Arc::new(cluster);
+    let nodes: Vec<NodeAddr> = cluster
+        .nodes()
+        .into_iter()
+        .map(|(id, addr)| NodeAddr { id, addr })
+        .collect();
+    log.line(&format!("cluster up: {nodes:?}"));
+
+    // Flush the history at least every second.
+    let flusher = {
+        let recorder = recorder.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                recorder.flush();
+            }
+        })
+    };
+
+    let time_limit = Duration::from_secs_f64(spec.time_limit_s);
+    let deadline = Instant::now() + time_limit;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let active_fault = Arc::new(Mutex::new(String::from("none")));
+
+    // Nemesis: the schedule acts on the cluster; its events go to the history.
+    let nemesis = if spec.nemesis.is_empty() {
+        None
+    } else {
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        let schedule = Schedule::new(
+            ScheduleSpec {
+                faults: spec.nemesis.clone(),
+                targets: spec.targets.clone(),
+                fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
+                quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
+            },
+            spec.seed ^ 0x6E65_6D65_7369_7300,
+        );
+        let runner = {
+            let cluster = cluster.clone();
+            let stop = stop_rx.clone();
+            tokio::spawn(async move { run_schedule(&*cluster, schedule, events_tx, stop).await })
+        };
+        let forwarder = {
+            let recorder = recorder.clone();
+            let active = active_fault.clone();
+            tokio::spawn(async move {
+                while let Some(event) = events_rx.recv().await {
+                    nemesis::record(&recorder, &event);
+                    if let Ok(mut a) = active.lock() {
+                        *a = match event.kind {
+                            faultline_nemeses::NemesisEventKind::Started => {
+                                format!("{} {:?}", event.fault.name(), event.targets)
+                            }
+                            faultline_nemeses::NemesisEventKind::Healed => "none".to_owned(),
+                            _ => a.clone(),
+                        };
+                    }
+                }
+            })
+        };
+        Some((runner, forwarder))
+    };
+
+    // Clients.
+    let generator = Arc::new(Mutex::new(Generator::new(spec.workload.clone(), spec.seed)));
+    let timeout = Duration::from_millis(spec.request_timeout_ms);
+    let interval = spec
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(spec.concurrency as f64 / r));
+    let shared = clients::Workers {
+        recorder: recorder.clone(),
+        generator: generator.clone(),
+        process_stride: spec.concurrency as u64,
+        deadline,
+        interval,
+        stop: stop_rx.clone(),
+    };
+    let workers: Vec<_> = (0..spec.concurrency)
+        .map(|worker| {
+            let client = KvnodeClient::new(format!("c{worker}"), nodes.clone(), timeout);
+            tokio::spawn(shared.clone().client_loop(client, worker as u64))
+        })
+        .collect();
+
+    // Wait for the time limit (or Ctrl-C), showing progress.
+    let bar = progress::bar(time_limit);
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let interrupted = loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let fault = active_fault.lock().map(|a| a.clone()).unwrap_or_default();
+                progress::update(&bar, &recorder.counters, started.elapsed(), &fault, "run");
+                if Instant::now() >= deadline { break false; }
+            }
+            _ = tokio::signal::ctrl_c() => break true,
+        }
+    };
+    if interrupted {
+        log.line("interrupted: stopping clients and healing");
+    }
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    bar.set_message("healing");
+    if let Some((runner, forwarder)) = nemesis {
+        let _ = runner.await;
+        let _ = forwarder.await;
+    }
+    log.line("healed");
+
+    if !interrupted {
+        bar.set_message(format!("recovery ({:.0} s)", spec.recovery_s));
+        tokio::time::sleep(Duration::from_secs_f64(spec.recovery_s)).await;
+        nemesis::phase(&recorder, "final-reads");
+        bar.set_message("final reads");
+        final_reads(&recorder, &generator, &nodes, timeout, spec.concurrency).await;
+    }
+    bar.finish_and_clear();
+
+    flusher.abort();
+    if let Some(c) = Arc::into_inner(cluster) {
+        let mut c = c;
+        c.stop().await;
+    }
+    log.line("cluster down");
+    recorder
+        .finish()
+        .with_context(|| format!("{}", dir.history().display()))?;
+
+    let results = analyze(&dir.path)?;
+    dir.mark_latest()?;
+    log.line(&format!("verdict: {}", results.verdict.name()));
+    Ok(RunOutcome { dir, results })
+}
+
+/// Reads every key the workload may have touched, retrying each until it succeeds.
+async fn final_reads(
+    recorder: &Recorder,
+    generator: &Mutex<Generator>,
+    nodes: &[NodeAddr],
+    timeout: Duration,
+    concurrency: usize,
+) {
+    let reads = match generator.lock() {
+        Ok(g) => g.final_reads(),
+        Err(_) => return,
+    };
+    let mut client = KvnodeClient::new("final".to_owned(), nodes.to_vec(), timeout);
+    // Process numbers past every worker's, so they never collide with a client's.
+    let mut process = 10_000_000 + concurrency as u64;
+    for read in &reads {
+        for _ in 0..FINAL_READ_ATTEMPTS {
+            let done = clients::perform(recorder, &mut client, process, read).await;
+            process += 1;
+            if done.kind == faultline_checker::history::EventType::Ok {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The controller's own log, `faultline.log` in the run folder.
+struct Log {
+    file: std::fs::File,
+    started: std::time::Instant,
+}
+
+impl Log {
+    fn open(dir: &RunDir) -> anyhow::Result<Log> {
+        let file = std::fs::File::create(dir.controller_log())
+            .with_context(|| format!("{}", dir.controller_log().display()))?;
+        Ok(Log {
+            file,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    fn line(&mut self, text: &str) {
+        use std::io::Write;
+        let _ = writeln!(
+            self.file,
+            "{:>9.3}s {text}",
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! The resolved spec of one run: every choice made, seed included. Written as `test.json`
+//! before anything starts, so a run can be repeated and a stored run analysed.
+
+use faultline_nemeses::{FaultKind, Target};
+use faultline_workloads::WorkloadSpec;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// The test's name: the folder under the store.
+    pub name: String,
+    pub nodes: usize,
+    pub replication: String,
+    pub reads: String,
+    pub workload: WorkloadSpec,
+    pub nemesis: Vec<FaultKind>,
+    pub targets: Vec<Target>,
+    pub seed: u64,
+    /// Clients running at once.
+    pub concurrency: usize,
+    /// Invocations per second across all clients; unlimited when absent.
+    pub rate: Option<f64>,
+    pub time_limit_s: f64,
+    /// Quiet time after healing, before the final reads.
+    pub recovery_s: f64,
+    pub fault_duration_s: f64,
+    pub quiet_duration_s: f64,
+    /// A client's per-request timeout.
+    pub request_timeout_ms: u64,
+    /// Flags passed to every node besides the modes.
+    pub node_args: Vec<String>,
+}
+
+pub const REPLICATION_MODES: [&str; 3] = ["async", "sync", "quorum"];
+pub const READ_MODES: [&str; 4] = ["leader", "read-index", "lease", "any"];

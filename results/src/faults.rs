@@ -1,0 +1,52 @@
+//! Fault windows: when each fault was active, from the nemesis's events in the history.
+//!
+//! The nemesis records `{"f":"start","value":{"fault":F,"targets":[..]}}` (invoke, then info when
+//! injected) and `{"f":"stop",...}` when it heals (docs/history-format.md).
+
+use faultline_checker::history::{Event, EventType, Process};
+use serde::Serialize;
+use serde_json::Value;
+
+/// One fault, from its injection to its heal (or to the end of the history).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaultWindow {
+    pub fault: String,
+    pub targets: Value,
+    /// Nanoseconds since the run started.
+    pub start: u64,
+    pub end: u64,
+}
+
+/// The fault windows of a history, in start order.
+pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
+    let end_of_history = events.iter().map(|e| e.time).max().unwrap_or(0);
+    let mut open: Vec<FaultWindow> = Vec::new();
+    let mut done = Vec::new();
+    for e in events.iter().filter(|e| e.process == Process::Nemesis) {
+        let fault = e.value.get("fault").and_then(Value::as_str).unwrap_or("");
+        match (e.f.as_str(), e.kind) {
+            ("start", EventType::Invoke) => open.push(FaultWindow {
+                fault: fault.to_owned(),
+                targets: e.value.get("targets").cloned().unwrap_or(Value::Null),
+                start: e.time,
+                end: end_of_history,
+            }),
+            ("stop", EventType::Info) => {
+                if let Some(i) = open.iter().position(|w| w.fault == fault) {
+                    let mut w = open.remove(i);
+                    w.end = e.time;
+                    done.push(w);
+                }
+            }
+            _ => {}
+        }
+    }
+    done.extend(open);
+    done.sort_by_key(|w| w.start);
+    done
+}
+
+/// Whether `time` falls inside any window.
+pub(crate) fn during(windows: &[FaultWindow], time: u64) -> bool {
+    windows.iter().any(|w| w.start <= time && time <= w.end)
+}

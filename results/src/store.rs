@@ -1,0 +1,104 @@
+//! The result store: `<store>/<test>/<timestamp>/` per run, `<store>/<test>/latest` pointing at
+//! the newest.
+
+use std::path::{Path, PathBuf};
+
+use faultline_checker::history::{Event, read_jsonl};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{source}", path.display())]
+    History {
+        path: PathBuf,
+        source: faultline_checker::import::ParseError,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One run's folder.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `<store>/<test>/<timestamp>/` (UTC, milliseconds: sortable, unique per test).
+    pub fn create(store: &Path, test: &str) -> Result<RunDir, StoreError> {
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%S%.3fZ")
+            .to_string();
+        let path = store.join(test).join(stamp);
+        std::fs::create_dir_all(path.join("nodes")).map_err(io(&path))?;
+        Ok(RunDir { path })
+    }
+
+    pub fn history(&self) -> PathBuf {
+        self.path.join("history.jsonl")
+    }
+
+    pub fn spec(&self) -> PathBuf {
+        self.path.join("test.json")
+    }
+
+    pub fn results(&self) -> PathBuf {
+        self.path.join("results.json")
+    }
+
+    pub fn controller_log(&self) -> PathBuf {
+        self.path.join("faultline.log")
+    }
+
+    /// Points `<store>/<test>/latest` at this run (replacing the link atomically).
+    pub fn mark_latest(&self) -> Result<(), StoreError> {
+        let (Some(parent), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return Ok(());
+        };
+        let link = parent.join("latest");
+        let tmp = parent.join(format!(".latest-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(name, &tmp).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &link).map_err(io(&link))
+    }
+
+    /// Writes `results.json` through a temporary file, so a reader never sees half of it.
+    pub fn write_json<T: serde::Serialize>(
+        &self,
+        path: &Path,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::to_string_pretty(value).map_err(|e| StoreError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        })?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text + "\n").map_err(io(&tmp))?;
+        std::fs::rename(&tmp, path).map_err(io(path))
+    }
+}
+
+/// Reads a run's history. A controller killed mid-write can leave a last line without its
+/// newline: that torn line is dropped (and counted), everything before it is read as usual.
+pub fn read_run_history(path: &Path) -> Result<(Vec<Event>, bool), StoreError> {
+    let mut bytes = std::fs::read(path).map_err(io(path))?;
+    let torn = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    if torn {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(keep);
+    }
+    let events = read_jsonl(&bytes).map_err(|source| StoreError::History {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok((events, torn))
+}

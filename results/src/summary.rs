@@ -1,0 +1,179 @@
+//! `results.json`: everything a run concluded, computed from its history.
+
+use std::collections::BTreeMap;
+
+use faultline_checker::history::{Event, EventType, Process, pair_operations};
+use faultline_checker::{CheckResult, Verdict as CheckVerdict};
+use serde::Serialize;
+
+use crate::anomalies::{Anomaly, find_anomalies};
+use crate::faults::{FaultWindow, during, fault_windows};
+use crate::latency::{LatencySummary, latencies};
+
+/// The run's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "invalid",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// Completions by outcome for one operation type; `pending` never completed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OpCounts {
+    pub ok: usize,
+    pub fail: usize,
+    pub info: usize,
+    pub pending: usize,
+}
+
+impl OpCounts {
+    fn completed(&self) -> usize {
+        self.ok + self.fail + self.info
+    }
+}
+
+/// Fraction of completed client operations that succeeded (`ok`), by when they were invoked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Availability {
+    pub overall: Option<f64>,
+    pub during_faults: Option<f64>,
+    pub outside_faults: Option<f64>,
+    /// Per operation type, overall.
+    pub by_f: BTreeMap<String, Option<f64>>,
+}
+
+/// What `results.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunResults {
+    pub verdict: Verdict,
+    /// The linearizability checker's result (absent for the set workload).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linearizability: Option<CheckResult>,
+    /// Client operations by type and outcome.
+    pub ops: BTreeMap<String, OpCounts>,
+    pub latency: BTreeMap<String, LatencySummary>,
+    pub availability: Availability,
+    /// Completed client operations per second over the run.
+    pub throughput_ops_per_s: f64,
+    pub duration_s: f64,
+    pub faults: Vec<FaultWindow>,
+    /// Counts by kind (`stale-read`, `lost-write`).
+    pub anomaly_counts: BTreeMap<String, usize>,
+    /// The first anomalies found (at most 100).
+    pub anomalies: Vec<Anomaly>,
+    /// Whether the history's last line was torn (a controller killed mid-write) and dropped.
+    pub history_torn: bool,
+}
+
+const MAX_LISTED: usize = 100;
+
+fn ratio(ok: usize, all: usize) -> Option<f64> {
+    (all > 0).then(|| ok as f64 / all as f64)
+}
+
+/// The time the final reads began: the controller marks it with a nemesis-process `phase`
+/// event whose value is `"final-reads"`.
+pub fn final_reads_from(events: &[Event]) -> Option<u64> {
+    events
+        .iter()
+        .find(|e| e.process == Process::Nemesis && e.f == "phase" && e.value == "final-reads")
+        .map(|e| e.time)
+}
+
+/// Computes a run's results from its history and (for model workloads) the checker's result.
+pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: bool) -> RunResults {
+    let windows = fault_windows(events);
+    let ops = pair_operations(events);
+    let anomalies = find_anomalies(&ops, final_reads_from(events));
+
+    // Outcomes, counted from the events themselves (pairing drops `fail`s).
+    let mut counts: BTreeMap<String, OpCounts> = BTreeMap::new();
+    let (mut during_ok, mut during_all, mut outside_ok, mut outside_all) = (0, 0, 0, 0);
+    let mut open: BTreeMap<u64, (String, u64)> = BTreeMap::new();
+    for e in events {
+        let Process::Client(p) = e.process else {
+            continue;
+        };
+        if e.kind == EventType::Invoke {
+            open.insert(p, (e.f.clone(), e.time));
+            continue;
+        }
+        let Some((f, invoked)) = open.remove(&p) else {
+            continue;
+        };
+        let c = counts.entry(f).or_default();
+        let ok = e.kind == EventType::Ok;
+        match e.kind {
+            EventType::Ok => c.ok += 1,
+            EventType::Fail => c.fail += 1,
+            _ => c.info += 1,
+        }
+        if during(&windows, invoked) {
+            during_all += 1;
+            during_ok += usize::from(ok);
+        } else {
+            outside_all += 1;
+            outside_ok += usize::from(ok);
+        }
+    }
+    for (f, _) in open.into_values() {
+        counts.entry(f).or_default().pending += 1;
+    }
+    let completed: usize = counts.values().map(OpCounts::completed).sum();
+    let ok: usize = counts.values().map(|c| c.ok).sum();
+    let duration_ns = events.iter().map(|e| e.time).max().unwrap_or(0);
+    let duration_s = duration_ns as f64 / 1e9;
+
+    let mut anomaly_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for a in &anomalies {
+        *anomaly_counts.entry(a.kind.to_owned()).or_default() += 1;
+    }
+    let verdict = match &check {
+        Some(result) => match result.verdict {
+            CheckVerdict::Linearizable => Verdict::Valid,
+            CheckVerdict::NotLinearizable => Verdict::Invalid,
+            CheckVerdict::Unknown => Verdict::Unknown,
+        },
+        // Without a model (the set workload) the verdict is whether any acknowledged element
+        // went missing.
+        None if anomaly_counts.contains_key("lost-write") => Verdict::Invalid,
+        None => Verdict::Valid,
+    };
+    RunResults {
+        verdict,
+        linearizability: check,
+        availability: Availability {
+            overall: ratio(ok, completed),
+            during_faults: ratio(during_ok, during_all),
+            outside_faults: ratio(outside_ok, outside_all),
+            by_f: counts
+                .iter()
+                .map(|(f, c)| (f.clone(), ratio(c.ok, c.completed())))
+                .collect(),
+        },
+        latency: latencies(&ops),
+        ops: counts,
+        throughput_ops_per_s: if duration_s > 0.0 {
+            completed as f64 / duration_s
+        } else {
+            0.0
+        },
+        duration_s,
+        faults: windows,
+        anomaly_counts,
+        anomalies: anomalies.into_iter().take(MAX_LISTED).collect(),
+        history_torn,
+    }
+}
