@@ -32,10 +32,8 @@ pub async fn run_schedule<N: Nodes>(
             return;
         };
         let ids = nodes.ids();
-        let leader = match target {
-            crate::fault::Target::Leader => nodes.leader().await,
-            _ => None,
-        };
+        // Asked whatever the target, so the history says whether the leader was hit.
+        let leader = nodes.leader().await;
         let targets = schedule.pick(target, &ids, leader);
         if targets.is_empty() {
             // E.g. a minority of a two-node cluster: there is nothing to hit this round.
@@ -47,6 +45,7 @@ pub async fn run_schedule<N: Nodes>(
                 kind,
                 fault,
                 targets: targets.clone(),
+                leader,
                 error,
             });
         };

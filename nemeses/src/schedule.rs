@@ -19,9 +19,15 @@ pub struct ScheduleSpec {
 
 /// The seeded decisions of a schedule, drawn one fault at a time (targets like "the leader"
 /// depend on the cluster at that moment).
+///
+/// Faults come from a deck of every (fault, target) combination, shuffled from the seed and
+/// dealt one by one; leader-targeted combinations are dealt first in each deck. So a run sees
+/// every combination before any repeats, and even a short run hits the leader with each kind of
+/// fault: on a leader-based store those are the faults that exercise failover.
 pub struct Schedule {
     spec: ScheduleSpec,
     rng: fastrand::Rng,
+    deck: Vec<(FaultKind, Target)>,
 }
 
 impl Schedule {
@@ -29,6 +35,7 @@ impl Schedule {
         Schedule {
             spec,
             rng: fastrand::Rng::with_seed(seed),
+            deck: Vec::new(),
         }
     }
 
@@ -38,9 +45,28 @@ impl Schedule {
 
     /// The next fault and how to pick its targets.
     pub fn next_fault(&mut self) -> Option<(FaultKind, Target)> {
-        let fault = *self.rng.choice(&self.spec.faults)?;
-        let target = *self.rng.choice(&self.spec.targets).unwrap_or(&Target::One);
-        Some((fault, target))
+        if self.deck.is_empty() {
+            let targets: &[Target] = if self.spec.targets.is_empty() {
+                &[Target::One]
+            } else {
+                &self.spec.targets
+            };
+            let combos = self
+                .spec
+                .faults
+                .iter()
+                .flat_map(|&f| targets.iter().map(move |&t| (f, t)));
+            let (mut leader, mut rest): (Vec<_>, Vec<_>) =
+                combos.partition(|&(_, t)| t == Target::Leader);
+            self.rng.shuffle(&mut leader);
+            self.rng.shuffle(&mut rest);
+            // Dealt from the back: the leader combinations go last into the vector.
+            rest.reverse();
+            leader.reverse();
+            self.deck = rest;
+            self.deck.extend(leader);
+        }
+        self.deck.pop()
     }
 
     /// Random choice among `ids` for a target, from the schedule's seed.
@@ -92,6 +118,8 @@ pub struct NemesisEvent {
     pub kind: NemesisEventKind,
     pub fault: FaultKind,
     pub targets: Vec<NodeId>,
+    /// The leader when the fault was chosen, as the cluster reported it.
+    pub leader: Option<NodeId>,
     /// What went wrong acting on a node, if anything (the run goes on).
     pub error: Option<String>,
 }
@@ -119,6 +147,23 @@ mod tests {
             fault_duration: Duration::from_secs(1),
             quiet_duration: Duration::from_secs(1),
         }
+    }
+
+    #[test]
+    fn every_combination_is_dealt_before_any_repeats_leader_first() {
+        let mut s = Schedule::new(spec(), 3);
+        let first: Vec<_> = (0..6).map(|_| s.next_fault().expect("fault")).collect();
+        assert!(
+            first[..2].iter().all(|&(_, t)| t == Target::Leader),
+            "{first:?}"
+        );
+        let mut kinds: Vec<_> = first[..2].iter().map(|&(f, _)| f).collect();
+        kinds.sort_by_key(|k| k.name());
+        assert_eq!(kinds, [FaultKind::Kill, FaultKind::Pause]);
+        let mut all = first.clone();
+        all.sort_by_key(|&(f, t)| (f.name(), format!("{t:?}")));
+        all.dedup();
+        assert_eq!(all.len(), 6, "{first:?}");
     }
 
     #[test]

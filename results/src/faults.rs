@@ -12,6 +12,8 @@ use serde_json::Value;
 pub struct FaultWindow {
     pub fault: String,
     pub targets: Value,
+    /// Whether the leader of the moment was among the targets.
+    pub hit_leader: bool,
     /// Nanoseconds since the run started.
     pub start: u64,
     pub end: u64,
@@ -28,6 +30,12 @@ pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
             ("start", EventType::Invoke) => open.push(FaultWindow {
                 fault: fault.to_owned(),
                 targets: e.value.get("targets").cloned().unwrap_or(Value::Null),
+                hit_leader: match (e.value.get("leader"), e.value.get("targets")) {
+                    (Some(leader), Some(Value::Array(targets))) if !leader.is_null() => {
+                        targets.contains(leader)
+                    }
+                    _ => false,
+                },
                 start: e.time,
                 end: end_of_history,
             }),

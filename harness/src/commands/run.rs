@@ -140,10 +140,11 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
     println!(
-        "{}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults{}  ({})",
+        "{}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults ({} on the leader){}  ({})",
         r.verdict.name(),
         r.throughput_ops_per_s,
         r.faults.len(),
+        r.faults.iter().filter(|f| f.hit_leader).count(),
         if anomalies.is_empty() {
             String::new()
         } else {

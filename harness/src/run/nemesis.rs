@@ -19,7 +19,11 @@ pub fn record(recorder: &Recorder, event: &NemesisEvent) {
         kind,
         f: f.to_owned(),
         key: None,
-        value: json!({ "fault": event.fault.name(), "targets": event.targets }),
+        value: json!({
+            "fault": event.fault.name(),
+            "targets": event.targets,
+            "leader": event.leader,
+        }),
         error: event.error.clone().map(Into::into),
         node: None,
     });
