@@ -3,3 +3,4 @@
 mod check_cli;
 mod cluster;
 mod kvnode_bin;
+mod run_cli;
