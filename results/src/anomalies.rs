@@ -14,7 +14,9 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Anomaly {
-    /// `stale-read` or `lost-write`.
+    /// `stale-read`, `lost-write`, or `non-linearizable-read` (the checker's counterexample:
+    /// `missing_value` is then the value the longest linearization found leaves, and
+    /// `write_index` the last operation of that linearization).
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,

@@ -96,7 +96,25 @@ pub fn final_reads_from(events: &[Event]) -> Option<u64> {
 pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: bool) -> RunResults {
     let windows = fault_windows(events);
     let ops = pair_operations(events);
-    let anomalies = find_anomalies(&ops, final_reads_from(events));
+    let mut anomalies = find_anomalies(&ops, final_reads_from(events));
+    // The checker's own finding, in the same words: the read no linearization explains, and the
+    // value the register held after the longest linearization found.
+    if let Some(e) = check.as_ref().and_then(|c| c.explanation.as_ref())
+        && e.op.f == "read"
+        && !anomalies.iter().any(|a| a.read_index == e.op.invoke_index)
+    {
+        anomalies.insert(
+            0,
+            Anomaly {
+                kind: "non-linearizable-read",
+                key: e.op.key.clone(),
+                read_index: e.op.invoke_index,
+                read_value: e.op.output.clone().unwrap_or_default(),
+                missing_value: e.state.clone(),
+                write_index: e.prefix.last().map_or(0, |op| op.invoke_index),
+            },
+        );
+    }
 
     // Outcomes, counted from the events themselves (pairing drops `fail`s).
     let mut counts: BTreeMap<String, OpCounts> = BTreeMap::new();

@@ -60,6 +60,10 @@ pub struct KvnodeClient {
     leader: Option<usize>,
     /// Index in `nodes` of the node tried last: round-robin continues from here.
     cursor: usize,
+    /// The node this client reads from first, as a Jepsen client is bound to one node; cleared
+    /// the first time that node answers a read with `not_leader` (the cluster's read mode sends
+    /// reads to the leader, so asking the home node first would only cost a hop).
+    home: Option<usize>,
 }
 
 impl KvnodeClient {
@@ -100,7 +104,15 @@ impl KvnodeClient {
             timeout,
             leader: None,
             cursor: 0,
+            home: None,
         })
+    }
+
+    /// Reads go to the `index`th node first (modulo the node count): spread over a client per
+    /// node, reads reach followers, which is what read modes like `any` are about.
+    pub fn with_home(mut self, index: usize) -> Self {
+        self.home = (!self.nodes.is_empty()).then(|| index % self.nodes.len());
+        self
     }
 
     pub fn client_id(&self) -> &str {
@@ -132,7 +144,11 @@ impl KvnodeClient {
 
         let start = Instant::now();
         let deadline = start + self.deadline();
-        let mut target = self.leader.unwrap_or(self.cursor) % self.nodes.len();
+        let at_home = match (request.class, self.home) {
+            (OpClass::Read, Some(home)) => Some(home),
+            _ => None,
+        };
+        let mut target = at_home.unwrap_or(self.leader.unwrap_or(self.cursor)) % self.nodes.len();
         let mut earlier_indefinite = false;
         let mut last = Attempt::NotSent("no attempt".to_owned());
         for n in 0..MAX_ATTEMPTS {
@@ -157,6 +173,9 @@ impl KvnodeClient {
                     break;
                 }
                 Attempt::Definite { code, leader_hint } if code == "not_leader" => {
+                    if n == 0 && at_home.is_some() {
+                        self.home = None;
+                    }
                     match leader_hint.as_deref().and_then(|a| self.index_of(a)) {
                         // Follow the hint at once: the hinted node is most likely the leader.
                         Some(hinted) if hinted != target => {

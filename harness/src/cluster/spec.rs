@@ -33,9 +33,19 @@ pub struct NodeProgram {
 impl NodeProgram {
     /// kvnode built into the running faultline binary (`faultline kvnode ...`): what a shipped
     /// faultline uses, so that no second binary has to be found.
+    ///
+    /// On Linux the program is `/proc/self/exe`: in the forked child it still names the
+    /// controller's own executable even after the file was replaced on disk (a rebuild while a
+    /// run goes on), so a node restarted mid-run runs the same code as the others.
     pub fn current_faultline() -> std::io::Result<NodeProgram> {
+        let proc_exe = std::path::Path::new("/proc/self/exe");
+        let exe = if proc_exe.exists() {
+            proc_exe.to_owned()
+        } else {
+            std::env::current_exe()?
+        };
         Ok(NodeProgram {
-            exe: std::env::current_exe()?,
+            exe,
             leading_args: vec!["kvnode".to_string()],
         })
     }

@@ -149,12 +149,15 @@ pub async fn execute(
         interval,
         stop: stop_rx.clone(),
     };
-    let workers: Vec<_> = (0..spec.concurrency)
-        .map(|worker| {
-            let client = KvnodeClient::new(format!("c{worker}"), nodes.clone(), timeout);
-            tokio::spawn(shared.clone().client_loop(client, worker as u64))
-        })
-        .collect();
+    let mut workers = Vec::with_capacity(spec.concurrency);
+    for worker in 0..spec.concurrency {
+        // Bound to a node for reads, as Jepsen binds each client to one node.
+        let client =
+            KvnodeClient::try_new(format!("c{worker}"), nodes.clone(), timeout)?.with_home(worker);
+        workers.push(tokio::spawn(
+            shared.clone().client_loop(client, worker as u64),
+        ));
+    }
 
     // Wait for the time limit (or Ctrl-C), showing progress.
     let bar = progress::bar(time_limit);
@@ -220,7 +223,9 @@ async fn final_reads(
         Ok(g) => g.final_reads(),
         Err(_) => return,
     };
-    let mut client = KvnodeClient::new("final".to_owned(), nodes.to_vec(), timeout);
+    let Ok(mut client) = KvnodeClient::try_new("final".to_owned(), nodes.to_vec(), timeout) else {
+        return;
+    };
     // Process numbers past every worker's, so they never collide with a client's.
     let mut process = 10_000_000 + concurrency as u64;
     for read in &reads {

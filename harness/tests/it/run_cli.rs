@@ -47,7 +47,10 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
         assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("faultline: "), "{args:?}: {err}");
-        assert!(!store.path().join("store").exists(), "{args:?} created the store");
+        assert!(
+            !store.path().join("store").exists(),
+            "{args:?} created the store"
+        );
     }
 }
 
@@ -55,34 +58,67 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
 fn a_short_run_stores_everything_and_is_valid() {
     let store = tempfile::tempdir().expect("tempdir");
     let out = faultline()
-        .args(["run", "--nemesis", "kill", "--time-limit", "6", "--recovery", "1"])
-        .args(["--fault-duration", "2", "--quiet-duration", "1", "--seed", "3"])
+        .args([
+            "run",
+            "--nemesis",
+            "kill",
+            "--time-limit",
+            "6",
+            "--recovery",
+            "1",
+        ])
+        .args([
+            "--fault-duration",
+            "2",
+            "--quiet-duration",
+            "1",
+            "--seed",
+            "3",
+        ])
         .args(["--name", "short"])
         .arg("--store")
         .arg(store.path())
         .output()
         .expect("starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.starts_with("valid: "), "{stdout}");
     let dir = run_dir(store.path(), "short");
-    for file in ["test.json", "history.jsonl", "results.json", "faultline.log", "nodes/1.log"] {
+    for file in [
+        "test.json",
+        "history.jsonl",
+        "results.json",
+        "faultline.log",
+        "nodes/1.log",
+    ] {
         assert!(dir.join(file).is_file(), "missing {file}");
     }
     let latest = std::fs::read_link(store.path().join("short/latest")).expect("latest link");
     assert_eq!(Some(latest.as_os_str()), dir.file_name());
-    let spec: Value = serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec"))
-        .expect("json");
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
     assert_eq!(spec["seed"], 3);
     let results: Value =
         serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results"))
             .expect("json");
     assert_eq!(results["verdict"], "valid");
     assert_eq!(results["linearizability"]["verdict"], "linearizable");
-    assert!(results["ops"]["read"]["ok"].as_u64().unwrap_or(0) > 10, "{results}");
+    assert!(
+        results["ops"]["read"]["ok"].as_u64().unwrap_or(0) > 10,
+        "{results}"
+    );
     // The first fault of a schedule is dealt to the leader.
     assert_eq!(results["faults"][0]["fault"], "kill");
-    assert_eq!(results["faults"][0]["hit_leader"], true, "{}", results["faults"]);
+    assert_eq!(
+        results["faults"][0]["hit_leader"], true,
+        "{}",
+        results["faults"]
+    );
     assert!(results["latency"]["write"]["p50_ms"].as_f64().is_some());
 }
 
@@ -107,7 +143,15 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
     let store = tempfile::tempdir().expect("tempdir");
     let store_path = store.path().to_string_lossy().into_owned();
     let mut controller = faultline()
-        .args(["run", "--nemesis", "kill,pause", "--time-limit", "60", "--name", "killed"])
+        .args([
+            "run",
+            "--nemesis",
+            "kill,pause",
+            "--time-limit",
+            "60",
+            "--name",
+            "killed",
+        ])
         .args(["--fault-duration", "1", "--quiet-duration", "1"])
         .arg("--store")
         .arg(store.path())
@@ -118,7 +162,10 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
     // Wait until the history has something in it (the recorder flushes every second).
     let started = Instant::now();
     let history = loop {
-        assert!(started.elapsed() < Duration::from_secs(30), "no history appeared");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no history appeared"
+        );
         if let Ok(entries) = std::fs::read_dir(store.path().join("killed")) {
             let found = entries
                 .filter_map(Result::ok)
@@ -131,18 +178,29 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
         std::thread::sleep(Duration::from_millis(200));
     };
     std::thread::sleep(Duration::from_secs(2));
-    assert!(!processes_mentioning(&store_path).is_empty(), "nodes should be running");
+    assert!(
+        !processes_mentioning(&store_path).is_empty(),
+        "nodes should be running"
+    );
     controller.kill().expect("SIGKILL the controller");
     let _ = controller.wait();
     let deadline = Instant::now() + Duration::from_secs(5);
     while !processes_mentioning(&store_path).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(processes_mentioning(&store_path), Vec::<u32>::new(), "nodes survived");
+    assert_eq!(
+        processes_mentioning(&store_path),
+        Vec::<u32>::new(),
+        "nodes survived"
+    );
 
     let dir = history.parent().expect("run folder").to_owned();
     assert!(!dir.join("results.json").exists());
-    let out = faultline().arg("analyze").arg(&dir).output().expect("starts");
+    let out = faultline()
+        .arg("analyze")
+        .arg(&dir)
+        .output()
+        .expect("starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         matches!(out.status.code(), Some(0..=2)),
@@ -150,6 +208,9 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
         String::from_utf8_lossy(&out.stderr)
     );
     let verdict = stdout.split(':').next().unwrap_or("");
-    assert!(["valid", "invalid", "unknown"].contains(&verdict), "{stdout}");
+    assert!(
+        ["valid", "invalid", "unknown"].contains(&verdict),
+        "{stdout}"
+    );
     assert!(dir.join("results.json").is_file());
 }

@@ -35,6 +35,26 @@ fn assert_kind(c: &Completion, kind: EventType) {
 }
 
 #[tokio::test]
+async fn reads_go_to_the_home_node_when_the_read_mode_lets_followers_answer() -> Result<(), String>
+{
+    for (reads, answered_by_home) in [("any", true), ("read-index", false)] {
+        let cluster = Cluster::start_with_reads(3, reads)?;
+        let leader = cluster.wait_for_leader(LEADER_WITHIN).await?;
+        let follower = (leader + 1) % 3;
+        let nodes = cluster.node_addrs();
+        let mut client = KvnodeClient::new(format!("home-{reads}"), nodes.clone(), TIMEOUT)
+            .with_home(follower);
+        let w = client.invoke(&op("write", "h", json!(5))).await;
+        assert_kind(&w, EventType::Ok);
+        let r = client.invoke(&op("read", "h", Value::Null)).await;
+        assert_kind(&r, EventType::Ok);
+        let expected = if answered_by_home { follower } else { leader };
+        assert_eq!(r.node.as_deref(), Some(nodes[expected].addr.as_str()), "{reads}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_client_started_at_a_follower_follows_the_hint() -> Result<(), String> {
     let (cluster, leader, nodes) = cluster().await?;
     let leader_addr = cluster.nodes[leader].addr.to_string();

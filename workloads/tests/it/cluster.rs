@@ -84,6 +84,10 @@ pub fn dead_addr() -> Result<SocketAddr, String> {
 
 impl Cluster {
     pub fn start(n: usize) -> Result<Cluster, String> {
+        Self::start_with_reads(n, "read-index")
+    }
+
+    pub fn start_with_reads(n: usize, reads: &str) -> Result<Cluster, String> {
         let bin = kvnode_bin()?;
         let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
         let addrs = free_addrs(n)?;
@@ -111,7 +115,7 @@ impl Cluster {
             cmd.args(["--id", &id.to_string(), "--listen", &addr.to_string()])
                 .arg("--data-dir")
                 .arg(&data_dir)
-                .args(["--replication", "quorum", "--reads", "read-index"])
+                .args(["--replication", "quorum", "--reads", reads])
                 .args(["--heartbeat-ms", "50", "--election-timeout-ms", "150-300"])
                 .args(["--request-timeout-ms", "1000", "--peers", &peers.join(",")])
                 .stdin(Stdio::null())
