@@ -79,8 +79,13 @@ impl Generator {
 
     /// The next operation.
     pub fn next_invocation(&mut self) -> Invocation {
-        let op = self.choose_op();
         let k = self.keys.choose(&mut self.rng);
+        let op = match self.choose_op() {
+            // Nothing written to this key yet: a cas could only mismatch, so write instead (it
+            // gives later cas operations something to compare with).
+            OpKind::Cas if self.recent[k].is_empty() => OpKind::Write,
+            op => op,
+        };
         let key = Some(self.keys.name(k).to_owned());
         match op {
             OpKind::Read => Invocation {
@@ -97,28 +102,16 @@ impl Generator {
                     value: Value::from(v),
                 }
             }
-            OpKind::Cas => match self.recent_value(k) {
-                Some(from) => {
-                    let to = self.fresh_value();
-                    self.remember(k, to);
-                    Invocation {
-                        f: "cas".into(),
-                        key,
-                        value: Value::from(vec![from, to]),
-                    }
+            OpKind::Cas => {
+                let from = self.recent_value(k).unwrap_or_default();
+                let to = self.fresh_value();
+                self.remember(k, to);
+                Invocation {
+                    f: "cas".into(),
+                    key,
+                    value: Value::from(vec![from, to]),
                 }
-                // Nothing written to this key yet: a cas could only mismatch, so write instead
-                // (it gives later cas operations something to compare with).
-                None => {
-                    let v = self.fresh_value();
-                    self.remember(k, v);
-                    Invocation {
-                        f: "write".into(),
-                        key,
-                        value: Value::from(v),
-                    }
-                }
-            },
+            }
             OpKind::Append => {
                 // Strings with a letter in front: kvnode lists hold scalars of either kind, and
                 // "e" delimits elements if a checker ever joins a list into one string.

@@ -1,19 +1,22 @@
 //! `faultline check` run as a user runs it: real files, real process, exit codes and output.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use faultline_checker::history::{Event, EventType, Process, write_jsonl};
-use serde_json::{Value, json};
+use faultline_checker::history::write_jsonl;
+use serde_json::Value;
+
+use crate::support::corpus::{corpus_dir, manifest};
+use crate::support::simulate::explosive;
 
 fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
 }
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora")
+    corpus_dir()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -30,38 +33,32 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn every_manifest_row_checked_from_the_command_line_agrees() {
-    let dir = corpus();
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("manifest");
+    let rows = manifest();
+    assert_eq!(rows.len(), 230);
     let mut disagreements = Vec::new();
-    let mut rows = 0;
-    for line in manifest.lines().skip(1).filter(|l| !l.is_empty()) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [path, _format, model, init, expected] = cols[..] else {
-            panic!("MANIFEST.tsv: bad row {line:?}");
-        };
-        rows += 1;
-        let file = dir.join(path);
+    for row in &rows {
         let mut cmd = faultline();
-        cmd.args(["check", "--model", model]);
-        if init != "-" {
+        cmd.args(["check", "--model", &row.model]);
+        if let Some(init) = &row.init {
             cmd.args(["--init", init]);
         }
-        let out = cmd.arg(&file).output().expect("faultline starts");
+        let out = cmd.arg(&row.path).output().expect("faultline starts");
         let verdict = stdout(&out)
             .split_whitespace()
             .next()
             .unwrap_or("")
             .to_owned();
         let code = out.status.code();
-        let expected_code = if expected == "linearizable" { 0 } else { 1 };
-        if verdict != expected || code != Some(expected_code) {
+        let expected_code = if row.expected == "linearizable" { 0 } else { 1 };
+        if verdict != row.expected || code != Some(expected_code) {
             disagreements.push(format!(
-                "{path}: expected {expected} (exit {expected_code}), got {verdict} (exit {code:?}) {}",
+                "{}: expected {} (exit {expected_code}), got {verdict} (exit {code:?}) {}",
+                row.name,
+                row.expected,
                 stderr(&out)
             ));
         }
     }
-    assert_eq!(rows, 230);
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
 
@@ -144,35 +141,6 @@ fn usage_and_input_errors_exit_3() {
     assert!(stdout(&out).contains("Exit status"));
 }
 
-/// Writes the exploding history as JSON Lines: 40 concurrent writes and 40 compare-and-sets
-/// chaining their values, none of which completes, then a read of a value nobody wrote.
-fn write_explosive(path: &Path) {
-    let mut events = Vec::new();
-    let mut push = |process: u64, kind, f: &str, value: Value| {
-        let index = events.len() as u64;
-        events.push(Event {
-            index,
-            time: index,
-            process: Process::Client(process),
-            kind,
-            f: f.to_owned(),
-            key: None,
-            value,
-            error: None,
-            node: None,
-        });
-    };
-    for p in 0..40 {
-        push(p, EventType::Invoke, "write", json!(p));
-        push(40 + p, EventType::Invoke, "cas", json!([p, (p + 1) % 40]));
-    }
-    push(80, EventType::Invoke, "read", Value::Null);
-    push(80, EventType::Ok, "read", json!(1000));
-    let mut file = std::fs::File::create(path).expect("create");
-    write_jsonl(&mut file, &events).expect("write");
-    file.flush().expect("flush");
-}
-
 /// Peak resident memory of a running process, in kB, from /proc (Linux).
 fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -186,7 +154,9 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 fn a_200_mb_budget_ends_an_exploding_search_with_unknown_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("explode.jsonl");
-    write_explosive(&file);
+    let mut out = std::fs::File::create(&file).expect("create");
+    write_jsonl(&mut out, &explosive(40)).expect("write");
+    out.flush().expect("flush");
     let mut child = faultline()
         .args(["check", "-m", "cas-register", "--memory-limit", "200"])
         .arg(&file)

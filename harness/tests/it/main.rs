@@ -1,5 +1,9 @@
 //! The faultline binary's integration tests, compiled into one binary.
 
+// The checker's test support (corpus manifest, history simulator), shared rather than copied.
+#[path = "../../../checker/tests/support/mod.rs"]
+mod support;
+
 mod check_cli;
 mod cluster;
 mod kvnode_bin;

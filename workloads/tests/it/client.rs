@@ -42,14 +42,18 @@ async fn reads_go_to_the_home_node_when_the_read_mode_lets_followers_answer() ->
         let leader = cluster.wait_for_leader(LEADER_WITHIN).await?;
         let follower = (leader + 1) % 3;
         let nodes = cluster.node_addrs();
-        let mut client = KvnodeClient::new(format!("home-{reads}"), nodes.clone(), TIMEOUT)
-            .with_home(follower);
+        let mut client =
+            KvnodeClient::new(format!("home-{reads}"), nodes.clone(), TIMEOUT).with_home(follower);
         let w = client.invoke(&op("write", "h", json!(5))).await;
         assert_kind(&w, EventType::Ok);
         let r = client.invoke(&op("read", "h", Value::Null)).await;
         assert_kind(&r, EventType::Ok);
         let expected = if answered_by_home { follower } else { leader };
-        assert_eq!(r.node.as_deref(), Some(nodes[expected].addr.as_str()), "{reads}");
+        assert_eq!(
+            r.node.as_deref(),
+            Some(nodes[expected].addr.as_str()),
+            "{reads}"
+        );
     }
     Ok(())
 }
