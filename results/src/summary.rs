@@ -34,6 +34,9 @@ impl Verdict {
 pub struct OpCounts {
     pub ok: usize,
     pub fail: usize,
+    /// Of the `fail`s, those the store answered on their merits (a compare-and-set that found
+    /// another value): the store was available, the operation just did not apply.
+    pub rejected: usize,
     pub info: usize,
     pub pending: usize,
 }
@@ -42,9 +45,14 @@ impl OpCounts {
     fn completed(&self) -> usize {
         self.ok + self.fail + self.info
     }
+
+    fn answered(&self) -> usize {
+        self.ok + self.rejected
+    }
 }
 
-/// Fraction of completed client operations that succeeded (`ok`), by when they were invoked.
+/// Fraction of completed client operations the store answered (`ok`, or a `fail` on the
+/// operation's merits such as a cas mismatch), by when they were invoked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Availability {
     pub overall: Option<f64>,
@@ -78,6 +86,14 @@ pub struct RunResults {
 }
 
 const MAX_LISTED: usize = 100;
+
+/// Errors that are the store's answer about the operation, not about itself (kvnode's codes).
+fn is_rejection(error: Option<&serde_json::Value>) -> bool {
+    matches!(
+        error.and_then(serde_json::Value::as_str),
+        Some("cas_mismatch" | "type_mismatch")
+    )
+}
 
 fn ratio(ok: usize, all: usize) -> Option<f64> {
     (all > 0).then(|| ok as f64 / all as f64)
@@ -132,10 +148,14 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             continue;
         };
         let c = counts.entry(f).or_default();
-        let ok = e.kind == EventType::Ok;
+        let rejected = e.kind == EventType::Fail && is_rejection(e.error.as_ref());
+        let ok = e.kind == EventType::Ok || rejected;
         match e.kind {
             EventType::Ok => c.ok += 1,
-            EventType::Fail => c.fail += 1,
+            EventType::Fail => {
+                c.fail += 1;
+                c.rejected += usize::from(rejected);
+            }
             _ => c.info += 1,
         }
         if during(&windows, invoked) {
@@ -150,7 +170,7 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         counts.entry(f).or_default().pending += 1;
     }
     let completed: usize = counts.values().map(OpCounts::completed).sum();
-    let ok: usize = counts.values().map(|c| c.ok).sum();
+    let answered: usize = counts.values().map(OpCounts::answered).sum();
     let duration_ns = events.iter().map(|e| e.time).max().unwrap_or(0);
     let duration_s = duration_ns as f64 / 1e9;
 
@@ -173,12 +193,12 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         verdict,
         linearizability: check,
         availability: Availability {
-            overall: ratio(ok, completed),
+            overall: ratio(answered, completed),
             during_faults: ratio(during_ok, during_all),
             outside_faults: ratio(outside_ok, outside_all),
             by_f: counts
                 .iter()
-                .map(|(f, c)| (f.clone(), ratio(c.ok, c.completed())))
+                .map(|(f, c)| (f.clone(), ratio(c.answered(), c.completed())))
                 .collect(),
         },
         latency: latencies(&ops),

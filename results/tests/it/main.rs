@@ -1,0 +1,4 @@
+//! faultline-results' integration tests, compiled into one binary.
+
+mod store;
+mod summary;

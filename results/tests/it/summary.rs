@@ -1,0 +1,98 @@
+//! results.json from small, hand-written histories.
+
+use faultline_checker::history::{Event, EventType, Process};
+use faultline_results::{Verdict, summarise};
+use serde_json::{Value, json};
+
+/// Builds a history from (process, type, f, value, error) rows, one millisecond apart.
+fn history(rows: &[(Option<u64>, EventType, &str, Value, Option<&str>)]) -> Vec<Event> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, (p, kind, f, value, error))| Event {
+            index: i as u64,
+            time: (i as u64 + 1) * 1_000_000,
+            process: p.map_or(Process::Nemesis, Process::Client),
+            kind: *kind,
+            f: (*f).to_owned(),
+            key: p.map(|_| "r".to_owned()),
+            value: value.clone(),
+            error: error.map(Value::from),
+            node: None,
+        })
+        .collect()
+}
+
+use EventType::{Fail, Info, Invoke, Ok};
+
+#[test]
+fn counts_availability_faults_and_latency() {
+    let fault = json!({"fault": "kill", "targets": [1], "leader": 1});
+    let events = history(&[
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Ok, "write", json!(1), None),
+        (None, Invoke, "start", fault.clone(), None),
+        (None, Info, "start", fault.clone(), None),
+        (Some(0), Invoke, "cas", json!([1, 2]), None),
+        (Some(0), Fail, "cas", json!([1, 2]), Some("cas_mismatch")),
+        (Some(1), Invoke, "write", json!(3), None),
+        (Some(1), Info, "write", json!(3), Some("timeout")),
+        (None, Invoke, "stop", fault.clone(), None),
+        (None, Info, "stop", fault, None),
+        (Some(0), Invoke, "read", Value::Null, None),
+        (Some(0), Ok, "read", json!(3), None),
+    ]);
+    let r = summarise(&events, None, false);
+    assert_eq!(r.verdict, Verdict::Valid);
+    assert_eq!(r.ops["write"].ok, 1);
+    assert_eq!(r.ops["write"].info, 1);
+    assert_eq!((r.ops["cas"].fail, r.ops["cas"].rejected), (1, 1));
+    // The cas mismatch is an answer; the timed-out write is not.
+    assert_eq!(r.availability.during_faults, Some(0.5));
+    assert_eq!(r.availability.outside_faults, Some(1.0));
+    assert_eq!(r.faults.len(), 1);
+    assert!(r.faults[0].hit_leader);
+    assert_eq!(
+        (r.faults[0].start, r.faults[0].end),
+        (3_000_000, 10_000_000)
+    );
+    assert_eq!(r.latency["write"].count, 1);
+    assert_eq!(r.latency["write"].p50_ms, 1.0);
+}
+
+#[test]
+fn a_read_of_an_overwritten_value_is_stale_and_after_the_final_marker_a_lost_write() {
+    let events = history(&[
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Ok, "write", json!(1), None),
+        (Some(0), Invoke, "write", json!(2), None),
+        (Some(0), Ok, "write", json!(2), None),
+        (Some(1), Invoke, "read", Value::Null, None),
+        (Some(1), Ok, "read", json!(1), None),
+        (None, Info, "phase", json!("final-reads"), None),
+        (Some(2), Invoke, "read", Value::Null, None),
+        (Some(2), Ok, "read", json!(1), None),
+    ]);
+    let r = summarise(&events, None, false);
+    let kinds: Vec<&str> = r.anomalies.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, ["stale-read", "lost-write"]);
+    assert_eq!(r.anomalies[0].read_value, json!(1));
+    assert_eq!(r.anomalies[0].missing_value, json!(2));
+    assert_eq!(r.anomalies[0].write_index, 2);
+}
+
+#[test]
+fn the_set_workload_is_invalid_when_an_acknowledged_element_is_missing() {
+    let events = history(&[
+        (Some(0), Invoke, "add", json!(1), None),
+        (Some(0), Ok, "add", json!([1]), None),
+        (Some(0), Invoke, "add", json!(2), None),
+        (Some(0), Ok, "add", json!([1, 2]), None),
+        (None, Info, "phase", json!("final-reads"), None),
+        (Some(1), Invoke, "read", Value::Null, None),
+        (Some(1), Ok, "read", json!([2]), None),
+    ]);
+    let r = summarise(&events, None, false);
+    assert_eq!(r.verdict, Verdict::Invalid);
+    assert_eq!(r.anomaly_counts["lost-write"], 1);
+    assert_eq!(r.anomalies[0].missing_value, json!(1));
+}
