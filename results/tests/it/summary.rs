@@ -4,8 +4,12 @@ use faultline_checker::history::{Event, EventType, Process};
 use faultline_results::{Verdict, summarise};
 use serde_json::{Value, json};
 
-/// Builds a history from (process, type, f, value, error) rows, one millisecond apart.
-fn history(rows: &[(Option<u64>, EventType, &str, Value, Option<&str>)]) -> Vec<Event> {
+/// One row of a hand-written history: client process (`None`: the nemesis), type, f, value,
+/// error.
+type Row<'a> = (Option<u64>, EventType, &'a str, Value, Option<&'a str>);
+
+/// Builds a history from rows, one millisecond apart.
+fn history(rows: &[Row<'_>]) -> Vec<Event> {
     rows.iter()
         .enumerate()
         .map(|(i, (p, kind, f, value, error))| Event {
