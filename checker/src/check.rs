@@ -86,7 +86,7 @@ pub fn check_operations(
         ModelKind::MultiRegister => run(MultiRegister::prepare(ops, init)?, ops, &budget),
         ModelKind::Mutex => run(MutexModel::prepare(ops)?, ops, &budget),
     };
-    let verdict = if found.explanation.is_some() {
+    let verdict = if found.not_linearizable {
         Verdict::NotLinearizable
     } else if found.exhausted.is_some() {
         Verdict::Unknown
@@ -110,6 +110,8 @@ pub fn check_operations(
 /// What the partitions of one history add up to.
 struct Found {
     partitions: usize,
+    /// Some partition is not linearizable (decides the verdict, explanation or not).
+    not_linearizable: bool,
     configurations: u64,
     explanation: Option<Explanation>,
     exhausted: Option<Exhausted>,
@@ -191,14 +193,15 @@ where
 }
 
 fn summarise(partitions: usize, outcomes: Vec<PartitionOutcome>, ops: &[Operation]) -> Found {
-    let lookup = |id: usize| -> &Operation {
+    let lookup = |id: usize| -> Option<&Operation> {
         match ops.get(id) {
-            Some(op) if op.id == id => op,
-            _ => ops.iter().find(|op| op.id == id).unwrap_or(&ops[0]),
+            Some(op) if op.id == id => Some(op),
+            _ => ops.iter().find(|op| op.id == id),
         }
     };
     let mut found = Found {
         partitions,
+        not_linearizable: false,
         configurations: 0,
         explanation: None,
         exhausted: None,
@@ -227,24 +230,25 @@ fn summarise(partitions: usize, outcomes: Vec<PartitionOutcome>, ops: &[Operatio
             PartitionOutcome::Cancelled => {}
         }
     }
+    found.not_linearizable = !failures.is_empty();
     // Several keys may fail before the others are cancelled: explain the earliest failure.
-    failures.sort_by_key(|(_, blocked, _, _)| lookup(*blocked).call_index);
+    failures.sort_by_key(|(_, blocked, _, _)| lookup(*blocked).map(|op| op.call_index));
     found.explanation = failures
         .into_iter()
-        .next()
-        .map(|(key, blocked, prefix, state)| {
-            let target = lookup(blocked);
+        .find_map(|(key, blocked, prefix, state)| {
+            let target = lookup(blocked)?;
             let same_key = ops.iter().filter(|op| op.key == target.key);
-            Explanation {
+            Some(Explanation {
                 key,
                 op: OpSummary::from(target),
                 concurrent: concurrent_with(target, same_key),
                 prefix: prefix
                     .into_iter()
-                    .map(|id| OpSummary::from(lookup(id)))
+                    .filter_map(lookup)
+                    .map(OpSummary::from)
                     .collect(),
                 state,
-            }
+            })
         });
     found
 }

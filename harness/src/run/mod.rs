@@ -191,7 +191,7 @@ pub async fn execute(
         tokio::time::sleep(Duration::from_secs_f64(spec.recovery_s)).await;
         nemesis::phase(&recorder, "final-reads");
         bar.set_message("final reads");
-        final_reads(&recorder, &generator, &nodes, timeout, spec.concurrency).await;
+        final_reads(&recorder, &generator, &nodes, timeout).await;
     }
     bar.finish_and_clear();
 
@@ -217,7 +217,6 @@ async fn final_reads(
     generator: &Mutex<Generator>,
     nodes: &[NodeAddr],
     timeout: Duration,
-    concurrency: usize,
 ) {
     let reads = match generator.lock() {
         Ok(g) => g.final_reads(),
@@ -226,8 +225,7 @@ async fn final_reads(
     let Ok(mut client) = KvnodeClient::try_new("final".to_owned(), nodes.to_vec(), timeout) else {
         return;
     };
-    // Process numbers past every worker's, so they never collide with a client's.
-    let mut process = 10_000_000 + concurrency as u64;
+    let mut process = recorder.unused_process();
     for read in &reads {
         for _ in 0..FINAL_READ_ATTEMPTS {
             let done = clients::perform(recorder, &mut client, process, read).await;

@@ -32,6 +32,8 @@ pub struct Recorder {
 struct Inner {
     writer: HistoryWriter<BufWriter<File>>,
     next_index: u64,
+    /// The highest client process number recorded so far.
+    max_process: Option<u64>,
     /// The first write error, reported at the end (recording goes on in memory-less mode).
     error: Option<std::io::Error>,
 }
@@ -54,6 +56,7 @@ impl Recorder {
             inner: Mutex::new(Inner {
                 writer: HistoryWriter::new(BufWriter::new(file)),
                 next_index: 0,
+                max_process: None,
                 error: None,
             }),
             counters: Counters::default(),
@@ -90,9 +93,21 @@ impl Recorder {
             node: r.node,
         };
         inner.next_index += 1;
+        if let Process::Client(p) = event.process {
+            inner.max_process = inner.max_process.max(Some(p));
+        }
         if let Err(e) = inner.writer.append(&event) {
             inner.error.get_or_insert(e);
         }
+    }
+
+    /// A client process number nobody has used yet.
+    pub fn unused_process(&self) -> u64 {
+        self.inner
+            .lock()
+            .ok()
+            .and_then(|inner| inner.max_process)
+            .map_or(0, |p| p + 1)
     }
 
     /// Writes buffered events to the file.
