@@ -6,11 +6,13 @@
 //! trait defined here; every fault it starts it heals, also when the run is cut short.
 
 mod fault;
+mod grudge;
 mod nodes;
 mod run;
 mod schedule;
 
 pub use fault::{FaultKind, Target};
+pub use grudge::{Grudge, Shape};
 pub use nodes::{NodeId, Nodes, NodesError};
 pub use run::run_schedule;
 pub use schedule::{NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec};
