@@ -79,6 +79,12 @@ pub struct RunArgs {
     /// Keys for the kv and append workloads.
     #[arg(long)]
     pub keys: Option<usize>,
+    /// Choose keys with a Zipfian distribution of this exponent (uniform by default).
+    #[arg(long, value_name = "EXPONENT")]
+    pub zipfian: Option<f64>,
+    /// Relative weights of read, write and cas (append: read and append), e.g. `2,1,1`.
+    #[arg(long, value_name = "R,W,C", value_delimiter = ',', num_args = 1..=3)]
+    pub mix: Vec<u32>,
     /// Seed for the workload and the fault schedule (random by default; recorded in test.json).
     #[arg(long)]
     pub seed: Option<u64>,

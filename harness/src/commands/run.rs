@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use faultline_nemeses::{FaultKind, Target};
 use faultline_results::{RunResults, Verdict};
-use faultline_workloads::{WorkloadKind, WorkloadSpec};
+use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 
 use crate::cli::RunArgs;
 use crate::cluster::NodeProgram;
@@ -84,6 +84,23 @@ pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSpec> {
             bail!("--keys: expected at least 1 key, found 0");
         }
         workload.keys = keys;
+    }
+    if let Some(exponent) = args.zipfian {
+        if !(exponent.is_finite() && exponent > 0.0) {
+            bail!("--zipfian: expected a positive exponent, found {exponent}");
+        }
+        workload.key_distribution = KeyDistribution::Zipfian { exponent };
+    }
+    if !args.mix.is_empty() {
+        let weight = |i: usize| args.mix.get(i).copied().unwrap_or(0);
+        if args.mix.iter().all(|w| *w == 0) {
+            bail!("--mix: expected at least one positive weight");
+        }
+        (
+            workload.read_weight,
+            workload.write_weight,
+            workload.cas_weight,
+        ) = (weight(0), weight(1), weight(2));
     }
     let nemesis_name = if nemesis.is_empty() {
         "none".to_owned()

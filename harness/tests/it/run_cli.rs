@@ -33,6 +33,8 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
         &["--time-limit", "abc"],
         &["--time-limit", "-5"],
         &["--concurrency", "0"],
+        &["--mix", "0,0,0"],
+        &["--zipfian", "-1"],
     ];
     for args in cases {
         let store = tempfile::tempdir().expect("tempdir");
