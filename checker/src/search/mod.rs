@@ -212,7 +212,7 @@ pub(crate) fn check_partition<M: Model>(
             if budget.is_cancelled() {
                 break Outcome::Cancelled;
             }
-            if let Some(exhausted) = budget.out_of_time(memo.len() as u64) {
+            if let Some(exhausted) = budget.out_of_time(memo.configurations()) {
                 break Outcome::Unknown(exhausted);
             }
         }
@@ -245,7 +245,7 @@ pub(crate) fn check_partition<M: Model>(
                             remaining -= 1;
                             if remaining == 0 {
                                 break Outcome::Linearizable {
-                                    configurations: memo.len() as u64,
+                                    configurations: memo.configurations(),
                                 };
                             }
                         }
@@ -280,7 +280,7 @@ pub(crate) fn check_partition<M: Model>(
                 blocked: best_blocked,
                 prefix: std::mem::take(&mut best_prefix),
                 state: best_state.clone(),
-                configurations: memo.len() as u64,
+                configurations: memo.configurations(),
             };
         };
         state = previous;

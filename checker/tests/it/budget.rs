@@ -46,3 +46,30 @@ fn small_explosive_history_is_decided_within_budget() {
     assert_eq!(explanation.op.invoke_index, 8);
     assert_eq!(explanation.concurrent.len(), 8);
 }
+
+#[test]
+fn a_long_history_fits_a_small_budget_by_forgetting_old_configurations() {
+    use crate::support::simulate::{Object, Simulation, simulate};
+    let sim = Simulation {
+        object: Object::CasRegister,
+        clients: 5,
+        ops: 60_000,
+        keys: vec![],
+        values: 5,
+        info_percent: 0,
+        init: None,
+        think_percent: 0,
+    };
+    let events = simulate(&sim, 11);
+    let unlimited =
+        check_events(&events, ModelKind::CasRegister, None, Budget::default()).expect("fits");
+    assert_eq!(unlimited.verdict, Verdict::Linearizable);
+    let limit = unlimited.peak_memory_bytes / 4;
+    let budget = Budget {
+        timeout: None,
+        memory_limit: Some(limit),
+    };
+    let small = check_events(&events, ModelKind::CasRegister, None, budget).expect("fits");
+    assert_eq!(small.verdict, Verdict::Linearizable, "{:?}", small.reason);
+    assert!(small.peak_memory_bytes <= limit);
+}
