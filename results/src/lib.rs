@@ -10,11 +10,13 @@
 mod anomalies;
 mod faults;
 mod latency;
+mod report;
 mod store;
 mod summary;
 
 pub use anomalies::{Anomaly, find_anomalies};
 pub use faults::{FaultWindow, fault_windows};
 pub use latency::{LatencySummary, latencies};
+pub use report::{ReportError, ReportInput, render_report};
 pub use store::{RunDir, StoreError, read_run_history};
 pub use summary::{Availability, OpCounts, RunResults, Verdict, final_reads_from, summarise};

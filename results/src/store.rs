@@ -59,6 +59,10 @@ impl RunDir {
         self.path.join("faultline.log")
     }
 
+    pub fn report(&self) -> PathBuf {
+        self.path.join("report.html")
+    }
+
     /// Points `<store>/<test>/latest` at this run (replacing the link atomically).
     pub fn mark_latest(&self) -> Result<(), StoreError> {
         let (Some(parent), Some(name)) = (self.path.parent(), self.path.file_name()) else {
@@ -71,7 +75,7 @@ impl RunDir {
         std::fs::rename(&tmp, &link).map_err(io(&link))
     }
 
-    /// Writes `results.json` through a temporary file, so a reader never sees half of it.
+    /// Writes `value` as pretty JSON through `write_file`.
     pub fn write_json<T: serde::Serialize>(
         &self,
         path: &Path,
@@ -81,8 +85,15 @@ impl RunDir {
             path: path.to_owned(),
             source: std::io::Error::other(e),
         })?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n").map_err(io(&tmp))?;
+        self.write_file(path, (text + "\n").as_bytes())
+    }
+
+    /// Writes a file through a temporary one, so a reader never sees half of it.
+    pub fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
         std::fs::rename(&tmp, path).map_err(io(path))
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use faultline_checker::{Budget, check_events};
-use faultline_results::{RunDir, RunResults, read_run_history, summarise};
+use faultline_results::{
+    ReportInput, RunDir, RunResults, read_run_history, render_report, summarise,
+};
 
 use super::spec::RunSpec;
 
@@ -16,14 +18,16 @@ const CHECK_BUDGET: Budget = Budget {
     memory_limit: Some(4 << 30),
 };
 
-/// Checks a run folder's history and writes its `results.json`.
+/// Checks a run folder's history and writes its `results.json` and `report.html`.
 pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
     let run = RunDir {
         path: dir.to_owned(),
     };
     let spec_text = std::fs::read_to_string(run.spec())
         .with_context(|| format!("{}: cannot read the run's spec", run.spec().display()))?;
-    let spec: RunSpec = serde_json::from_str(&spec_text)
+    let spec_json: serde_json::Value = serde_json::from_str(&spec_text)
+        .with_context(|| format!("{}: not JSON", run.spec().display()))?;
+    let spec: RunSpec = serde_json::from_value(spec_json.clone())
         .with_context(|| format!("{}: not a faultline test spec", run.spec().display()))?;
     let (events, torn) = read_run_history(&run.history())?;
     let check = match spec.workload.kind.model() {
@@ -35,5 +39,11 @@ pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
     };
     let results = summarise(&events, check, torn);
     run.write_json(&run.results(), &results)?;
+    let html = render_report(&ReportInput {
+        spec: &spec_json,
+        results: &results,
+        events: &events,
+    })?;
+    run.write_file(&run.report(), html.as_bytes())?;
     Ok(results)
 }

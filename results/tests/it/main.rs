@@ -1,4 +1,5 @@
 //! faultline-results' integration tests, compiled into one binary.
 
+mod report;
 mod store;
 mod summary;

@@ -1,0 +1,112 @@
+//! `report.html`: one self-contained page per run (no CDN, no external file: it opens offline),
+//! rendered from a compile-time template (askama) with charts drawn as SVG by plotters.
+//! Verdict, spec and seed first; then counts, availability, latency, the charts with fault
+//! windows shaded, the counterexample when there is one, and links to the raw files.
+//!
+//! Large runs stay readable: the latency chart samples at most `MAX_POINTS` operations and the
+//! per-process views show a bounded window of operations, so the page stays small.
+
+mod charts;
+mod views;
+
+use askama::Template;
+use faultline_checker::history::{Event, pair_operations};
+use serde_json::Value;
+
+use crate::summary::RunResults;
+
+pub use charts::ChartError;
+
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error("rendering report.html: {0}")]
+    Template(#[from] askama::Error),
+}
+
+/// What a report is made from: the run's spec (test.json), results and history.
+pub struct ReportInput<'a> {
+    pub spec: &'a Value,
+    pub results: &'a RunResults,
+    pub events: &'a [Event],
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    title: String,
+    verdict: &'static str,
+    summary: String,
+    spec: String,
+    seed: String,
+    counts: Vec<views::CountRow>,
+    availability: Vec<(String, String)>,
+    latency: Vec<views::LatencyRow>,
+    latency_svg: String,
+    throughput_svg: String,
+    explanation: Option<String>,
+    counterexample_svg: Option<String>,
+    timeline_svg: String,
+    anomalies: Vec<views::AnomalyRow>,
+    anomaly_total: usize,
+    faults: Vec<views::FaultRow>,
+    node_logs: Vec<String>,
+}
+
+/// Renders `report.html`.
+pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
+    let r = input.results;
+    let ops = pair_operations(input.events);
+    let (points, series) = views::latency_points(&ops);
+    let latency_svg = charts::latency(&points, &series, &r.faults, r.duration_s)?;
+    let buckets = views::throughput_buckets(input.events, r.duration_s);
+    let throughput_svg = charts::throughput(&buckets, &r.faults, r.duration_s)?;
+    let explanation = r
+        .linearizability
+        .as_ref()
+        .and_then(|c| c.explanation.as_ref());
+    let counterexample_svg = explanation
+        .map(|e| {
+            charts::bars(
+                "counterexample: the operation that cannot be linearized (red)",
+                &views::counterexample_bars(e),
+            )
+        })
+        .transpose()?;
+    let timeline_svg = charts::bars(
+        "timeline (a window of operations)",
+        &views::timeline_bars(&ops, explanation.map(|e| e.op.invoke_index)),
+    )?;
+    let nodes = input.spec.get("nodes").and_then(Value::as_u64).unwrap_or(0);
+    let page = ReportPage {
+        title: input
+            .spec
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("faultline run")
+            .to_owned(),
+        verdict: r.verdict.name(),
+        summary: views::summary_line(r),
+        spec: serde_json::to_string_pretty(input.spec).unwrap_or_default(),
+        seed: input
+            .spec
+            .get("seed")
+            .map(Value::to_string)
+            .unwrap_or_default(),
+        counts: views::count_rows(r),
+        availability: views::availability_rows(r),
+        latency: views::latency_rows(r),
+        latency_svg,
+        throughput_svg,
+        explanation: explanation.map(ToString::to_string),
+        counterexample_svg,
+        timeline_svg,
+        anomalies: views::anomaly_rows(r),
+        anomaly_total: r.anomaly_counts.values().sum(),
+        faults: views::fault_rows(r),
+        node_logs: (1..=nodes).map(|n| format!("nodes/{n}.log")).collect(),
+    };
+    Ok(page.render()?)
+}

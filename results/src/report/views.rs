@@ -1,0 +1,273 @@
+//! The report's data, shaped for the page and the charts (no drawing, no HTML here).
+
+use faultline_checker::history::{Event, EventType, Operation, Process};
+use faultline_checker::{Explanation, OpSummary};
+
+use super::charts::{Bar, BarKind, LatencyPoint};
+use crate::summary::RunResults;
+
+/// At most this many operations on the latency chart (sampled evenly beyond it).
+pub const MAX_POINTS: usize = 4000;
+/// Operations shown on the timeline.
+const TIMELINE_OPS: usize = 120;
+/// Operations of the longest linearization shown with the counterexample.
+const PREFIX_SHOWN: usize = 12;
+
+pub struct CountRow {
+    pub f: String,
+    pub ok: usize,
+    pub fail: usize,
+    pub info: usize,
+    pub pending: usize,
+}
+
+pub struct LatencyRow {
+    pub f: String,
+    pub count: usize,
+    pub p50: String,
+    pub p95: String,
+    pub p99: String,
+    pub max: String,
+}
+
+pub struct AnomalyRow {
+    pub kind: String,
+    pub key: String,
+    pub read_index: u64,
+    pub read_value: String,
+    pub missing_value: String,
+    pub write_index: u64,
+}
+
+pub struct FaultRow {
+    pub fault: String,
+    pub targets: String,
+    pub hit_leader: bool,
+    pub start: String,
+    pub end: String,
+}
+
+pub fn summary_line(r: &RunResults) -> String {
+    let ok: usize = r.ops.values().map(|c| c.ok).sum();
+    let fail: usize = r.ops.values().map(|c| c.fail).sum();
+    let info: usize = r.ops.values().map(|c| c.info).sum();
+    format!(
+        "{ok} ok, {fail} fail, {info} info in {:.1} s ({:.0} ops/s), {} faults",
+        r.duration_s,
+        r.throughput_ops_per_s,
+        r.faults.len()
+    )
+}
+
+pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
+    r.ops
+        .iter()
+        .map(|(f, c)| CountRow {
+            f: f.clone(),
+            ok: c.ok,
+            fail: c.fail,
+            info: c.info,
+            pending: c.pending,
+        })
+        .collect()
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+pub fn availability_rows(r: &RunResults) -> Vec<(String, String)> {
+    let a = &r.availability;
+    let mut rows = vec![
+        ("overall".to_owned(), percent(a.overall)),
+        ("during faults".to_owned(), percent(a.during_faults)),
+        ("outside faults".to_owned(), percent(a.outside_faults)),
+    ];
+    rows.extend(
+        a.by_f
+            .iter()
+            .map(|(f, v)| (format!("{f} (overall)"), percent(*v))),
+    );
+    rows
+}
+
+pub fn latency_rows(r: &RunResults) -> Vec<LatencyRow> {
+    let ms = |v: f64| format!("{v:.2}");
+    r.latency
+        .iter()
+        .map(|(f, l)| LatencyRow {
+            f: f.clone(),
+            count: l.count,
+            p50: ms(l.p50_ms),
+            p95: ms(l.p95_ms),
+            p99: ms(l.p99_ms),
+            max: ms(l.max_ms),
+        })
+        .collect()
+}
+
+pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
+    r.anomalies
+        .iter()
+        .take(20)
+        .map(|a| AnomalyRow {
+            kind: a.kind.to_owned(),
+            key: a.key.clone().unwrap_or_default(),
+            read_index: a.read_index,
+            read_value: a.read_value.to_string(),
+            missing_value: a.missing_value.to_string(),
+            write_index: a.write_index,
+        })
+        .collect()
+}
+
+pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
+    let s = |ns: u64| format!("{:.2}", ns as f64 / 1e9);
+    r.faults
+        .iter()
+        .map(|w| FaultRow {
+            fault: w.fault.clone(),
+            targets: w.targets.to_string(),
+            hit_leader: w.hit_leader,
+            start: s(w.start),
+            end: s(w.end),
+        })
+        .collect()
+}
+
+/// Completed operations as latency points, sampled evenly down to `MAX_POINTS`, with the
+/// names of their series (operation types).
+pub fn latency_points(ops: &[Operation]) -> (Vec<LatencyPoint>, Vec<String>) {
+    let mut series: Vec<String> = Vec::new();
+    let done: Vec<&Operation> = ops.iter().filter(|op| op.return_time.is_some()).collect();
+    let step = done.len().div_ceil(MAX_POINTS).max(1);
+    let points = done
+        .iter()
+        .step_by(step)
+        .map(|op| {
+            let i = match series.iter().position(|s| *s == op.f) {
+                Some(i) => i,
+                None => {
+                    series.push(op.f.clone());
+                    series.len() - 1
+                }
+            };
+            LatencyPoint {
+                at: op.call_time as f64 / 1e9,
+                millis: op
+                    .return_time
+                    .unwrap_or(op.call_time)
+                    .saturating_sub(op.call_time) as f64
+                    / 1e6,
+                series: i,
+            }
+        })
+        .collect();
+    (points, series)
+}
+
+/// Client completions per second, by outcome (ok, fail, info).
+pub fn throughput_buckets(events: &[Event], duration_s: f64) -> Vec<(f64, [u64; 3])> {
+    let n = duration_s.ceil().max(1.0) as usize;
+    let mut buckets = vec![[0u64; 3]; n + 1];
+    for e in events {
+        if !matches!(e.process, Process::Client(_)) {
+            continue;
+        }
+        let slot = match e.kind {
+            EventType::Ok => 0,
+            EventType::Fail => 1,
+            EventType::Info => 2,
+            EventType::Invoke => continue,
+        };
+        let second = ((e.time / 1_000_000_000) as usize).min(n);
+        buckets[second][slot] += 1;
+    }
+    buckets
+        .into_iter()
+        .enumerate()
+        .map(|(s, c)| (s as f64 + 0.5, c))
+        .collect()
+}
+
+fn label(op: &OpSummary) -> String {
+    let mut text = op.f.clone();
+    if !op.value.is_null() {
+        text.push_str(&format!(" {}", op.value));
+    }
+    match &op.output {
+        Some(out) if !out.is_null() && *out != op.value => text.push_str(&format!(" → {out}")),
+        None => text.push_str(" ?"),
+        _ => {}
+    }
+    text
+}
+
+fn bar(op: &OpSummary, kind: BarKind, end_of_view: f64) -> Bar {
+    Bar {
+        lane: format!("process {}", op.process),
+        start: op.invoke_time as f64 / 1e6,
+        end: op.complete_time.map_or(end_of_view, |t| t as f64 / 1e6),
+        label: label(op),
+        kind,
+    }
+}
+
+/// The counterexample: the blocked operation, the operations concurrent with it, and the end of
+/// the longest linearization found (numbered in linearization order).
+pub fn counterexample_bars(e: &Explanation) -> Vec<Bar> {
+    let end_of_view = std::iter::once(&e.op)
+        .chain(&e.concurrent)
+        .filter_map(|op| op.complete_time)
+        .max()
+        .unwrap_or(e.op.invoke_time) as f64
+        / 1e6
+        + 1.0;
+    let shown = e.prefix.len().saturating_sub(PREFIX_SHOWN);
+    let mut bars: Vec<Bar> = e.prefix[shown..]
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let mut b = bar(op, BarKind::Linearized, end_of_view);
+            b.label = format!("#{} {}", shown + i + 1, b.label);
+            b
+        })
+        .collect();
+    let linearized: Vec<u64> = e.prefix.iter().map(|op| op.invoke_index).collect();
+    bars.extend(
+        e.concurrent
+            .iter()
+            .filter(|op| !linearized.contains(&op.invoke_index))
+            .map(|op| bar(op, BarKind::Concurrent, end_of_view)),
+    );
+    bars.push(bar(&e.op, BarKind::Blocked, end_of_view));
+    bars
+}
+
+/// A window of `TIMELINE_OPS` operations: around `focus` (a history index) when given, else the
+/// start of the run.
+pub fn timeline_bars(ops: &[Operation], focus: Option<u64>) -> Vec<Bar> {
+    let centre = focus
+        .and_then(|f| ops.iter().position(|op| op.call_index >= f))
+        .unwrap_or(TIMELINE_OPS / 2);
+    let from = centre.saturating_sub(TIMELINE_OPS / 2);
+    let window = &ops[from.min(ops.len())..(from + TIMELINE_OPS).min(ops.len())];
+    let end_of_view = window
+        .iter()
+        .filter_map(|op| op.return_time)
+        .max()
+        .unwrap_or(0) as f64
+        / 1e6;
+    window
+        .iter()
+        .map(|op| {
+            let summary = OpSummary::from(op);
+            let kind = if Some(op.call_index) == focus {
+                BarKind::Blocked
+            } else {
+                BarKind::Other
+            };
+            bar(&summary, kind, end_of_view)
+        })
+        .collect()
+}

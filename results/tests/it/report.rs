@@ -1,0 +1,93 @@
+//! report.html from histories: self-contained, verdict first, bounded in size.
+
+use faultline_checker::history::{Event, EventType, Process};
+use faultline_checker::{Budget, ModelKind, check_events};
+use faultline_results::{ReportInput, render_report, summarise};
+use serde_json::{Value, json};
+
+fn event(i: usize, process: u64, kind: EventType, f: &str, value: Value) -> Event {
+    Event {
+        index: i as u64,
+        time: i as u64 * 100_000,
+        process: Process::Client(process),
+        kind,
+        f: f.to_owned(),
+        key: Some("r".to_owned()),
+        value,
+        error: None,
+        node: None,
+    }
+}
+
+/// `n` sequential write/read pairs by two processes; `stale` makes the last read return the
+/// first value.
+fn history(n: usize, stale: bool) -> Vec<Event> {
+    let mut events = Vec::new();
+    for k in 0..n {
+        let v = json!(k + 1);
+        events.push(event(
+            events.len(),
+            0,
+            EventType::Invoke,
+            "write",
+            v.clone(),
+        ));
+        events.push(event(events.len(), 0, EventType::Ok, "write", v.clone()));
+        let read = if stale && k == n - 1 { json!(1) } else { v };
+        events.push(event(
+            events.len(),
+            1,
+            EventType::Invoke,
+            "read",
+            Value::Null,
+        ));
+        events.push(event(events.len(), 1, EventType::Ok, "read", read));
+    }
+    events
+}
+
+fn render(events: &[Event]) -> String {
+    let check =
+        check_events(events, ModelKind::CasRegister, None, Budget::default()).expect("fits");
+    let results = summarise(events, Some(check), false);
+    let spec = json!({"name": "report-test", "seed": 42, "nodes": 3});
+    render_report(&ReportInput {
+        spec: &spec,
+        results: &results,
+        events,
+    })
+    .expect("renders")
+}
+
+#[test]
+fn a_valid_run_report_is_self_contained_and_bounded() {
+    let html = render(&history(25_000, false));
+    assert!(html.contains("<span class=\"verdict valid\">valid</span>"));
+    assert!(html.contains("seed 42"));
+    assert!(
+        html.matches("<svg").count() >= 3,
+        "latency, throughput and timeline charts"
+    );
+    assert!(html.contains("href=\"nodes/3.log\""));
+    // No external resources: nothing to fetch when opened offline.
+    for external in ["src=\"http", "href=\"http", "<script", "<link", "url(http"] {
+        assert!(!html.contains(external), "{external}");
+    }
+    // 100 000 events, yet the page stays small (sampled latency, bounded timeline).
+    assert!(html.len() < 1_500_000, "{} bytes", html.len());
+}
+
+#[test]
+fn an_invalid_run_report_leads_with_the_counterexample() {
+    let html = render(&history(50, true));
+    assert!(html.contains("<span class=\"verdict invalid\">invalid</span>"));
+    let why = html
+        .find("Why it is not linearizable")
+        .expect("explanation section");
+    let operations = html
+        .find("<h2>Operations</h2>")
+        .expect("operations section");
+    assert!(why < operations, "the explanation comes first");
+    assert!(html.contains("counterexample"));
+    assert!(html.contains("<td>stale-read</td>"));
+}
