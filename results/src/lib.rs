@@ -1,16 +1,18 @@
 //! faultline-results owns what a run leaves behind: the result store on disk
 //! (`<store>/<test>/<timestamp>/` and its `latest` link), and `results.json` — the verdict with
 //! its explanation, op counts, latency percentiles, availability during and outside faults, and
-//! the anomalies found (stale reads, lost acknowledged writes). HTML reports, comparisons, JUnit
-//! XML and `serve` come with issue 6.
+//! the anomalies found (stale reads, lost acknowledged writes); `report.html` per run; and the
+//! read-only `serve` web view of a store. Campaign comparisons and JUnit XML come with issue 6.
 //!
 //! Invariants: computing results is pure (events in, `RunResults` out); only `store` touches
-//! the disk; depends on no faultline crate but the checker (for the history types).
+//! the disk (and `serve` reads it, refusing every path outside it); depends on no faultline crate
+//! but the checker (for the history types).
 
 mod anomalies;
 mod faults;
 mod latency;
 mod report;
+pub mod serve;
 mod store;
 mod summary;
 

@@ -1,0 +1,67 @@
+//! `serve` over raw HTTP requests (no URL normalisation in between): the index, files, and
+//! every way out of the store refused.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use faultline_results::serve::router;
+use tower::ServiceExt;
+
+async fn get(store: &std::path::Path, uri: &str) -> (StatusCode, String) {
+    let response = router(store.to_owned())
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let body = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn lists_runs_newest_first_and_serves_only_files_inside_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    for (test, stamp, verdict) in [
+        ("a", "20260101T000000.000Z", "valid"),
+        ("b", "20260102T000000.000Z", "invalid"),
+    ] {
+        let run = store.join(test).join(stamp);
+        std::fs::create_dir_all(&run).expect("mkdir");
+        std::fs::write(
+            run.join("results.json"),
+            format!("{{\"verdict\":\"{verdict}\"}}"),
+        )
+        .expect("write");
+        std::fs::write(run.join("report.html"), "<p>report</p>").expect("write");
+    }
+    std::fs::write(dir.path().join("secret.txt"), "secret").expect("write");
+    std::os::unix::fs::symlink(
+        dir.path().join("secret.txt"),
+        store.join("b/20260102T000000.000Z/escape.txt"),
+    )
+    .expect("symlink");
+
+    let (status, index) = get(&store, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    let newer = index.find("20260102T000000.000Z").expect("b listed");
+    let older = index.find("20260101T000000.000Z").expect("a listed");
+    assert!(newer < older, "newest first");
+    assert!(index.contains(">invalid<") && index.contains(">valid<"));
+
+    let (status, body) = get(&store, "/files/a/20260101T000000.000Z/report.html").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "<p>report</p>"));
+
+    for escape in [
+        "/files/../secret.txt",
+        "/files/a/../../secret.txt",
+        "/files/%2e%2e/secret.txt",
+        "/files/a/%2E%2E/%2e%2e/secret.txt",
+        "/files/..%2fsecret.txt",
+        "/files/%2fetc%2fpasswd",
+        "/files//etc/passwd",
+        "/files/b/20260102T000000.000Z/escape.txt",
+    ] {
+        let (status, body) = get(&store, escape).await;
+        assert_ne!(status, StatusCode::OK, "{escape}");
+        assert!(!body.contains("secret"), "{escape}: {body}");
+    }
+}
