@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use faultline::cluster::{Cluster, ClusterSpec, NodeProgram};
+use faultline::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
 use faultline_workloads::{Client, Generator, KvnodeClient, NodeAddr, WorkloadKind, WorkloadSpec};
 
 fn program() -> NodeProgram {
@@ -28,6 +28,7 @@ async fn plain_loop(seconds: f64, clients: usize) -> f64 {
         dir: dir.path().to_owned(),
         program: program(),
         extra_args: Vec::new(),
+        links: PeerLinks::Direct,
     })
     .await
     .expect("cluster starts");

@@ -38,7 +38,7 @@ pub enum Command {
     /// Run one test: start a kvnode cluster, drive a workload against it while a nemesis
     /// injects faults, record the history, check it.
     #[command(after_help = RUN_EXIT_CODES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Re-check a stored run's history and rewrite its results.json, running nothing.
     #[command(after_help = RUN_EXIT_CODES)]
     Analyze(AnalyzeArgs),
@@ -58,9 +58,16 @@ pub struct RunArgs {
     /// Workload: register, kv, append or set.
     #[arg(long, default_value = "register")]
     pub workload: String,
-    /// Faults, comma-separated: kill, pause. None by default.
+    /// Faults, comma-separated: kill, pause, partition, delay. None by default.
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
+    /// What enforces partitions: auto (nft when root and nft exist, else proxy), nft or proxy.
+    #[arg(long, default_value = "auto")]
+    pub network: String,
+    /// Partition shapes, comma-separated: halves, isolate-one, isolate-leader,
+    /// majorities-ring, bridge. All by default.
+    #[arg(long, value_delimiter = ',')]
+    pub shapes: Vec<String>,
     /// Whom faults target, comma-separated: one, leader, minority.
     #[arg(long, value_delimiter = ',', default_value = "one,leader,minority")]
     pub targets: Vec<String>,

@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod network;
 pub mod run;

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => faultline::commands::check::run(args),
-        Command::Run(args) => faultline::commands::run::run(args),
+        Command::Run(args) => faultline::commands::run::run(*args),
         Command::Analyze(args) => faultline::commands::analyze::run(args),
     };
     match outcome {

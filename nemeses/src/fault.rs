@@ -10,15 +10,26 @@ pub enum FaultKind {
     Kill,
     /// SIGSTOP, then SIGCONT when the fault heals.
     Pause,
+    /// A network partition shaped as a grudge (its targets are shapes, not nodes).
+    Partition,
+    /// Delay, jitter and loss on every link of the target nodes.
+    Delay,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 2] = [FaultKind::Kill, FaultKind::Pause];
+    pub const ALL: [FaultKind; 4] = [
+        FaultKind::Kill,
+        FaultKind::Pause,
+        FaultKind::Partition,
+        FaultKind::Delay,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             FaultKind::Kill => "kill",
             FaultKind::Pause => "pause",
+            FaultKind::Partition => "partition",
+            FaultKind::Delay => "delay",
         }
     }
 }
@@ -56,4 +67,22 @@ pub enum Target {
     Leader,
     /// A random minority: up to (n - 1) / 2 nodes.
     Minority,
+}
+
+/// How a dealt fault chooses what it hits: nodes for process and delay faults, a grudge shape
+/// for partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Aim {
+    Nodes(Target),
+    Grudge(crate::grudge::Shape),
+}
+
+impl Aim {
+    /// Whether this aim hits the current leader: such faults are dealt first.
+    pub fn at_leader(self) -> bool {
+        matches!(
+            self,
+            Aim::Nodes(Target::Leader) | Aim::Grudge(crate::grudge::Shape::IsolateLeader)
+        )
+    }
 }

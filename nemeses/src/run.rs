@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::fault::FaultKind;
+use crate::fault::{Aim, FaultKind};
+use crate::grudge::Grudge;
+use crate::network::{LinkDelay, Network};
 use crate::nodes::{NodeId, Nodes, NodesError};
 use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule};
 
@@ -14,19 +16,21 @@ use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule};
 /// A dropped `stop` sender counts as "stop": nobody could stop the loop any more otherwise. A
 /// dropped `events` receiver does not stop it: the faults still have to be healed, and the
 /// caller decides when the nemesis ends.
-pub async fn run_schedule<N: Nodes>(
+pub async fn run_schedule<N: Nodes, W: Network>(
     nodes: &N,
+    network: &W,
     mut schedule: Schedule,
     events: mpsc::UnboundedSender<NemesisEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
     let quiet = schedule.spec().quiet_duration;
     let fault_duration = schedule.spec().fault_duration;
+    let delay = schedule.spec().delay;
     loop {
         if wait_or_stop(quiet, &mut stop).await {
             return;
         }
-        let Some((fault, target)) = schedule.next_fault() else {
+        let Some((fault, aim)) = schedule.next_fault() else {
             // Nothing to inject: idle until stopped.
             let _ = stop.wait_for(|s| *s).await;
             return;
@@ -34,7 +38,13 @@ pub async fn run_schedule<N: Nodes>(
         let ids = nodes.ids();
         // Asked whatever the target, so the history says whether the leader was hit.
         let leader = nodes.leader().await;
-        let targets = schedule.pick(target, &ids, leader);
+        let (targets, grudge) = match aim {
+            Aim::Nodes(target) => (schedule.pick(target, &ids, leader), None),
+            Aim::Grudge(shape) => {
+                let grudge = schedule.grudge(shape, &ids, leader);
+                (grudge.nodes(), Some(grudge))
+            }
+        };
         if targets.is_empty() {
             // E.g. a minority of a two-node cluster: there is nothing to hit this round.
             continue;
@@ -45,17 +55,18 @@ pub async fn run_schedule<N: Nodes>(
                 kind,
                 fault,
                 targets: targets.clone(),
+                grudge: grudge.clone(),
                 leader,
                 error,
             });
         };
         send(NemesisEventKind::Starting, None);
-        let error = act(nodes, fault, &targets).await;
+        let error = act(nodes, network, fault, &targets, grudge.as_ref(), delay).await;
         send(NemesisEventKind::Started, error);
         // Stopped or not, the fault is healed before the next step.
         let _ = wait_or_stop(fault_duration, &mut stop).await;
         send(NemesisEventKind::Healing, None);
-        let error = heal(nodes, fault, &targets).await;
+        let error = heal(nodes, network, fault, &targets).await;
         send(NemesisEventKind::Healed, error);
         if stopped(&stop) {
             return;
@@ -63,30 +74,71 @@ pub async fn run_schedule<N: Nodes>(
     }
 }
 
-/// Injects `fault` on every target, one after the other; failures are collected, not fatal.
-async fn act<N: Nodes>(nodes: &N, fault: FaultKind, targets: &[NodeId]) -> Option<String> {
+/// Injects `fault`: on every target one after the other, or on the network as a whole;
+/// failures are collected, not fatal.
+async fn act<N: Nodes, W: Network>(
+    nodes: &N,
+    network: &W,
+    fault: FaultKind,
+    targets: &[NodeId],
+    grudge: Option<&Grudge>,
+    delay: LinkDelay,
+) -> Option<String> {
     let mut errors = Vec::new();
-    for &node in targets {
-        let result = match fault {
-            FaultKind::Kill => nodes.kill(node).await,
-            FaultKind::Pause => nodes.pause(node).await,
-        };
-        collect(&mut errors, result);
+    match fault {
+        FaultKind::Partition => {
+            // The deck pairs partitions with shapes only, so a grudge is always there.
+            let grudge = grudge.cloned().unwrap_or_default();
+            if let Err(e) = network.partition(&grudge).await {
+                errors.push(e.to_string());
+            }
+        }
+        FaultKind::Delay => {
+            if let Err(e) = network.slow(targets, delay).await {
+                errors.push(e.to_string());
+            }
+        }
+        FaultKind::Kill | FaultKind::Pause => {
+            for &node in targets {
+                let result = if fault == FaultKind::Kill {
+                    nodes.kill(node).await
+                } else {
+                    nodes.pause(node).await
+                };
+                collect(&mut errors, result);
+            }
+        }
     }
     join(errors)
 }
 
 /// Heals `fault` on every target — also on those where injecting it reported an error, since a
 /// failed injection may have half happened (the signal went out, the reaping failed), and
-/// restarting a running node or resuming a running one is harmless to try.
-async fn heal<N: Nodes>(nodes: &N, fault: FaultKind, targets: &[NodeId]) -> Option<String> {
+/// restarting a running node, resuming a running one or healing a whole network is harmless to
+/// try.
+async fn heal<N: Nodes, W: Network>(
+    nodes: &N,
+    network: &W,
+    fault: FaultKind,
+    targets: &[NodeId],
+) -> Option<String> {
     let mut errors = Vec::new();
-    for &node in targets {
-        let result = match fault {
-            FaultKind::Kill => nodes.restart(node).await,
-            FaultKind::Pause => nodes.resume(node).await,
-        };
-        collect(&mut errors, result);
+    match fault {
+        FaultKind::Partition | FaultKind::Delay => {
+            if let Err(e) = network.heal().await {
+                errors.push(e.to_string());
+            }
+        }
+        FaultKind::Kill | FaultKind::Pause => {
+            for &node in targets {
+                let result = if fault == FaultKind::Kill {
+                    nodes.restart(node).await
+                } else {
+                    nodes.resume(node).await
+                };
+                collect(&mut errors, result);
+            }
+        }
     }
     join(errors)
 }

@@ -3,14 +3,23 @@
 
 use std::time::Duration;
 
-use crate::fault::{FaultKind, Target};
+use crate::fault::{Aim, FaultKind, Target};
+use crate::grudge::{Grudge, Shape};
+use crate::network::LinkDelay;
 use crate::nodes::NodeId;
 
 /// What a schedule may do.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScheduleSpec {
     pub faults: Vec<FaultKind>,
+    /// Whom node faults (kill, pause, delay) hit; `one` when empty.
     pub targets: Vec<Target>,
+    /// The shapes partitions take; every shape when empty.
+    #[serde(default)]
+    pub shapes: Vec<Shape>,
+    /// How a delay fault slows links.
+    #[serde(default)]
+    pub delay: LinkDelay,
     /// How long a fault lasts before it heals.
     pub fault_duration: Duration,
     /// How long the cluster is left alone between faults.
@@ -20,14 +29,14 @@ pub struct ScheduleSpec {
 /// The seeded decisions of a schedule, drawn one fault at a time (targets like "the leader"
 /// depend on the cluster at that moment).
 ///
-/// Faults come from a deck of every (fault, target) combination, shuffled from the seed and
+/// Faults come from a deck of every (fault, target) combination (for partitions: every shape), shuffled from the seed and
 /// dealt one by one; leader-targeted combinations are dealt first in each deck. So a run sees
 /// every combination before any repeats, and even a short run hits the leader with each kind of
 /// fault: on a leader-based store those are the faults that exercise failover.
 pub struct Schedule {
     spec: ScheduleSpec,
     rng: fastrand::Rng,
-    deck: Vec<(FaultKind, Target)>,
+    deck: Vec<(FaultKind, Aim)>,
 }
 
 impl Schedule {
@@ -44,20 +53,28 @@ impl Schedule {
     }
 
     /// The next fault and how to pick its targets.
-    pub fn next_fault(&mut self) -> Option<(FaultKind, Target)> {
+    pub fn next_fault(&mut self) -> Option<(FaultKind, Aim)> {
         if self.deck.is_empty() {
-            let targets: &[Target] = if self.spec.targets.is_empty() {
-                &[Target::One]
+            let targets: Vec<Aim> = if self.spec.targets.is_empty() {
+                vec![Aim::Nodes(Target::One)]
             } else {
-                &self.spec.targets
+                self.spec.targets.iter().map(|&t| Aim::Nodes(t)).collect()
             };
-            let combos = self
-                .spec
-                .faults
-                .iter()
-                .flat_map(|&f| targets.iter().map(move |&t| (f, t)));
+            let shapes: Vec<Aim> = if self.spec.shapes.is_empty() {
+                Shape::ALL.iter().map(|&s| Aim::Grudge(s)).collect()
+            } else {
+                self.spec.shapes.iter().map(|&s| Aim::Grudge(s)).collect()
+            };
+            let combos = self.spec.faults.iter().flat_map(|&f| {
+                let aims = if f == FaultKind::Partition {
+                    &shapes
+                } else {
+                    &targets
+                };
+                aims.iter().map(move |&a| (f, a))
+            });
             let (mut leader, mut rest): (Vec<_>, Vec<_>) =
-                combos.partition(|&(_, t)| t == Target::Leader);
+                combos.partition(|&(_, a)| a.at_leader());
             self.rng.shuffle(&mut leader);
             self.rng.shuffle(&mut rest);
             // Dealt from the back: the leader combinations go last into the vector.
@@ -67,6 +84,12 @@ impl Schedule {
             self.deck.extend(leader);
         }
         self.deck.pop()
+    }
+
+    /// A grudge of `shape` over `ids`, from the schedule's seed (draws independent of
+    /// `leader`, as with `pick`).
+    pub fn grudge(&mut self, shape: Shape, ids: &[NodeId], leader: Option<NodeId>) -> Grudge {
+        shape.grudge(ids, leader, &mut self.rng)
     }
 
     /// Random choice among `ids` for a target, from the schedule's seed.
@@ -118,6 +141,8 @@ pub struct NemesisEvent {
     pub kind: NemesisEventKind,
     pub fault: FaultKind,
     pub targets: Vec<NodeId>,
+    /// A partition's grudge (who cannot hear from whom); None for other faults.
+    pub grudge: Option<Grudge>,
     /// The leader when the fault was chosen, as the cluster reported it.
     pub leader: Option<NodeId>,
     /// What went wrong acting on a node, if anything (the run goes on).
@@ -142,8 +167,10 @@ mod tests {
 
     fn spec() -> ScheduleSpec {
         ScheduleSpec {
-            faults: FaultKind::ALL.to_vec(),
+            faults: vec![FaultKind::Kill, FaultKind::Pause],
             targets: vec![Target::One, Target::Leader, Target::Minority],
+            shapes: Vec::new(),
+            delay: LinkDelay::default(),
             fault_duration: Duration::from_secs(1),
             quiet_duration: Duration::from_secs(1),
         }
@@ -153,17 +180,36 @@ mod tests {
     fn every_combination_is_dealt_before_any_repeats_leader_first() {
         let mut s = Schedule::new(spec(), 3);
         let first: Vec<_> = (0..6).map(|_| s.next_fault().expect("fault")).collect();
-        assert!(
-            first[..2].iter().all(|&(_, t)| t == Target::Leader),
-            "{first:?}"
-        );
+        assert!(first[..2].iter().all(|&(_, a)| a.at_leader()), "{first:?}");
         let mut kinds: Vec<_> = first[..2].iter().map(|&(f, _)| f).collect();
         kinds.sort_by_key(|k| k.name());
         assert_eq!(kinds, [FaultKind::Kill, FaultKind::Pause]);
         let mut all = first.clone();
-        all.sort_by_key(|&(f, t)| (f.name(), format!("{t:?}")));
+        all.sort_by_key(|&(f, a)| (f.name(), format!("{a:?}")));
         all.dedup();
         assert_eq!(all.len(), 6, "{first:?}");
+    }
+
+    #[test]
+    fn partitions_are_dealt_once_per_shape_isolate_leader_first() {
+        let mut sp = spec();
+        sp.faults = vec![FaultKind::Partition, FaultKind::Kill];
+        sp.targets = vec![Target::One];
+        let mut s = Schedule::new(sp, 9);
+        let first: Vec<_> = (0..6).map(|_| s.next_fault().expect("fault")).collect();
+        assert_eq!(
+            first[0],
+            (FaultKind::Partition, Aim::Grudge(Shape::IsolateLeader))
+        );
+        let shapes: std::collections::BTreeSet<&str> = first
+            .iter()
+            .filter_map(|&(_, a)| match a {
+                Aim::Grudge(shape) => Some(shape.name()),
+                Aim::Nodes(_) => None,
+            })
+            .collect();
+        assert_eq!(shapes.len(), Shape::ALL.len(), "{first:?}");
+        assert!(first.contains(&(FaultKind::Kill, Aim::Nodes(Target::One))));
     }
 
     #[test]
@@ -222,13 +268,25 @@ mod tests {
     #[test]
     fn the_leader_does_not_shift_later_draws() {
         let ids = [3, 1, 2, 5, 4];
+        let mut with_partitions = spec();
+        with_partitions.faults.push(FaultKind::Partition);
         let draw = |leader: Option<NodeId>| {
-            let mut s = Schedule::new(spec(), 42);
+            let mut s = Schedule::new(with_partitions.clone(), 42);
             let mut out = Vec::new();
             for _ in 0..50 {
-                let (f, t) = s.next_fault().unwrap_or((FaultKind::Kill, Target::One));
-                let p = s.pick(t, &ids, leader);
-                out.push((f, t, if t == Target::Leader { Vec::new() } else { p }));
+                let (f, a) = s
+                    .next_fault()
+                    .unwrap_or((FaultKind::Kill, Aim::Nodes(Target::One)));
+                let p = match a {
+                    Aim::Nodes(t) => s.pick(t, &ids, leader),
+                    Aim::Grudge(shape) => s
+                        .grudge(shape, &ids, leader)
+                        .links()
+                        .into_iter()
+                        .flat_map(|(x, y)| [x, y])
+                        .collect(),
+                };
+                out.push((f, a, if a.at_leader() { Vec::new() } else { p }));
             }
             out
         };

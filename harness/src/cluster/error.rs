@@ -61,6 +61,9 @@ pub enum ClusterError {
     #[error("node {node}: {message}")]
     Node { node: u32, message: String },
 
+    #[error(transparent)]
+    Network(#[from] crate::network::NetError),
+
     #[error("cannot build the HTTP client for /status: {0}")]
     Http(#[source] reqwest::Error),
 }

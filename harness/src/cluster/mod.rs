@@ -15,6 +15,7 @@ mod status;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -22,7 +23,9 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 pub use error::ClusterError;
-pub use spec::{ClusterSpec, MAX_NODES, NodeProgram};
+pub use spec::{ClusterSpec, MAX_NODES, NodeProgram, PeerLinks};
+
+use crate::network::ProxyNet;
 
 use node_process::{NodeProcess, log_tail};
 use status::{StatusClient, agreed_leader, describe};
@@ -45,6 +48,9 @@ pub struct Cluster {
     nodes: Vec<Mutex<NodeProcess>>,
     status: StatusClient,
     start_timeout: Duration,
+    /// The link proxies when `spec.links` is `Proxied`. Declared after `nodes`, but Drop kills
+    /// the nodes explicitly first either way.
+    proxy: Option<Arc<ProxyNet>>,
 }
 
 impl Cluster {
@@ -70,14 +76,26 @@ impl Cluster {
             .map(|id| (id, IpAddr::V4(ClusterSpec::node_ip(id))))
             .collect();
         let addrs = ports::free_addrs(&ips)?;
+        let proxy = match spec.links {
+            PeerLinks::Direct => None,
+            PeerLinks::Proxied => Some(Arc::new(ProxyNet::start(&addrs).await?)),
+        };
         let nodes = addrs
             .iter()
             .map(|&(id, addr)| {
+                // What node `id` dials for each peer: the peer itself, or the link's proxy.
+                let peers: Vec<(u32, SocketAddr)> = addrs
+                    .iter()
+                    .map(|&(to, to_addr)| {
+                        let via = proxy.as_ref().and_then(|p| p.link_addr(id, to));
+                        (to, via.unwrap_or(to_addr))
+                    })
+                    .collect();
                 Mutex::new(NodeProcess::new(
                     id,
                     addr,
                     spec.program.exe.clone(),
-                    spec.node_args(id, &addrs),
+                    spec.node_args(id, addr, &peers),
                     spec.log_path(id),
                 ))
             })
@@ -89,6 +107,7 @@ impl Cluster {
             nodes,
             status: StatusClient::new()?,
             start_timeout: timeout,
+            proxy,
         };
         for node in &mut cluster.nodes {
             node.get_mut().start().await?;
@@ -102,6 +121,11 @@ impl Cluster {
 
     pub fn spec(&self) -> &ClusterSpec {
         &self.spec
+    }
+
+    /// The link proxies, when the cluster was started with `PeerLinks::Proxied`.
+    pub fn proxy(&self) -> Option<Arc<ProxyNet>> {
+        self.proxy.clone()
     }
 
     /// (id, "ip:port") of every node.

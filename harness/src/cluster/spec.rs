@@ -21,6 +21,19 @@ pub struct ClusterSpec {
     pub program: NodeProgram,
     /// Appended to every node's flags (e.g. `--heartbeat-ms 50`).
     pub extra_args: Vec<String>,
+    /// How nodes reach each other.
+    pub links: PeerLinks,
+}
+
+/// How a node's `--peers` reach the other nodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeerLinks {
+    /// Straight to each peer's listen address (partitions, if any, by firewall rules).
+    #[default]
+    Direct,
+    /// Through a controller-owned proxy per directed link (`network::ProxyNet`), which can
+    /// cut and slow each link without privileges.
+    Proxied,
 }
 
 /// The command that runs one node: `exe leading_args... --id N --listen ...`.
@@ -101,22 +114,22 @@ impl ClusterSpec {
         self.logs_dir().join(format!("{id}.log"))
     }
 
-    /// The full argument list of node `id` (after the program's leading args), given every
-    /// node's address.
-    pub(crate) fn node_args(&self, id: u32, addrs: &[(u32, SocketAddr)]) -> Vec<String> {
+    /// The full argument list of node `id` (after the program's leading args), given its listen
+    /// address and the address it dials for each other node (the node's own, or a proxy's).
+    pub(crate) fn node_args(
+        &self,
+        id: u32,
+        listen: SocketAddr,
+        peers: &[(u32, SocketAddr)],
+    ) -> Vec<String> {
         let mut args = self.program.leading_args.clone();
-        let listen = addrs
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, a)| a.to_string())
-            .unwrap_or_default();
         args.extend([
             "--id".to_string(),
             id.to_string(),
             "--listen".to_string(),
-            listen,
+            listen.to_string(),
         ]);
-        let peers: Vec<String> = addrs
+        let peers: Vec<String> = peers
             .iter()
             .filter(|(i, _)| *i != id)
             .map(|(i, a)| format!("{i}={a}"))
@@ -153,6 +166,7 @@ mod tests {
                 leading_args: vec!["kvnode".into()],
             },
             extra_args: vec!["--heartbeat-ms".into(), "50".into()],
+            links: PeerLinks::Direct,
         }
     }
 
@@ -169,7 +183,7 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            s.node_args(2, &addrs).join(" "),
+            s.node_args(2, addrs[1].1, &addrs).join(" "),
             "kvnode --id 2 --listen 127.0.0.12:7002 --peers 1=127.0.0.11:7001,3=127.0.0.13:7003 \
              --data-dir /run/data/n2 --replication quorum --reads read-index --heartbeat-ms 50"
         );
@@ -180,7 +194,10 @@ mod tests {
     fn one_node_has_no_peers_flag() {
         let s = spec(1);
         let addrs = vec![(1, SocketAddr::from(([127, 0, 0, 11], 7001)))];
-        assert!(!s.node_args(1, &addrs).contains(&"--peers".to_string()));
+        assert!(
+            !s.node_args(1, addrs[0].1, &addrs)
+                .contains(&"--peers".to_string())
+        );
     }
 
     #[test]

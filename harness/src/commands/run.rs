@@ -5,12 +5,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
-use faultline_nemeses::{FaultKind, Target};
+use faultline_nemeses::{FaultKind, Shape, Target};
 use faultline_results::{RunResults, Verdict};
 use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 
 use crate::cli::RunArgs;
 use crate::cluster::NodeProgram;
+use crate::network::{self, Capabilities, Requested};
 use crate::run::{READ_MODES, REPLICATION_MODES, RunSpec, execute};
 
 fn one_of(flag: &str, value: &str, allowed: &[&str]) -> anyhow::Result<String> {
@@ -32,8 +33,13 @@ fn seconds(flag: &str, value: f64, allow_zero: bool) -> anyhow::Result<f64> {
     }
 }
 
-/// Every flag checked and resolved; nothing on disk yet.
+/// Every flag checked and resolved against what this machine offers; nothing on disk yet.
 pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSpec> {
+    resolve_with(args, network::probe())
+}
+
+/// `resolve` with the machine's capabilities given (tests pretend either way).
+pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpec> {
     if args.nodes == 0 {
         bail!("--nodes: expected at least 1 node, found 0");
     }
@@ -73,6 +79,22 @@ pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSpec> {
             )),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let shapes = args
+        .shapes
+        .iter()
+        .map(|s| s.parse::<Shape>().map_err(|e| anyhow!("--shapes: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let requested: Requested = args
+        .network
+        .parse()
+        .map_err(|e: String| anyhow!("--network: {e}"))?;
+    let network = network::choose(
+        requested,
+        nemesis.contains(&FaultKind::Partition),
+        nemesis.contains(&FaultKind::Delay),
+        caps,
+    )
+    .map_err(|e| anyhow!(e))?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -126,6 +148,8 @@ pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSpec> {
         workload,
         nemesis,
         targets,
+        shapes,
+        network,
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
         concurrency: args.concurrency,
         rate: args.rate,
@@ -183,6 +207,10 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let spec = resolve(&args)?;
+    if spec.network != network::Backend::None {
+        // Said before the run, so a user who asked for auto knows what enforced the faults.
+        eprintln!("faultline: network backend: {}", spec.network);
+    }
     let program = match &args.kvnode {
         Some(path) => NodeProgram::kvnode(path),
         None => NodeProgram::current_faultline().context("cannot find the faultline binary")?,

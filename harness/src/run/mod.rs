@@ -13,13 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use faultline_nemeses::{Schedule, ScheduleSpec, run_schedule};
+use faultline_nemeses::{LinkDelay, Schedule, ScheduleSpec, run_schedule};
 use faultline_results::{RunDir, RunResults};
 use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::cluster::{Cluster, ClusterSpec, NodeProgram};
+use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
+use crate::network::{Backend, RunNetwork};
 
 pub use analysis::analyze;
 pub use spec::{READ_MODES, REPLICATION_MODES, RunSpec};
@@ -51,8 +52,8 @@ pub async fn execute(
     let mut log = Log::open(&dir)?;
 
     log.line(&format!(
-        "starting {} nodes ({} replication, {} reads)",
-        spec.nodes, spec.replication, spec.reads
+        "starting {} nodes ({} replication, {} reads, network backend {})",
+        spec.nodes, spec.replication, spec.reads, spec.network
     ));
     let cluster = Cluster::start(ClusterSpec {
         nodes: spec.nodes,
@@ -61,6 +62,10 @@ pub async fn execute(
         dir: dir.path.clone(),
         program,
         extra_args: spec.node_args.clone(),
+        links: match spec.network {
+            Backend::Proxy => PeerLinks::Proxied,
+            Backend::None | Backend::Nft => PeerLinks::Direct,
+        },
     })
     .await
     .with_context(|| {
@@ -103,15 +108,23 @@ pub async fn execute(
             ScheduleSpec {
                 faults: spec.nemesis.clone(),
                 targets: spec.targets.clone(),
+                shapes: spec.shapes.clone(),
+                delay: LinkDelay::default(),
                 fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
                 quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
             },
             spec.seed ^ 0x6E65_6D65_7369_7300,
         );
+        let network = match cluster.proxy() {
+            Some(proxy) => RunNetwork::Proxy(proxy),
+            None => RunNetwork::Unmanaged,
+        };
         let runner = {
             let cluster = cluster.clone();
             let stop = stop_rx.clone();
-            tokio::spawn(async move { run_schedule(&*cluster, schedule, events_tx, stop).await })
+            tokio::spawn(async move {
+                run_schedule(&*cluster, &network, schedule, events_tx, stop).await
+            })
         };
         let forwarder = {
             let recorder = recorder.clone();

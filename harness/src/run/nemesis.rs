@@ -22,6 +22,7 @@ pub fn record(recorder: &Recorder, event: &NemesisEvent) {
         value: json!({
             "fault": event.fault.name(),
             "targets": event.targets,
+            "grudge": event.grudge,
             "leader": event.leader,
         }),
         error: event.error.clone().map(Into::into),

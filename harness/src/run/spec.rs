@@ -1,7 +1,7 @@
 //! The resolved spec of one run: every choice made, seed included. Written as `test.json`
 //! before anything starts, so a run can be repeated and a stored run analysed.
 
-use faultline_nemeses::{FaultKind, Target};
+use faultline_nemeses::{FaultKind, Shape, Target};
 use faultline_workloads::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,12 @@ pub struct RunSpec {
     pub workload: WorkloadSpec,
     pub nemesis: Vec<FaultKind>,
     pub targets: Vec<Target>,
+    /// The shapes partitions take (all when empty).
+    #[serde(default)]
+    pub shapes: Vec<Shape>,
+    /// What enforces partitions and delays (chosen from `--network`).
+    #[serde(default)]
+    pub network: crate::network::Backend,
     pub seed: u64,
     /// Clients running at once.
     pub concurrency: usize,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use faultline::cluster::{Cluster, ClusterError, ClusterSpec, NodeProgram};
+use faultline::cluster::{Cluster, ClusterError, ClusterSpec, NodeProgram, PeerLinks};
 use faultline_nemeses::Nodes;
 use serde_json::Value;
 
@@ -21,6 +21,7 @@ fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
         extra_args: ["--heartbeat-ms", "50", "--election-timeout-ms", "150-300"]
             .map(String::from)
             .to_vec(),
+        links: PeerLinks::Direct,
     }
 }
 
@@ -386,7 +387,8 @@ fn a_killed_controller_leaves_no_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_of_kills_and_pauses_heals_everything() {
     use faultline_nemeses::{
-        FaultKind, NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec, Target, run_schedule,
+        FaultKind, NemesisEvent, NemesisEventKind, NoNetwork, Schedule, ScheduleSpec, Target,
+        run_schedule,
     };
     use tokio::sync::{mpsc, watch};
 
@@ -396,8 +398,10 @@ async fn a_schedule_of_kills_and_pauses_heals_everything() {
         .expect("cluster starts");
     let schedule = Schedule::new(
         ScheduleSpec {
-            faults: FaultKind::ALL.to_vec(),
+            faults: vec![FaultKind::Kill, FaultKind::Pause],
             targets: vec![Target::One, Target::Leader, Target::Minority],
+            shapes: Vec::new(),
+            delay: Default::default(),
             fault_duration: Duration::from_millis(700),
             quiet_duration: Duration::from_millis(300),
         },
@@ -410,7 +414,7 @@ async fn a_schedule_of_kills_and_pauses_heals_everything() {
         let _ = stop_tx.send(true);
     };
     tokio::join!(
-        run_schedule(&cluster, schedule, events_tx, stop_rx),
+        run_schedule(&cluster, &NoNetwork, schedule, events_tx, stop_rx),
         stopper
     );
     let mut events: Vec<NemesisEvent> = Vec::new();

@@ -7,4 +7,5 @@ mod support;
 mod check_cli;
 mod cluster;
 mod kvnode_bin;
+mod partition;
 mod run_cli;

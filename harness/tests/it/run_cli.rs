@@ -124,6 +124,75 @@ fn a_short_run_stores_everything_and_is_valid() {
     assert!(results["latency"]["write"]["p50_ms"].as_f64().is_some());
 }
 
+#[test]
+fn nft_without_root_or_nft_is_refused_before_anything_starts() {
+    use clap::Parser;
+    use faultline::cli::{Cli, Command};
+    use faultline::commands::run::resolve_with;
+    use faultline::network::{Backend, Capabilities};
+
+    let args = |extra: &[&str]| {
+        let cli = Cli::try_parse_from(
+            ["faultline", "run", "--nemesis", "partition"]
+                .iter()
+                .chain(extra),
+        )
+        .expect("parses");
+        match cli.command {
+            Command::Run(args) => *args,
+            other => panic!("not run: {other:?}"),
+        }
+    };
+    let none = Capabilities { nft: false };
+    let err = resolve_with(&args(&["--network", "nft"]), none).expect_err("refused");
+    assert!(format!("{err:#}").contains("root"), "{err:#}");
+    let auto = resolve_with(&args(&[]), none).expect("auto falls back");
+    assert_eq!(auto.network, Backend::Proxy);
+    let nft = resolve_with(&args(&[]), Capabilities { nft: true }).expect("auto");
+    assert_eq!(nft.network, Backend::Nft);
+}
+
+#[test]
+fn a_partitioned_run_through_the_proxy_is_valid_and_records_grudges() {
+    let store = tempfile::tempdir().expect("tempdir");
+    let out = faultline()
+        .args(["run", "--nemesis", "partition,delay", "--network", "proxy"])
+        // Delays hit one node, so the only leader-aimed fault, dealt first, is the partition.
+        .args(["--targets", "one"])
+        .args(["--time-limit", "8", "--recovery", "2"])
+        .args(["--fault-duration", "1.5", "--quiet-duration", "0.5"])
+        .args(["--seed", "5", "--name", "parted"])
+        .arg("--store")
+        .arg(store.path())
+        .output()
+        .expect("starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("network backend: proxy"), "{stderr}");
+    let dir = run_dir(store.path(), "parted");
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
+    assert_eq!(spec["network"], "proxy");
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
+    let starts: Vec<Value> = history
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["process"] == "nemesis" && e["f"] == "start" && e["type"] == "info")
+        .collect();
+    assert!(starts.len() >= 2, "{starts:?}");
+    // The first fault isolates the leader: its grudge names it against every other node.
+    let first = &starts[0]["value"];
+    assert_eq!(first["fault"], "partition", "{first}");
+    assert!(starts[0]["error"].is_null(), "{}", starts[0]);
+    let leader = first["leader"].as_u64().expect("a leader");
+    assert_eq!(
+        first["grudge"][leader.to_string()].as_array().map(Vec::len),
+        Some(2),
+        "{first}"
+    );
+}
+
 /// Pids of processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::fault::{FaultKind, Target};
+use crate::grudge::{Grudge, Shape};
+use crate::network::{LinkDelay, Network, NetworkError};
 use crate::nodes::{NodeId, Nodes, NodesError};
 use crate::run::run_schedule;
 use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule, ScheduleSpec};
@@ -24,6 +26,9 @@ enum Call {
     Restart(NodeId),
     Pause(NodeId),
     Resume(NodeId),
+    Partition(Grudge),
+    Slow(Vec<NodeId>),
+    Heal,
 }
 
 struct FakeNodes {
@@ -109,10 +114,37 @@ impl Nodes for FakeNodes {
     }
 }
 
+impl FakeNodes {
+    fn push(&self, call: Call) {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(call);
+        }
+    }
+}
+
+impl Network for FakeNodes {
+    async fn partition(&self, grudge: &Grudge) -> Result<(), NetworkError> {
+        self.push(Call::Partition(grudge.clone()));
+        Ok(())
+    }
+
+    async fn slow(&self, nodes: &[NodeId], _: LinkDelay) -> Result<(), NetworkError> {
+        self.push(Call::Slow(nodes.to_vec()));
+        Ok(())
+    }
+
+    async fn heal(&self) -> Result<(), NetworkError> {
+        self.push(Call::Heal);
+        Ok(())
+    }
+}
+
 fn spec(faults: Vec<FaultKind>, targets: Vec<Target>) -> ScheduleSpec {
     ScheduleSpec {
         faults,
         targets,
+        shapes: Vec::new(),
+        delay: LinkDelay::default(),
         fault_duration: Duration::from_secs(10),
         quiet_duration: Duration::from_secs(5),
     }
@@ -120,7 +152,7 @@ fn spec(faults: Vec<FaultKind>, targets: Vec<Target>) -> ScheduleSpec {
 
 fn all_spec() -> ScheduleSpec {
     spec(
-        FaultKind::ALL.to_vec(),
+        vec![FaultKind::Kill, FaultKind::Pause],
         vec![Target::One, Target::Leader, Target::Minority],
     )
 }
@@ -134,7 +166,7 @@ async fn run_for(
 ) -> Vec<NemesisEvent> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let runner = run_schedule(nodes, Schedule::new(spec, seed), tx, stop_rx);
+    let runner = run_schedule(nodes, nodes, Schedule::new(spec, seed), tx, stop_rx);
     let collector = async {
         let mut events = Vec::new();
         let mut count = 0;
@@ -244,7 +276,7 @@ async fn stop_in_the_middle_of_a_fault_still_heals() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = tokio::time::Instant::now();
-    let runner = run_schedule(&nodes, Schedule::new(long, 1), tx, stop_rx);
+    let runner = run_schedule(&nodes, &nodes, Schedule::new(long, 1), tx, stop_rx);
     let stopper = async {
         let mut events = Vec::new();
         while let Some(e) = rx.recv().await {
@@ -274,7 +306,7 @@ async fn stop_while_quiet_injects_nothing() {
     let nodes = FakeNodes::new(3, None);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let runner = run_schedule(&nodes, Schedule::new(all_spec(), 1), tx, stop_rx);
+    let runner = run_schedule(&nodes, &nodes, Schedule::new(all_spec(), 1), tx, stop_rx);
     let stopper = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let _ = stop_tx.send(true);
@@ -290,7 +322,7 @@ async fn a_dropped_stop_sender_ends_the_schedule() {
     let (tx, _rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     drop(stop_tx);
-    run_schedule(&nodes, Schedule::new(all_spec(), 1), tx, stop_rx).await;
+    run_schedule(&nodes, &nodes, Schedule::new(all_spec(), 1), tx, stop_rx).await;
     assert!(nodes.calls().is_empty());
 }
 
@@ -332,7 +364,13 @@ async fn no_faults_idles_until_stopped() {
     let nodes = FakeNodes::new(3, None);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let runner = run_schedule(&nodes, Schedule::new(spec(vec![], vec![]), 1), tx, stop_rx);
+    let runner = run_schedule(
+        &nodes,
+        &nodes,
+        Schedule::new(spec(vec![], vec![]), 1),
+        tx,
+        stop_rx,
+    );
     let stopper = async {
         tokio::time::sleep(Duration::from_secs(600)).await;
         let _ = stop_tx.send(true);
@@ -347,7 +385,7 @@ async fn a_two_node_minority_is_skipped() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let s = spec(vec![FaultKind::Kill], vec![Target::Minority]);
-    let runner = run_schedule(&nodes, Schedule::new(s, 1), tx, stop_rx);
+    let runner = run_schedule(&nodes, &nodes, Schedule::new(s, 1), tx, stop_rx);
     let stopper = async {
         tokio::time::sleep(Duration::from_secs(120)).await;
         let _ = stop_tx.send(true);
@@ -355,4 +393,47 @@ async fn a_two_node_minority_is_skipped() {
     tokio::join!(runner, stopper);
     assert!(rx.recv().await.is_none());
     assert!(nodes.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn partitions_and_delays_act_on_the_network_and_heal() {
+    let nodes = FakeNodes::new(5, Some(4));
+    let s = spec(
+        vec![FaultKind::Partition, FaultKind::Delay],
+        vec![Target::Minority],
+    );
+    let events = run_for(&nodes, s.clone(), 5, 12).await;
+    assert_paired(&events);
+    let calls = nodes.calls();
+    assert_eq!(calls.len(), 24, "{calls:?}");
+    for pair in calls.chunks(2) {
+        assert!(
+            matches!(pair, [Call::Partition(_) | Call::Slow(_), Call::Heal]),
+            "{pair:?}"
+        );
+    }
+    // The first fault dealt isolates the leader; every partition event carries its grudge.
+    assert_eq!(events[0].fault, FaultKind::Partition);
+    assert_eq!(events[0].grudge, Some(Grudge::isolate(4, &[1, 2, 3, 4, 5])));
+    for e in &events {
+        match e.fault {
+            FaultKind::Partition => {
+                let g = e.grudge.as_ref().expect("a partition carries its grudge");
+                assert_eq!(e.targets, g.nodes());
+            }
+            _ => assert!(e.grudge.is_none()),
+        }
+    }
+    let shapes_seen = events
+        .iter()
+        .filter(|e| e.kind == NemesisEventKind::Started && e.fault == FaultKind::Partition)
+        .count();
+    assert_eq!(
+        shapes_seen,
+        Shape::ALL.len() * 2,
+        "12 faults: 10 partitions, 2 delays"
+    );
+    // Same seed, same grudges.
+    let again = FakeNodes::new(5, Some(4));
+    assert_eq!(run_for(&again, s, 5, 12).await, events);
 }

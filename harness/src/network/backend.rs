@@ -1,0 +1,125 @@
+//! Which backend enforces a run's partitions, chosen from `--network` before anything starts.
+
+use std::fmt;
+
+/// The backend a run uses (recorded in test.json).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// No network faults in this run: peers talk directly, nothing to set up.
+    #[default]
+    None,
+    /// A userspace proxy on every peer link.
+    Proxy,
+    /// nftables rules dropping packets between the nodes' loopback addresses.
+    Nft,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::None => "none",
+            Backend::Proxy => "proxy",
+            Backend::Nft => "nft",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What `--network` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    Auto,
+    Nft,
+    Proxy,
+}
+
+impl std::str::FromStr for Requested {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Requested::Auto),
+            "nft" => Ok(Requested::Nft),
+            "proxy" => Ok(Requested::Proxy),
+            other => Err(format!(
+                "unknown network backend \"{other}\"; expected one of auto, nft, proxy"
+            )),
+        }
+    }
+}
+
+/// What the machine offers, asked once (a test passes its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Root and an `nft` that answers.
+    pub nft: bool,
+}
+
+/// The backend for a run that injects partitions and/or link delays. `auto` picks nftables
+/// when it can — real kernel drops, nothing in the data path — unless the run also delays links,
+/// which only the proxy can do. Errors are one line for the user.
+pub fn choose(
+    requested: Requested,
+    partitions: bool,
+    delays: bool,
+    caps: Capabilities,
+) -> Result<Backend, String> {
+    if !partitions && !delays {
+        return Ok(Backend::None);
+    }
+    match requested {
+        Requested::Proxy => Ok(Backend::Proxy),
+        Requested::Nft if delays => Err(
+            "--network nft cannot delay links (--nemesis delay); use --network proxy or auto"
+                .into(),
+        ),
+        Requested::Nft if !caps.nft => Err(
+            "--network nft needs root and the nft command (nftables); use --network proxy".into(),
+        ),
+        Requested::Nft => Ok(Backend::Nft),
+        Requested::Auto if caps.nft && !delays => Ok(Backend::Nft),
+        Requested::Auto => Ok(Backend::Proxy),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NFT: Capabilities = Capabilities { nft: true };
+    const NO_NFT: Capabilities = Capabilities { nft: false };
+
+    #[test]
+    fn auto_prefers_nft_unless_it_cannot() {
+        assert_eq!(choose(Requested::Auto, true, false, NFT), Ok(Backend::Nft));
+        assert_eq!(
+            choose(Requested::Auto, true, false, NO_NFT),
+            Ok(Backend::Proxy)
+        );
+        assert_eq!(choose(Requested::Auto, true, true, NFT), Ok(Backend::Proxy));
+        assert_eq!(
+            choose(Requested::Auto, false, false, NFT),
+            Ok(Backend::None)
+        );
+    }
+
+    #[test]
+    fn explicit_choices_are_honoured_or_refused() {
+        assert_eq!(
+            choose(Requested::Proxy, true, false, NFT),
+            Ok(Backend::Proxy)
+        );
+        assert_eq!(choose(Requested::Nft, true, false, NFT), Ok(Backend::Nft));
+        assert!(
+            choose(Requested::Nft, true, false, NO_NFT)
+                .is_err_and(|e| e.contains("root") && !e.contains('\n'))
+        );
+        assert!(choose(Requested::Nft, false, true, NFT).is_err());
+    }
+}
