@@ -123,6 +123,11 @@ impl Cluster {
         &self.spec
     }
 
+    /// (id, listen address) of every node.
+    pub fn addrs(&self) -> &[(u32, SocketAddr)] {
+        &self.addrs
+    }
+
     /// The link proxies, when the cluster was started with `PeerLinks::Proxied`.
     pub fn proxy(&self) -> Option<Arc<ProxyNet>> {
         self.proxy.clone()

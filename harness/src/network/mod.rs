@@ -2,9 +2,10 @@
 //! grudges, and the one `Network` the run hands to the schedule.
 //!
 //! - `proxy`: a userspace TCP proxy on every directed peer link (no privileges; also delays).
-//! - `nft` (to come): kernel packet drops between the per-node loopback addresses.
+//! - `nft`: kernel packet drops between the per-node loopback addresses (root and `nft`).
 
 mod backend;
+pub mod nft;
 pub mod proxy;
 
 use std::net::IpAddr;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use faultline_nemeses::{Grudge, LinkDelay, Network, NetworkError, NodeId};
 
 pub use backend::{Backend, Capabilities, Requested, choose};
+pub use nft::NftNet;
 pub use proxy::ProxyNet;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,18 +27,23 @@ pub enum NetError {
     },
     #[error("link proxies bind loopback addresses only, not {0}")]
     NotLoopback(IpAddr),
+    #[error("nft ({script}): {message}")]
+    Nft { script: String, message: String },
 }
 
 /// What this machine offers the network backends.
 pub fn probe() -> Capabilities {
-    // The nftables backend lands separately; until then only the proxy is offered.
-    Capabilities { nft: false }
+    Capabilities {
+        nft: nft::available(),
+    }
 }
 
 /// The network a run's nemesis acts on.
 pub enum RunNetwork {
     /// Peer links go through the cluster's proxies.
     Proxy(Arc<ProxyNet>),
+    /// The run's nftables table (deleted when this is dropped).
+    Nft(Arc<NftNet>),
     /// Nothing to act on: network faults fail (and say so in the history).
     Unmanaged,
 }
@@ -45,6 +52,7 @@ impl Network for RunNetwork {
     async fn partition(&self, grudge: &Grudge) -> Result<(), NetworkError> {
         match self {
             RunNetwork::Proxy(p) => p.partition(grudge).await,
+            RunNetwork::Nft(n) => n.partition(grudge).await,
             RunNetwork::Unmanaged => faultline_nemeses::NoNetwork.partition(grudge).await,
         }
     }
@@ -52,6 +60,7 @@ impl Network for RunNetwork {
     async fn slow(&self, nodes: &[NodeId], delay: LinkDelay) -> Result<(), NetworkError> {
         match self {
             RunNetwork::Proxy(p) => p.slow(nodes, delay).await,
+            RunNetwork::Nft(n) => n.slow(nodes, delay).await,
             RunNetwork::Unmanaged => faultline_nemeses::NoNetwork.slow(nodes, delay).await,
         }
     }
@@ -59,6 +68,7 @@ impl Network for RunNetwork {
     async fn heal(&self) -> Result<(), NetworkError> {
         match self {
             RunNetwork::Proxy(p) => p.heal().await,
+            RunNetwork::Nft(n) => n.heal().await,
             RunNetwork::Unmanaged => Ok(()),
         }
     }

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
-use crate::network::{Backend, RunNetwork};
+use crate::network::{Backend, NftNet, RunNetwork};
 
 pub use analysis::analyze;
 pub use spec::{READ_MODES, REPLICATION_MODES, RunSpec};
@@ -43,6 +43,11 @@ pub async fn execute(
     store: &std::path::Path,
     program: NodeProgram,
 ) -> anyhow::Result<RunOutcome> {
+    // Tables of earlier controllers that were killed before they could delete them: whatever
+    // backend this run uses, a controller start clears them.
+    if crate::network::nft::available() {
+        crate::network::nft::remove_stale_tables();
+    }
     let dir = RunDir::create(store, &spec.name)?;
     dir.write_json(&dir.spec(), &spec)?;
     let history = std::fs::File::create(dir.history())
@@ -81,6 +86,16 @@ pub async fn execute(
         .map(|(id, addr)| NodeAddr { id, addr })
         .collect();
     log.line(&format!("cluster up: {nodes:?}"));
+    // Held until the end of this function: dropping it (also on an error or a panic) deletes
+    // the run's nftables table.
+    let nft = match spec.network {
+        Backend::Nft => {
+            let net = NftNet::create(cluster.addrs()).context("setting up the nftables table")?;
+            log.line(&format!("nftables table {}", net.table()));
+            Some(Arc::new(net))
+        }
+        Backend::None | Backend::Proxy => None,
+    };
 
     // Flush the history at least every second.
     let flusher = {
@@ -115,9 +130,10 @@ pub async fn execute(
             },
             spec.seed ^ 0x6E65_6D65_7369_7300,
         );
-        let network = match cluster.proxy() {
-            Some(proxy) => RunNetwork::Proxy(proxy),
-            None => RunNetwork::Unmanaged,
+        let network = match (cluster.proxy(), &nft) {
+            (Some(proxy), _) => RunNetwork::Proxy(proxy),
+            (None, Some(nft)) => RunNetwork::Nft(nft.clone()),
+            (None, None) => RunNetwork::Unmanaged,
         };
         let runner = {
             let cluster = cluster.clone();

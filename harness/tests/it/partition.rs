@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use faultline::cluster::ClusterSpec;
-use faultline::network::ProxyNet;
+use faultline::network::{NftNet, ProxyNet};
 use faultline_nemeses::{Grudge, LinkDelay, Network, NodeId, Shape};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -195,4 +195,126 @@ async fn proxy_delays_the_links_of_slowed_nodes_only() {
 fn node_ips_are_loopback() {
     assert!(ClusterSpec::node_ip(1).is_loopback());
     assert_eq!(ClusterSpec::node_ip(1), Ipv4Addr::new(127, 0, 0, 11));
+}
+
+/// Whether the nftables tests can run here; says why not (or fails, where CI demands them).
+pub(crate) fn nft_or_skip(test: &str) -> bool {
+    if faultline::network::nft::available() {
+        return true;
+    }
+    let reason = "needs root and the nft command (apt-get install nftables)";
+    assert!(
+        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
+    );
+    eprintln!("skipping {test}: it {reason}");
+    false
+}
+
+/// Straight from `from`'s address to `to`'s listener, as kvnode dials without proxies; None
+/// when the handshake does not complete within QUIET (its SYN was dropped).
+async fn dial_direct(
+    addrs: &[(NodeId, SocketAddr)],
+    from: NodeId,
+    to: NodeId,
+) -> Option<TcpStream> {
+    let target = addrs.iter().find(|(id, _)| *id == to).map(|(_, a)| *a)?;
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::from((ClusterSpec::node_ip(from), 0)))
+        .expect("bind the node's address");
+    match tokio::time::timeout(QUIET, socket.connect(target)).await {
+        Ok(Ok(conn)) => Some(conn),
+        Ok(Err(e)) => panic!("{from}->{to}: refused or reset instead of dropped: {e}"),
+        Err(_) => None,
+    }
+}
+
+async fn direct_reachability(
+    addrs: &Arc<Vec<(NodeId, SocketAddr)>>,
+) -> Vec<((NodeId, NodeId), bool)> {
+    let mut probes = JoinSet::new();
+    for &(a, _) in addrs.iter() {
+        for &(b, _) in addrs.iter() {
+            if a != b {
+                let addrs = addrs.clone();
+                probes.spawn(async move {
+                    let ok = match dial_direct(&addrs, a, b).await {
+                        Some(mut conn) => echoes(&mut conn).await,
+                        None => false,
+                    };
+                    ((a, b), ok)
+                });
+            }
+        }
+    }
+    let mut out = probes.join_all().await;
+    out.sort_unstable();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nft_cuts_exactly_the_grudge_of_every_shape_and_heals() {
+    if !nft_or_skip("nft_cuts_exactly_the_grudge_of_every_shape_and_heals") {
+        return;
+    }
+    for n in [3u32, 5] {
+        let (addrs, _servers) = echo_nodes(n).await;
+        let ids: Vec<NodeId> = addrs.iter().map(|(id, _)| *id).collect();
+        let net = NftNet::create(&addrs).expect("create the table");
+        let addrs = Arc::new(addrs);
+        let mut rng = fastrand::Rng::with_seed(u64::from(n) + 10);
+        for shape in Shape::ALL {
+            let grudge = shape.grudge(&ids, Some(2), &mut rng);
+            net.partition(&grudge).await.expect("partition");
+            assert_eq!(
+                direct_reachability(&addrs).await,
+                expected(&grudge, &ids),
+                "{shape} on {n} nodes: {grudge:?}"
+            );
+            net.heal().await.expect("heal");
+            assert!(
+                direct_reachability(&addrs).await.iter().all(|(_, ok)| *ok),
+                "{shape} on {n} nodes healed"
+            );
+        }
+        let table = net.table().to_owned();
+        drop(net);
+        assert!(!nft_tables().contains(&table), "dropping deletes {table}");
+    }
+}
+
+fn nft_tables() -> String {
+    let out = std::process::Command::new("nft")
+        .args(["list", "tables"])
+        .output()
+        .expect("nft runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nft_removes_tables_of_dead_controllers_only() {
+    if !nft_or_skip("nft_removes_tables_of_dead_controllers_only") {
+        return;
+    }
+    // A pid that certainly ran and is certainly gone: a child we started and reaped.
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let dead = child.id();
+    child.wait().expect("reap");
+    let stale = format!("faultline_{dead}_77");
+    let status = std::process::Command::new("nft")
+        .args(["add", "table", "ip", &stale])
+        .status()
+        .expect("nft runs");
+    assert!(status.success());
+    let (addrs, _servers) = echo_nodes(2).await;
+    let live = NftNet::create(&addrs).expect("create the table");
+    let tables = nft_tables();
+    assert!(!tables.contains(&stale), "{tables}");
+    assert!(
+        tables.contains(live.table()),
+        "our own table stays: {tables}"
+    );
 }

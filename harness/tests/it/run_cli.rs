@@ -152,11 +152,21 @@ fn nft_without_root_or_nft_is_refused_before_anything_starts() {
     assert_eq!(nft.network, Backend::Nft);
 }
 
-#[test]
-fn a_partitioned_run_through_the_proxy_is_valid_and_records_grudges() {
+/// Whether `nft list tables` shows a table of controller `pid`.
+fn nft_table_of(pid: u32) -> bool {
+    let out = Command::new("nft")
+        .args(["list", "tables"])
+        .output()
+        .expect("nft runs");
+    String::from_utf8_lossy(&out.stdout).contains(&format!("faultline_{pid}_"))
+}
+
+/// A short partitioned run on `backend`: valid, backend said and recorded, the first fault
+/// isolating the leader with its grudge in the history, nothing left behind.
+fn partitioned_run(backend: &str, nemesis: &str) {
     let store = tempfile::tempdir().expect("tempdir");
-    let out = faultline()
-        .args(["run", "--nemesis", "partition,delay", "--network", "proxy"])
+    let child = faultline()
+        .args(["run", "--nemesis", nemesis, "--network", backend])
         // Delays hit one node, so the only leader-aimed fault, dealt first, is the partition.
         .args(["--targets", "one"])
         .args(["--time-limit", "8", "--recovery", "2"])
@@ -164,16 +174,26 @@ fn a_partitioned_run_through_the_proxy_is_valid_and_records_grudges() {
         .args(["--seed", "5", "--name", "parted"])
         .arg("--store")
         .arg(store.path())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("starts");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("finishes");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stderr.contains("network backend: proxy"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("network backend: {backend}")),
+        "{stderr}"
+    );
+    if backend == "nft" {
+        assert!(!nft_table_of(pid), "the run's table is deleted at the end");
+    }
     let dir = run_dir(store.path(), "parted");
     let spec: Value =
         serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
-    assert_eq!(spec["network"], "proxy");
+    assert_eq!(spec["network"], backend);
     let history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
     let starts: Vec<Value> = history
         .lines()
@@ -184,12 +204,85 @@ fn a_partitioned_run_through_the_proxy_is_valid_and_records_grudges() {
     // The first fault isolates the leader: its grudge names it against every other node.
     let first = &starts[0]["value"];
     assert_eq!(first["fault"], "partition", "{first}");
-    assert!(starts[0]["error"].is_null(), "{}", starts[0]);
+    for start in &starts {
+        assert!(start["error"].is_null(), "{start}");
+    }
     let leader = first["leader"].as_u64().expect("a leader");
     assert_eq!(
         first["grudge"][leader.to_string()].as_array().map(Vec::len),
         Some(2),
         "{first}"
+    );
+}
+
+#[test]
+fn a_partitioned_run_through_the_proxy_is_valid_and_records_grudges() {
+    partitioned_run("proxy", "partition,delay");
+}
+
+#[test]
+fn a_partitioned_run_through_nftables_is_valid_and_leaves_no_table() {
+    if crate::partition::nft_or_skip(
+        "a_partitioned_run_through_nftables_is_valid_and_leaves_no_table",
+    ) {
+        partitioned_run("nft", "partition");
+    }
+}
+
+#[test]
+fn the_next_controller_removes_the_table_of_a_killed_one() {
+    if !crate::partition::nft_or_skip("the_next_controller_removes_the_table_of_a_killed_one") {
+        return;
+    }
+    let store = tempfile::tempdir().expect("tempdir");
+    let mut victim = faultline()
+        .args(["run", "--nemesis", "partition", "--network", "nft"])
+        .args([
+            "--time-limit",
+            "60",
+            "--fault-duration",
+            "30",
+            "--quiet-duration",
+            "0.3",
+        ])
+        .arg("--store")
+        .arg(store.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let pid = victim.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !nft_table_of(pid) {
+        assert!(Instant::now() < deadline, "the run never created its table");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Into the partition, then gone without any cleanup of its own.
+    std::thread::sleep(Duration::from_millis(800));
+    victim.kill().expect("SIGKILL");
+    victim.wait().expect("reaped");
+    assert!(
+        nft_table_of(pid),
+        "a SIGKILLed controller cannot delete its table"
+    );
+    let out = faultline()
+        .args(["run", "--nemesis", "partition", "--network", "nft"])
+        .args([
+            "--time-limit",
+            "1",
+            "--recovery",
+            "0",
+            "--quiet-duration",
+            "5",
+        ])
+        .arg("--store")
+        .arg(store.path())
+        .output()
+        .expect("starts");
+    assert!(out.status.code().is_some_and(|c| c < 3), "{out:?}");
+    assert!(
+        !nft_table_of(pid),
+        "the next controller removed the stale table"
     );
 }
 
