@@ -42,6 +42,19 @@ pub enum Command {
     /// Re-check a stored run's history and rewrite its results.json, running nothing.
     #[command(after_help = RUN_EXIT_CODES)]
     Analyze(AnalyzeArgs),
+    /// Browse the store over HTTP, read-only: runs newest first with their verdicts, every
+    /// report and file. Listens on loopback unless told otherwise.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The store to serve.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Check(args) => faultline::commands::check::run(args),
         Command::Run(args) => faultline::commands::run::run(*args),
         Command::Analyze(args) => faultline::commands::analyze::run(args),
+        Command::Serve(args) => faultline::commands::serve::run(args),
     };
     match outcome {
         Ok(code) => code,
