@@ -45,6 +45,39 @@ pub enum Command {
     /// Browse the store over HTTP, read-only: runs newest first with their verdicts, every
     /// report and file. Listens on loopback unless told otherwise.
     Serve(ServeArgs),
+    /// Run a campaign file: a matrix of runs, then an index.html comparing them, summary.json
+    /// and junit.xml in store/campaigns/<name>/<timestamp>/.
+    #[command(after_help = CAMPAIGN_EXIT_CODES)]
+    Campaign(CampaignArgs),
+    /// About a minute, nothing to install: sync, quorum and async replication under
+    /// partitions and crashes, compared on one page.
+    #[command(after_help = CAMPAIGN_EXIT_CODES)]
+    Quickstart(QuickstartArgs),
+}
+
+pub const CAMPAIGN_EXIT_CODES: &str = "\
+Exit status:
+  0  every run met its expectation (expect: valid | invalid | any)
+  1  some expectation failed
+  3  the campaign itself failed: unreadable or invalid file, a run that could not start";
+
+#[derive(Debug, Args)]
+pub struct CampaignArgs {
+    /// The campaign (YAML), e.g. campaigns/nightly.yaml.
+    pub file: PathBuf,
+    /// Where runs and the campaign's pages are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// Run this kvnode binary instead of the one built into faultline.
+    #[arg(long, value_name = "PATH")]
+    pub kvnode: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Where runs and the comparison page are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
 }
 
 #[derive(Debug, Args)]

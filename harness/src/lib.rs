@@ -4,6 +4,7 @@
 //!
 //! Invariant: the binary is CLI definition and glue; what a command does lives in `commands`.
 
+pub mod campaign;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

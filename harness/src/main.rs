@@ -29,6 +29,8 @@ fn main() -> ExitCode {
         Command::Run(args) => faultline::commands::run::run(*args),
         Command::Analyze(args) => faultline::commands::analyze::run(args),
         Command::Serve(args) => faultline::commands::serve::run(args),
+        Command::Campaign(args) => faultline::commands::campaign::run(args),
+        Command::Quickstart(args) => faultline::commands::quickstart::run(args),
     };
     match outcome {
         Ok(code) => code,

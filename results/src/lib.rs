@@ -9,6 +9,7 @@
 //! but the checker (for the history types).
 
 mod anomalies;
+pub mod campaign;
 mod faults;
 mod latency;
 mod report;

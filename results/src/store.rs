@@ -43,6 +43,16 @@ impl RunDir {
         Ok(RunDir { path })
     }
 
+    /// Creates `<store>/campaigns/<name>/<timestamp>/` for a campaign's outputs.
+    pub fn create_campaign(store: &Path, name: &str) -> Result<RunDir, StoreError> {
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%S%.3fZ")
+            .to_string();
+        let path = store.join("campaigns").join(name).join(stamp);
+        std::fs::create_dir_all(&path).map_err(io(&path))?;
+        Ok(RunDir { path })
+    }
+
     pub fn history(&self) -> PathBuf {
         self.path.join("history.jsonl")
     }

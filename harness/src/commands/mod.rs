@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod campaign;
 pub mod check;
+pub mod quickstart;
 pub mod run;
 pub mod serve;

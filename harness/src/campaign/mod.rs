@@ -1,0 +1,216 @@
+//! Campaigns: a matrix of runs from a YAML file (or the built-in quickstart), run one after the
+//! other, each cell resolved exactly as `faultline run` resolves its flags, with the outputs
+//! (index.html, summary.json, junit.xml) written by faultline-results.
+
+mod file;
+mod yaml;
+
+use std::path::Path;
+
+use faultline_results::campaign::Expect;
+
+use file::{CampaignFile, When};
+
+/// One run to do: its label, the `faultline run` flags, and what it is expected to conclude.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub label: String,
+    pub replication: String,
+    pub reads: String,
+    pub workload: String,
+    pub nemesis: String,
+    pub seed: u64,
+    /// Flags for `faultline run` (without `--store` and `--name`, which the runner adds).
+    pub flags: Vec<String>,
+    pub expect: Expect,
+}
+
+/// A parsed campaign: its name and its cells in the order they run.
+#[derive(Debug)]
+pub struct Campaign {
+    pub name: String,
+    pub cells: Vec<Cell>,
+}
+
+/// Reads a campaign file. Errors name the file, line and column.
+pub fn load(path: &Path, text: &str) -> Result<Campaign, String> {
+    let file: CampaignFile = yaml::parse(path, text)?;
+    expand(file).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn matches(when: &When, c: &Cell, nodes: usize) -> bool {
+    when.replication
+        .as_ref()
+        .is_none_or(|r| *r == c.replication)
+        && when.reads.as_ref().is_none_or(|r| *r == c.reads)
+        && when.workload.as_ref().is_none_or(|w| *w == c.workload)
+        && when.nemesis.as_ref().is_none_or(|n| *n == c.nemesis)
+        && when.nodes.is_none_or(|n| n == nodes)
+}
+
+fn expand(file: CampaignFile) -> Result<Campaign, String> {
+    if file.name.is_empty() || file.name.contains('/') || file.name.starts_with('.') {
+        return Err(format!(
+            "name: expected a folder name, found {:?}",
+            file.name
+        ));
+    }
+    let seeds: Vec<u64> = match (&file.seeds, file.repeat) {
+        (Some(_), Some(_)) => return Err("give either seeds or repeat, not both".into()),
+        (Some(seeds), None) if !seeds.is_empty() => seeds.clone(),
+        (Some(_), None) => return Err("seeds: expected at least one seed".into()),
+        (None, Some(0)) => return Err("repeat: expected at least 1".into()),
+        (None, Some(n)) => (1..=n).collect(),
+        (None, None) => vec![1],
+    };
+    let m = &file.matrix;
+    for (key, empty) in [
+        ("replication", m.replication.is_empty()),
+        ("reads", m.reads.is_empty()),
+        ("workload", m.workload.is_empty()),
+        ("nemesis", m.nemesis.is_empty()),
+        ("nodes", m.nodes.is_empty()),
+    ] {
+        if empty {
+            return Err(format!("matrix.{key}: expected at least one value"));
+        }
+    }
+    let d = &file.defaults;
+    let mut shared: Vec<String> = Vec::new();
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            shared.push(format!("--{name}"));
+            shared.push(v);
+        }
+    };
+    flag("time-limit", d.time_limit.map(|v| v.to_string()));
+    flag("recovery", d.recovery.map(|v| v.to_string()));
+    flag("concurrency", d.concurrency.map(|v| v.to_string()));
+    flag("rate", d.rate.map(|v| v.to_string()));
+    flag("keys", d.keys.map(|v| v.to_string()));
+    flag("fault-duration", d.fault_duration.map(|v| v.to_string()));
+    flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
+    flag("request-timeout", d.request_timeout.map(|v| v.to_string()));
+    flag("network", d.network.clone());
+    flag("targets", d.targets.clone());
+
+    let mut cells = Vec::new();
+    for replication in &m.replication {
+        for reads in &m.reads {
+            for workload in &m.workload {
+                for nemesis in &m.nemesis {
+                    for &nodes in &m.nodes {
+                        for &seed in &seeds {
+                            let label = format!(
+                                "{workload}-{replication}-{reads}-{}-n{nodes}-s{seed}",
+                                nemesis.replace(',', "+")
+                            );
+                            let mut flags: Vec<String> = [
+                                "--replication",
+                                replication,
+                                "--reads",
+                                reads,
+                                "--workload",
+                                workload,
+                                "--nemesis",
+                                nemesis,
+                            ]
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect();
+                            flags.extend(["--nodes".into(), nodes.to_string()]);
+                            flags.extend(["--seed".into(), seed.to_string()]);
+                            flags.extend(shared.iter().cloned());
+                            let mut cell = Cell {
+                                label,
+                                replication: replication.clone(),
+                                reads: reads.clone(),
+                                workload: workload.clone(),
+                                nemesis: nemesis.clone(),
+                                seed,
+                                flags,
+                                expect: Expect::Any,
+                            };
+                            cell.expect = file
+                                .expect
+                                .iter()
+                                .find(|rule| matches(&rule.when, &cell, nodes))
+                                .map_or(Expect::Any, |rule| rule.verdict);
+                            cells.push(cell);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Campaign {
+        name: file.name,
+        cells,
+    })
+}
+
+/// The campaign `faultline quickstart` runs: the three replication modes under partitions and
+/// crashes, short enough to finish in about a minute.
+pub const QUICKSTART: &str = include_str!("quickstart.yaml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_expands_with_expectations_first_match_wins() {
+        let text = r#"
+name: t
+defaults: { time_limit: 5, concurrency: 4 }
+matrix:
+  replication: [sync, async]
+  nemesis: ["kill,pause"]
+repeat: 2
+expect:
+  - when: { replication: async }
+    verdict: invalid
+  - verdict: valid
+"#;
+        let c = load(Path::new("t.yaml"), text).expect("parses");
+        assert_eq!(c.cells.len(), 4);
+        assert_eq!(
+            c.cells[0].label,
+            "register-sync-read-index-kill+pause-n3-s1"
+        );
+        assert_eq!(c.cells[0].expect, Expect::Valid);
+        assert_eq!(c.cells[3].expect, Expect::Invalid);
+        assert!(
+            c.cells[0]
+                .flags
+                .windows(2)
+                .any(|w| w == ["--time-limit", "5"])
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_line_and_column() {
+        let err = load(
+            Path::new("c.yaml"),
+            "name: t\nmatrix:\n  replication: [sync]\n  replicaton: [async]\n",
+        )
+        .expect_err("typo");
+        assert!(err.starts_with("c.yaml:4:"), "{err}");
+        assert!(err.contains("replicaton"), "{err}");
+        let err =
+            load(Path::new("c.yaml"), "name: t\nmatrix: {replication: []}\n").expect_err("empty");
+        assert!(err.contains("matrix.replication"), "{err}");
+        let err = load(
+            Path::new("c.yaml"),
+            "name: t\nmatrix: {replication: [sync]}\nexpect:\n  - verdict: maybe\n",
+        )
+        .expect_err("bad verdict");
+        assert!(err.starts_with("c.yaml:4:"), "{err}");
+    }
+
+    #[test]
+    fn the_built_in_quickstart_parses() {
+        let c = load(Path::new("quickstart"), QUICKSTART).expect("parses");
+        let modes: Vec<&str> = c.cells.iter().map(|c| c.replication.as_str()).collect();
+        assert_eq!(modes, ["sync", "quorum", "async"]);
+    }
+}

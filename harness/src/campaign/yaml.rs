@@ -1,0 +1,14 @@
+//! The one place that knows the YAML library (serde_yaml is archived upstream: a swap touches
+//! only this file).
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+/// Parses `text` (the contents of `path`) into `T`; errors read `FILE:LINE:COLUMN: what`.
+pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, String> {
+    serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(at) => format!("{}:{}:{}: {e}", path.display(), at.line(), at.column()),
+        None => format!("{}: {e}", path.display()),
+    })
+}

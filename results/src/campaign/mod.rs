@@ -1,0 +1,11 @@
+//! A campaign's outputs: `summary.json` (every run and a summary per replication mode),
+//! `index.html` (the comparison page: per mode first, then one row per run) and `junit.xml`
+//! (one test case per run: a failed expectation is a failure, an unknown verdict an error).
+
+mod index;
+mod junit;
+mod summary;
+
+pub use index::render_index;
+pub use junit::junit_xml;
+pub use summary::{CampaignRun, CampaignSummary, Expect, ModeSummary, summarise_campaign};

@@ -1,0 +1,179 @@
+//! What a campaign concluded: each run with its expectation, and per replication mode the
+//! numbers that answer "what does this mode cost me".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::summary::{RunResults, Verdict};
+
+/// What a campaign cell expects of its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    Valid,
+    /// A known-weak mode being caught counts as a pass.
+    Invalid,
+    #[default]
+    Any,
+}
+
+impl Expect {
+    pub fn allows(self, verdict: Verdict) -> bool {
+        match self {
+            Expect::Valid => verdict == Verdict::Valid,
+            Expect::Invalid => verdict == Verdict::Invalid,
+            Expect::Any => verdict != Verdict::Unknown,
+        }
+    }
+}
+
+/// One run of a campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignRun {
+    pub label: String,
+    pub replication: String,
+    pub reads: String,
+    pub workload: String,
+    pub nemesis: String,
+    pub seed: u64,
+    /// The run's folder, relative to the campaign's folder.
+    pub dir: String,
+    pub verdict: Verdict,
+    pub expect: Expect,
+    pub passed: bool,
+    pub ops_per_s: f64,
+    pub availability: Option<f64>,
+    pub availability_during_faults: Option<f64>,
+    pub write_p50_ms: Option<f64>,
+    pub write_p99_ms: Option<f64>,
+    pub stale_reads: usize,
+    pub lost_writes: usize,
+    pub seconds: f64,
+}
+
+impl CampaignRun {
+    /// A run's row from its results.
+    pub fn new(
+        label: String,
+        (replication, reads, workload, nemesis): (String, String, String, String),
+        seed: u64,
+        dir: String,
+        expect: Expect,
+        results: &RunResults,
+        seconds: f64,
+    ) -> Self {
+        let write = results
+            .latency
+            .get("write")
+            .or_else(|| results.latency.get("append"))
+            .or_else(|| results.latency.get("add"));
+        let count = |kind: &str| results.anomaly_counts.get(kind).copied().unwrap_or(0);
+        CampaignRun {
+            label,
+            replication,
+            reads,
+            workload,
+            nemesis,
+            seed,
+            dir,
+            verdict: results.verdict,
+            expect,
+            passed: expect.allows(results.verdict),
+            ops_per_s: results.throughput_ops_per_s,
+            availability: results.availability.overall,
+            availability_during_faults: results.availability.during_faults,
+            write_p50_ms: write.map(|l| l.p50_ms),
+            write_p99_ms: write.map(|l| l.p99_ms),
+            stale_reads: count("stale-read") + count("non-linearizable-read"),
+            lost_writes: count("lost-write"),
+            seconds,
+        }
+    }
+}
+
+/// One replication mode across the campaign's runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeSummary {
+    pub replication: String,
+    pub runs: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub unknown: usize,
+    pub stale_reads: usize,
+    pub lost_writes: usize,
+    /// Mean over runs.
+    pub availability_during_faults: Option<f64>,
+    pub ops_per_s: f64,
+    /// Worst over runs.
+    pub write_p99_ms: Option<f64>,
+    pub write_p50_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignSummary {
+    pub name: String,
+    pub started: String,
+    pub runs: Vec<CampaignRun>,
+    pub modes: Vec<ModeSummary>,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// Whether the campaign was stopped (Ctrl-C) before every cell ran.
+    pub interrupted: bool,
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// Summarises runs per replication mode, in the order the modes first appear.
+pub fn summarise_campaign(
+    name: String,
+    started: String,
+    runs: Vec<CampaignRun>,
+    interrupted: bool,
+) -> CampaignSummary {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_mode: BTreeMap<String, Vec<&CampaignRun>> = BTreeMap::new();
+    for run in &runs {
+        if !order.contains(&run.replication) {
+            order.push(run.replication.clone());
+        }
+        by_mode
+            .entry(run.replication.clone())
+            .or_default()
+            .push(run);
+    }
+    let modes = order
+        .iter()
+        .map(|mode| {
+            let rs = &by_mode[mode];
+            let count = |v: Verdict| rs.iter().filter(|r| r.verdict == v).count();
+            ModeSummary {
+                replication: mode.clone(),
+                runs: rs.len(),
+                valid: count(Verdict::Valid),
+                invalid: count(Verdict::Invalid),
+                unknown: count(Verdict::Unknown),
+                stale_reads: rs.iter().map(|r| r.stale_reads).sum(),
+                lost_writes: rs.iter().map(|r| r.lost_writes).sum(),
+                availability_during_faults: mean(
+                    rs.iter().filter_map(|r| r.availability_during_faults),
+                ),
+                ops_per_s: mean(rs.iter().map(|r| r.ops_per_s)).unwrap_or(0.0),
+                write_p99_ms: rs.iter().filter_map(|r| r.write_p99_ms).reduce(f64::max),
+                write_p50_ms: mean(rs.iter().filter_map(|r| r.write_p50_ms)),
+            }
+        })
+        .collect();
+    let passed = runs.iter().all(|r| r.passed);
+    CampaignSummary {
+        name,
+        started,
+        runs,
+        modes,
+        passed,
+        interrupted,
+    }
+}
