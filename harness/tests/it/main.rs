@@ -4,6 +4,7 @@
 #[path = "../../../checker/tests/support/mod.rs"]
 mod support;
 
+mod campaign_cli;
 mod check_cli;
 mod cluster;
 mod kvnode_bin;

@@ -1,0 +1,79 @@
+//! `faultline campaign` as CI runs it: a small campaign file, real runs, the pages and the exit
+//! status.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+#[test]
+fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("small.yaml");
+    std::fs::write(
+        &file,
+        "name: small\n\
+         defaults: { time_limit: 2, recovery: 0.5, concurrency: 4 }\n\
+         matrix:\n  replication: [quorum]\n  nemesis: [none, kill]\n\
+         expect:\n  - when: { nemesis: kill }\n    verdict: invalid\n  - verdict: valid\n",
+    )
+    .expect("write");
+    let out = faultline()
+        .arg("campaign")
+        .arg(&file)
+        .arg("--store")
+        .arg(dir.path().join("store"))
+        .output()
+        .expect("starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The quorum run under kill is valid, so its "invalid" expectation fails.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let latest = dir.path().join("store/campaigns/small/latest");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(latest.join("summary.json")).expect("summary"))
+            .expect("json");
+    assert_eq!(summary["runs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(summary["runs"][0]["passed"], true);
+    assert_eq!(summary["runs"][1]["passed"], false);
+    assert_eq!(summary["modes"][0]["replication"], "quorum");
+    let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit");
+    assert!(
+        junit.contains("tests=\"2\"") && junit.contains("failures=\"1\""),
+        "{junit}"
+    );
+    let index = std::fs::read_to_string(latest.join("index.html")).expect("index");
+    assert!(index.contains("an expectation failed"));
+    // Each run's report is linked and exists.
+    let report = summary["runs"][0]["dir"].as_str().expect("dir");
+    assert!(latest.join(report).join("report.html").is_file());
+}
+
+#[test]
+fn a_campaign_file_error_names_line_and_column_and_runs_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "name: bad\nmatrix:\n  replication: [quorum]\n  nemesiss: [kill]\n",
+    )
+    .expect("write");
+    let out = faultline()
+        .arg("campaign")
+        .arg(&file)
+        .arg("--store")
+        .arg(dir.path().join("store"))
+        .output()
+        .expect("starts");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("{}:4:", file.display())), "{err}");
+    assert!(!dir.path().join("store").exists());
+}
