@@ -83,6 +83,10 @@ pub struct RunResults {
     pub anomalies: Vec<Anomaly>,
     /// Whether the history's last line was torn (a controller killed mid-write) and dropped.
     pub history_torn: bool,
+    /// For each fault that hit the leader: seconds from the fault's start to the completion of
+    /// the first write invoked after it that succeeded (how long writes were down). Faults with
+    /// no such write before the next fault are left out.
+    pub failover_s: Vec<f64>,
 }
 
 const MAX_LISTED: usize = 100;
@@ -97,6 +101,32 @@ fn is_rejection(error: Option<&serde_json::Value>) -> bool {
 
 fn ratio(ok: usize, all: usize) -> Option<f64> {
     (all > 0).then(|| ok as f64 / all as f64)
+}
+
+/// Operations that change state: what "writes are available" means.
+fn is_write(f: &str) -> bool {
+    matches!(f, "write" | "cas" | "append" | "add" | "put")
+}
+
+/// Leader lost → first successful write, per fault that hit the leader.
+fn failover_times(
+    ops: &[faultline_checker::history::Operation],
+    faults: &[FaultWindow],
+) -> Vec<f64> {
+    faults
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.hit_leader)
+        .filter_map(|(i, w)| {
+            let next_fault = faults.get(i + 1).map_or(u64::MAX, |n| n.start);
+            ops.iter()
+                .filter(|op| is_write(&op.f) && op.call_time >= w.start)
+                .filter_map(|op| op.return_time)
+                .filter(|&done| done < next_fault)
+                .min()
+                .map(|done| (done - w.start) as f64 / 1e9)
+        })
+        .collect()
 }
 
 /// The time the final reads began: the controller marks it with a nemesis-process `phase`
@@ -174,6 +204,7 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
     let duration_ns = events.iter().map(|e| e.time).max().unwrap_or(0);
     let duration_s = duration_ns as f64 / 1e9;
 
+    let failover_s = failover_times(&ops, &windows);
     let mut anomaly_counts: BTreeMap<String, usize> = BTreeMap::new();
     for a in &anomalies {
         *anomaly_counts.entry(a.kind.to_owned()).or_default() += 1;
@@ -213,5 +244,6 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         anomaly_counts,
         anomalies: anomalies.into_iter().take(MAX_LISTED).collect(),
         history_torn,
+        failover_s,
     }
 }

@@ -12,6 +12,7 @@ struct ModeRow {
     availability: String,
     ops_per_s: String,
     latency: String,
+    failover: String,
 }
 
 struct RunRow {
@@ -71,6 +72,9 @@ pub fn render_index(summary: &CampaignSummary) -> Result<String, askama::Error> 
                 availability: percent(m.availability_during_faults),
                 ops_per_s: format!("{:.0}", m.ops_per_s),
                 latency: format!("{} / {}", millis(m.write_p50_ms), millis(m.write_p99_ms)),
+                failover: m
+                    .failover_s
+                    .map_or_else(|| "–".to_owned(), |s| format!("{s:.2} s")),
             })
             .collect(),
         runs: summary

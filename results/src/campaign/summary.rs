@@ -49,6 +49,8 @@ pub struct CampaignRun {
     pub write_p99_ms: Option<f64>,
     pub stale_reads: usize,
     pub lost_writes: usize,
+    /// The slowest failover of the run (leader lost → first successful write), seconds.
+    pub failover_s: Option<f64>,
     pub seconds: f64,
 }
 
@@ -87,6 +89,7 @@ impl CampaignRun {
             write_p99_ms: write.map(|l| l.p99_ms),
             stale_reads: count("stale-read") + count("non-linearizable-read"),
             lost_writes: count("lost-write"),
+            failover_s: results.failover_s.iter().copied().reduce(f64::max),
             seconds,
         }
     }
@@ -108,6 +111,8 @@ pub struct ModeSummary {
     /// Worst over runs.
     pub write_p99_ms: Option<f64>,
     pub write_p50_ms: Option<f64>,
+    /// Mean of the runs' slowest failovers, seconds.
+    pub failover_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,6 +169,7 @@ pub fn summarise_campaign(
                 ops_per_s: mean(rs.iter().map(|r| r.ops_per_s)).unwrap_or(0.0),
                 write_p99_ms: rs.iter().filter_map(|r| r.write_p99_ms).reduce(f64::max),
                 write_p50_ms: mean(rs.iter().filter_map(|r| r.write_p50_ms)),
+                failover_s: mean(rs.iter().filter_map(|r| r.failover_s)),
             }
         })
         .collect();

@@ -100,3 +100,22 @@ fn the_set_workload_is_invalid_when_an_acknowledged_element_is_missing() {
     assert_eq!(r.anomaly_counts["lost-write"], 1);
     assert_eq!(r.anomalies[0].missing_value, json!(1));
 }
+
+#[test]
+fn failover_is_the_time_from_losing_the_leader_to_the_first_successful_write() {
+    let fault = json!({"fault": "kill", "targets": [1], "leader": 1});
+    let events = history(&[
+        (None, Invoke, "start", fault.clone(), None),
+        (None, Info, "start", fault.clone(), None),
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Info, "write", json!(1), Some("timeout")),
+        (Some(1), Invoke, "write", json!(2), None),
+        (Some(1), Ok, "write", json!(2), None),
+        (None, Invoke, "stop", fault.clone(), None),
+        (None, Info, "stop", fault, None),
+    ]);
+    let r = summarise(&events, None, false);
+    // The fault starts at 1 ms; the first write invoked after it that succeeded completes at 6 ms.
+    assert_eq!(r.failover_s.len(), 1);
+    assert!((r.failover_s[0] - 0.005).abs() < 1e-9, "{:?}", r.failover_s);
+}
