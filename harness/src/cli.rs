@@ -53,6 +53,18 @@ pub enum Command {
     /// partitions and crashes, compared on one page.
     #[command(after_help = CAMPAIGN_EXIT_CODES)]
     Quickstart(QuickstartArgs),
+    /// Compare stored runs side by side: a summary per replication mode, then a row per run.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run folders (`store/<test>/<timestamp>` or `store/<test>/latest`).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Also write the comparison as an HTML page here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 pub const CAMPAIGN_EXIT_CODES: &str = "\

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => faultline::commands::serve::run(args),
         Command::Campaign(args) => faultline::commands::campaign::run(args),
         Command::Quickstart(args) => faultline::commands::quickstart::run(args),
+        Command::Compare(args) => faultline::commands::compare::run(args),
     };
     match outcome {
         Ok(code) => code,

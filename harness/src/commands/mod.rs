@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod campaign;
 pub mod check;
+pub mod compare;
 pub mod quickstart;
 pub mod run;
 pub mod serve;

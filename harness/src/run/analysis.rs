@@ -18,8 +18,16 @@ const CHECK_BUDGET: Budget = Budget {
     memory_limit: Some(4 << 30),
 };
 
-/// Checks a run folder's history and writes its `results.json` and `report.html`.
-pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
+/// A stored run, checked: its spec (typed and as written), history and results.
+pub struct CheckedRun {
+    pub spec: RunSpec,
+    pub spec_json: serde_json::Value,
+    pub events: Vec<faultline_checker::history::Event>,
+    pub results: RunResults,
+}
+
+/// Checks a run folder's history, writing nothing.
+pub fn check_run(dir: &Path) -> anyhow::Result<CheckedRun> {
     let run = RunDir {
         path: dir.to_owned(),
     };
@@ -38,12 +46,26 @@ pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
         None => None,
     };
     let results = summarise(&events, check, torn);
-    run.write_json(&run.results(), &results)?;
+    Ok(CheckedRun {
+        spec,
+        spec_json,
+        events,
+        results,
+    })
+}
+
+/// Checks a run folder's history and writes its `results.json` and `report.html`.
+pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
+    let run = RunDir {
+        path: dir.to_owned(),
+    };
+    let checked = check_run(dir)?;
+    run.write_json(&run.results(), &checked.results)?;
     let html = render_report(&ReportInput {
-        spec: &spec_json,
-        results: &results,
-        events: &events,
+        spec: &checked.spec_json,
+        results: &checked.results,
+        events: &checked.events,
     })?;
     run.write_file(&run.report(), html.as_bytes())?;
-    Ok(results)
+    Ok(checked.results)
 }

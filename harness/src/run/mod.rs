@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
 use crate::network::{Backend, NftNet, RunNetwork};
 
-pub use analysis::analyze;
+pub use analysis::{CheckedRun, analyze, check_run};
 pub use spec::{READ_MODES, REPLICATION_MODES, RunSpec};
 
 use recorder::Recorder;

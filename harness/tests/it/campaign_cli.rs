@@ -54,6 +54,24 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
     // Each run's report is linked and exists.
     let report = summary["runs"][0]["dir"].as_str().expect("dir");
     assert!(latest.join(report).join("report.html").is_file());
+
+    // The same two runs compared by hand: one mode, two runs, one page.
+    let dirs: Vec<_> = (0..2)
+        .map(|i| latest.join(summary["runs"][i]["dir"].as_str().expect("dir")))
+        .collect();
+    let page = dir.path().join("compare.html");
+    let out = faultline()
+        .arg("compare")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&page)
+        .output()
+        .expect("starts");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let row = text.lines().find(|l| l.starts_with("quorum")).expect("quorum row");
+    assert_eq!(row.split_whitespace().nth(1), Some("2"), "{text}");
+    assert!(std::fs::read_to_string(&page).expect("page").contains("By replication mode"));
 }
 
 #[test]
