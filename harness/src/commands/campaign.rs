@@ -94,14 +94,24 @@ pub fn run_campaign(
         });
     }
     let total = resolved.len();
+    // One bar for the campaign, and each run adds its own below it.
+    let progress = indicatif::MultiProgress::new();
+    let overall = progress.add(indicatif::ProgressBar::new(total as u64));
+    overall.set_style(
+        indicatif::ProgressStyle::with_template("campaign [{bar:24}] {pos}/{len} runs {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     let mut runs: Vec<CampaignRun> = Vec::with_capacity(total);
     for (i, (cell, spec)) in resolved.into_iter().enumerate() {
         if interrupted.load(Ordering::Relaxed) {
             break;
         }
-        println!("[{}/{total}] {}", i + 1, cell.label);
+        say(&progress, format!("[{}/{total}] {}", i + 1, cell.label));
+        overall.set_message(cell.label.clone());
         let t0 = Instant::now();
-        let outcome = runtime.block_on(execute(spec, &runs_store(&dir), program.clone()))?;
+        let outcome =
+            runtime.block_on(execute(spec, &runs_store(&dir), program.clone(), &progress))?;
         let relative = outcome
             .dir
             .path
@@ -129,6 +139,7 @@ pub fn run_campaign(
         );
         runs.push(run);
     }
+    overall.finish_and_clear();
     let summary = summarise_campaign(
         campaign.name,
         started,
@@ -144,4 +155,14 @@ pub fn run_campaign(
     dir.write_file(&dir.path.join("junit.xml"), junit.as_bytes())?;
     dir.mark_latest()?;
     Ok(CampaignOutcome { dir, summary })
+}
+
+/// A line above the bars on a terminal; a plain line in a log (where the bars are hidden and
+/// would swallow it).
+fn say(progress: &indicatif::MultiProgress, line: String) {
+    if progress.is_hidden() {
+        println!("{line}");
+    } else {
+        let _ = progress.println(line);
+    }
 }

@@ -219,7 +219,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcome = runtime.block_on(execute(spec, &args.store, program))?;
+    let progress = indicatif::MultiProgress::new();
+    let outcome = runtime.block_on(execute(spec, &args.store, program, &progress))?;
     print_summary(&outcome.dir.path, &outcome.results);
     Ok(exit_code(&outcome.results))
 }

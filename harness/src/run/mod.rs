@@ -42,6 +42,7 @@ pub async fn execute(
     spec: RunSpec,
     store: &std::path::Path,
     program: NodeProgram,
+    progress: &indicatif::MultiProgress,
 ) -> anyhow::Result<RunOutcome> {
     // Tables of earlier controllers that were killed before they could delete them: whatever
     // backend this run uses, a controller start clears them.
@@ -189,7 +190,7 @@ pub async fn execute(
     }
 
     // Wait for the time limit (or Ctrl-C), showing progress.
-    let bar = progress::bar(time_limit);
+    let bar = progress.add(progress::bar(time_limit));
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let interrupted = loop {
         tokio::select! {
