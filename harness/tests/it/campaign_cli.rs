@@ -69,9 +69,16 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
         .expect("starts");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    let row = text.lines().find(|l| l.starts_with("quorum")).expect("quorum row");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("quorum"))
+        .expect("quorum row");
     assert_eq!(row.split_whitespace().nth(1), Some("2"), "{text}");
-    assert!(std::fs::read_to_string(&page).expect("page").contains("By replication mode"));
+    assert!(
+        std::fs::read_to_string(&page)
+            .expect("page")
+            .contains("By replication mode")
+    );
 }
 
 #[test]
