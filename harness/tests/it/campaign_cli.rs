@@ -102,3 +102,70 @@ fn a_campaign_file_error_names_line_and_column_and_runs_nothing() {
     assert!(err.contains(&format!("{}:4:", file.display())), "{err}");
     assert!(!dir.path().join("store").exists());
 }
+
+#[test]
+fn ctrl_c_stops_after_the_current_run_and_still_writes_the_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("long.yaml");
+    std::fs::write(
+        &file,
+        "name: long\ndefaults: { time_limit: 60, concurrency: 2 }\n\
+         matrix:\n  replication: [quorum, sync]\n",
+    )
+    .expect("write");
+    let mut child = faultline()
+        .arg("campaign")
+        .arg(&file)
+        .arg("--store")
+        .arg(dir.path().join("store"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    // Wait for the first run's history to appear, then interrupt.
+    let runs = dir.path().join("store/campaigns/long");
+    let started = std::time::Instant::now();
+    while !history_exists(&runs) {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the first run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    // SAFETY: kill(2) with a pid we spawned and still own (not yet waited for).
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    let status = child.wait().expect("waits");
+    assert!(
+        started.elapsed().as_secs() < 45,
+        "stopped long before the 2 × 60 s campaign"
+    );
+    assert_eq!(status.code(), Some(0));
+    let summary: Value = serde_json::from_slice(
+        &std::fs::read(runs.join("latest/summary.json")).expect("summary written"),
+    )
+    .expect("json");
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["runs"].as_array().map(Vec::len), Some(1));
+    assert!(runs.join("latest/index.html").is_file());
+}
+
+fn history_exists(campaigns: &std::path::Path) -> bool {
+    let Ok(stamps) = std::fs::read_dir(campaigns) else {
+        return false;
+    };
+    stamps.flatten().any(|stamp| {
+        std::fs::read_dir(stamp.path().join("runs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|test| {
+                std::fs::read_dir(test.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|run| run.path().join("history.jsonl").is_file())
+            })
+    })
+}
