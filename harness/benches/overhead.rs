@@ -29,6 +29,7 @@ async fn plain_loop(seconds: f64, clients: usize) -> f64 {
         program: program(),
         extra_args: Vec::new(),
         links: PeerLinks::Direct,
+        faketime: None,
     })
     .await
     .expect("cluster starts");

@@ -116,12 +116,16 @@ pub struct RunArgs {
     /// Workload: register, kv, append or set.
     #[arg(long, default_value = "register")]
     pub workload: String,
-    /// Faults, comma-separated: kill, pause, partition, delay. None by default.
+    /// Faults, comma-separated: kill, pause, partition, delay, clock. None by default.
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
     /// What enforces partitions: auto (nft when root and nft exist, else proxy), nft or proxy.
     #[arg(long, default_value = "auto")]
     pub network: String,
+    /// What skews clocks: auto (faketime when libfaketime is installed, else api), faketime or
+    /// api (kvnode's /admin/clock).
+    #[arg(long, default_value = "auto")]
+    pub clock: String,
     /// Partition shapes, comma-separated: halves, isolate-one, isolate-leader,
     /// majorities-ring, bridge. All by default.
     #[arg(long, value_delimiter = ',')]

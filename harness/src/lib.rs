@@ -6,7 +6,9 @@
 
 pub mod campaign;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod commands;
+pub mod machine;
 pub mod network;
 pub mod run;

@@ -14,14 +14,17 @@ pub enum FaultKind {
     Partition,
     /// Delay, jitter and loss on every link of the target nodes.
     Delay,
+    /// The targets' wall clocks bumped or strobed, reset when the fault heals.
+    Clock,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 4] = [
+    pub const ALL: [FaultKind; 5] = [
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::Partition,
         FaultKind::Delay,
+        FaultKind::Clock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -30,6 +33,7 @@ impl FaultKind {
             FaultKind::Pause => "pause",
             FaultKind::Partition => "partition",
             FaultKind::Delay => "delay",
+            FaultKind::Clock => "clock",
         }
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::clock::{ClockChange, Clocks};
 use crate::fault::{Aim, FaultKind};
 use crate::grudge::Grudge;
 use crate::network::{LinkDelay, Network};
@@ -16,9 +17,10 @@ use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule};
 /// A dropped `stop` sender counts as "stop": nobody could stop the loop any more otherwise. A
 /// dropped `events` receiver does not stop it: the faults still have to be healed, and the
 /// caller decides when the nemesis ends.
-pub async fn run_schedule<N: Nodes, W: Network>(
+pub async fn run_schedule<N: Nodes, W: Network, C: Clocks>(
     nodes: &N,
     network: &W,
+    clocks: &C,
     mut schedule: Schedule,
     events: mpsc::UnboundedSender<NemesisEvent>,
     mut stop: watch::Receiver<bool>,
@@ -49,6 +51,7 @@ pub async fn run_schedule<N: Nodes, W: Network>(
             // E.g. a minority of a two-node cluster: there is nothing to hit this round.
             continue;
         }
+        let clock = (fault == FaultKind::Clock).then(|| schedule.clock_change());
         let send = |kind, error| {
             // Ignored on purpose: see the doc comment about a dropped receiver.
             let _ = events.send(NemesisEvent {
@@ -56,17 +59,43 @@ pub async fn run_schedule<N: Nodes, W: Network>(
                 fault,
                 targets: targets.clone(),
                 grudge: grudge.clone(),
+                clock,
                 leader,
                 error,
             });
         };
         send(NemesisEventKind::Starting, None);
-        let error = act(nodes, network, fault, &targets, grudge.as_ref(), delay).await;
+        let faulty = Faulty {
+            nodes,
+            network,
+            clocks,
+        };
+        let error = faulty
+            .act(fault, &targets, grudge.as_ref(), clock, delay)
+            .await;
         send(NemesisEventKind::Started, error);
         // Stopped or not, the fault is healed before the next step.
-        let _ = wait_or_stop(fault_duration, &mut stop).await;
+        match clock {
+            Some(ClockChange::Strobe {
+                offset_ms,
+                period_ms,
+            }) => {
+                strobe(
+                    clocks,
+                    &targets,
+                    offset_ms,
+                    Duration::from_millis(period_ms),
+                    fault_duration,
+                    &mut stop,
+                )
+                .await
+            }
+            _ => {
+                let _ = wait_or_stop(fault_duration, &mut stop).await;
+            }
+        }
         send(NemesisEventKind::Healing, None);
-        let error = heal(nodes, network, fault, &targets).await;
+        let error = faulty.heal(fault, &targets).await;
         send(NemesisEventKind::Healed, error);
         if stopped(&stop) {
             return;
@@ -74,73 +103,118 @@ pub async fn run_schedule<N: Nodes, W: Network>(
     }
 }
 
-/// Injects `fault`: on every target one after the other, or on the network as a whole;
-/// failures are collected, not fatal.
-async fn act<N: Nodes, W: Network>(
-    nodes: &N,
-    network: &W,
-    fault: FaultKind,
-    targets: &[NodeId],
-    grudge: Option<&Grudge>,
-    delay: LinkDelay,
-) -> Option<String> {
-    let mut errors = Vec::new();
-    match fault {
-        FaultKind::Partition => {
-            // The deck pairs partitions with shapes only, so a grudge is always there.
-            let grudge = grudge.cloned().unwrap_or_default();
-            if let Err(e) = network.partition(&grudge).await {
-                errors.push(e.to_string());
-            }
-        }
-        FaultKind::Delay => {
-            if let Err(e) = network.slow(targets, delay).await {
-                errors.push(e.to_string());
-            }
-        }
-        FaultKind::Kill | FaultKind::Pause => {
-            for &node in targets {
-                let result = if fault == FaultKind::Kill {
-                    nodes.kill(node).await
-                } else {
-                    nodes.pause(node).await
-                };
-                collect(&mut errors, result);
-            }
-        }
-    }
-    join(errors)
+/// What the faults act on, borrowed for one fault.
+struct Faulty<'a, N, W, C> {
+    nodes: &'a N,
+    network: &'a W,
+    clocks: &'a C,
 }
 
-/// Heals `fault` on every target — also on those where injecting it reported an error, since a
-/// failed injection may have half happened (the signal went out, the reaping failed), and
-/// restarting a running node, resuming a running one or healing a whole network is harmless to
-/// try.
-async fn heal<N: Nodes, W: Network>(
-    nodes: &N,
-    network: &W,
-    fault: FaultKind,
-    targets: &[NodeId],
-) -> Option<String> {
-    let mut errors = Vec::new();
-    match fault {
-        FaultKind::Partition | FaultKind::Delay => {
-            if let Err(e) = network.heal().await {
-                errors.push(e.to_string());
+impl<N: Nodes, W: Network, C: Clocks> Faulty<'_, N, W, C> {
+    /// Injects `fault`: on every target one after the other, or on the network as a whole;
+    /// failures are collected, not fatal.
+    async fn act(
+        &self,
+        fault: FaultKind,
+        targets: &[NodeId],
+        grudge: Option<&Grudge>,
+        clock: Option<ClockChange>,
+        delay: LinkDelay,
+    ) -> Option<String> {
+        let mut errors = Vec::new();
+        match fault {
+            FaultKind::Partition => {
+                // The deck pairs partitions with shapes only, so a grudge is always there.
+                let grudge = grudge.cloned().unwrap_or_default();
+                if let Err(e) = self.network.partition(&grudge).await {
+                    errors.push(e.to_string());
+                }
+            }
+            FaultKind::Delay => {
+                if let Err(e) = self.network.slow(targets, delay).await {
+                    errors.push(e.to_string());
+                }
+            }
+            FaultKind::Clock => {
+                let offset = clock.map_or(0, ClockChange::offset_ms);
+                for &node in targets {
+                    if let Err(e) = self.clocks.set_offset(node, offset).await {
+                        errors.push(e.to_string());
+                    }
+                }
+            }
+            FaultKind::Kill | FaultKind::Pause => {
+                for &node in targets {
+                    let result = if fault == FaultKind::Kill {
+                        self.nodes.kill(node).await
+                    } else {
+                        self.nodes.pause(node).await
+                    };
+                    collect(&mut errors, result);
+                }
             }
         }
-        FaultKind::Kill | FaultKind::Pause => {
-            for &node in targets {
-                let result = if fault == FaultKind::Kill {
-                    nodes.restart(node).await
-                } else {
-                    nodes.resume(node).await
-                };
-                collect(&mut errors, result);
+        join(errors)
+    }
+
+    /// Heals `fault` on every target — also on those where injecting it reported an error,
+    /// since a failed injection may have half happened (the signal went out, the reaping
+    /// failed), and restarting a running node, resuming a running one, resetting a clock or
+    /// healing a whole network is harmless to try.
+    async fn heal(&self, fault: FaultKind, targets: &[NodeId]) -> Option<String> {
+        let mut errors = Vec::new();
+        match fault {
+            FaultKind::Partition | FaultKind::Delay => {
+                if let Err(e) = self.network.heal().await {
+                    errors.push(e.to_string());
+                }
             }
+            FaultKind::Clock => {
+                for &node in targets {
+                    if let Err(e) = self.clocks.set_offset(node, 0).await {
+                        errors.push(e.to_string());
+                    }
+                }
+            }
+            FaultKind::Kill | FaultKind::Pause => {
+                for &node in targets {
+                    let result = if fault == FaultKind::Kill {
+                        self.nodes.restart(node).await
+                    } else {
+                        self.nodes.resume(node).await
+                    };
+                    collect(&mut errors, result);
+                }
+            }
+        }
+        join(errors)
+    }
+}
+
+/// Flips the targets' clocks between real time and `offset_ms` every `period` until
+/// `duration` is over or the schedule is stopped; leaves them skewed or not (heal resets
+/// them). Errors here are not reported: act and heal, which bracket this, report theirs.
+async fn strobe<C: Clocks>(
+    clocks: &C,
+    targets: &[NodeId],
+    offset_ms: i64,
+    period: Duration,
+    duration: Duration,
+    stop: &mut watch::Receiver<bool>,
+) {
+    let end = tokio::time::Instant::now() + duration;
+    let mut skewed = true;
+    loop {
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() || wait_or_stop(period.min(left), stop).await {
+            return;
+        }
+        skewed = !skewed;
+        let offset = if skewed { offset_ms } else { 0 };
+        for &node in targets {
+            let _ = clocks.set_offset(node, offset).await;
         }
     }
-    join(errors)
 }
 
 fn collect(errors: &mut Vec<String>, result: Result<(), NodesError>) {

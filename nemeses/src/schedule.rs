@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::clock::{ClockChange, ClockSpec};
 use crate::fault::{Aim, FaultKind, Target};
 use crate::grudge::{Grudge, Shape};
 use crate::network::LinkDelay;
@@ -20,6 +21,9 @@ pub struct ScheduleSpec {
     /// How a delay fault slows links.
     #[serde(default)]
     pub delay: LinkDelay,
+    /// How far clock faults skew.
+    #[serde(default)]
+    pub clock: ClockSpec,
     /// How long a fault lasts before it heals.
     pub fault_duration: Duration,
     /// How long the cluster is left alone between faults.
@@ -86,6 +90,11 @@ impl Schedule {
         self.deck.pop()
     }
 
+    /// A clock fault's change, from the schedule's seed.
+    pub fn clock_change(&mut self) -> ClockChange {
+        ClockChange::draw(&self.spec.clock, &mut self.rng)
+    }
+
     /// A grudge of `shape` over `ids`, from the schedule's seed (draws independent of
     /// `leader`, as with `pick`).
     pub fn grudge(&mut self, shape: Shape, ids: &[NodeId], leader: Option<NodeId>) -> Grudge {
@@ -143,6 +152,8 @@ pub struct NemesisEvent {
     pub targets: Vec<NodeId>,
     /// A partition's grudge (who cannot hear from whom); None for other faults.
     pub grudge: Option<Grudge>,
+    /// A clock fault's skew; None for other faults.
+    pub clock: Option<ClockChange>,
     /// The leader when the fault was chosen, as the cluster reported it.
     pub leader: Option<NodeId>,
     /// What went wrong acting on a node, if anything (the run goes on).
@@ -171,6 +182,7 @@ mod tests {
             targets: vec![Target::One, Target::Leader, Target::Minority],
             shapes: Vec::new(),
             delay: LinkDelay::default(),
+            clock: ClockSpec::default(),
             fault_duration: Duration::from_secs(1),
             quiet_duration: Duration::from_secs(1),
         }

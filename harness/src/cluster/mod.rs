@@ -25,6 +25,7 @@ use tokio::time::Instant;
 pub use error::ClusterError;
 pub use spec::{ClusterSpec, MAX_NODES, NodeProgram, PeerLinks};
 
+use crate::clock::{FaketimeClocks, FaketimeFiles};
 use crate::network::ProxyNet;
 
 use node_process::{NodeProcess, log_tail};
@@ -51,6 +52,9 @@ pub struct Cluster {
     /// The link proxies when `spec.links` is `Proxied`. Declared after `nodes`, but Drop kills
     /// the nodes explicitly first either way.
     proxy: Option<Arc<ProxyNet>>,
+    /// The nodes' libfaketime timestamp files, removed when the cluster is dropped (after
+    /// Drop killed the nodes).
+    faketime: Option<FaketimeFiles>,
 }
 
 impl Cluster {
@@ -80,6 +84,19 @@ impl Cluster {
             PeerLinks::Direct => None,
             PeerLinks::Proxied => Some(Arc::new(ProxyNet::start(&addrs).await?)),
         };
+        let faketime = match &spec.faketime {
+            Some(library) => {
+                let ids: Vec<u32> = spec.ids().collect();
+                Some(
+                    FaketimeFiles::create(library, &ids).map_err(|source| ClusterError::Io {
+                        what: "cannot create the libfaketime timestamp files in",
+                        path: std::env::temp_dir(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
         let nodes = addrs
             .iter()
             .map(|&(id, addr)| {
@@ -91,13 +108,16 @@ impl Cluster {
                         (to, via.unwrap_or(to_addr))
                     })
                     .collect();
-                Mutex::new(NodeProcess::new(
-                    id,
-                    addr,
-                    spec.program.exe.clone(),
-                    spec.node_args(id, addr, &peers),
-                    spec.log_path(id),
-                ))
+                Mutex::new(
+                    NodeProcess::new(
+                        id,
+                        addr,
+                        spec.program.exe.clone(),
+                        spec.node_args(id, addr, &peers),
+                        spec.log_path(id),
+                    )
+                    .with_env(faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+                )
             })
             .collect();
         // From here on an early return drops `cluster`, and Drop kills what was started.
@@ -108,6 +128,7 @@ impl Cluster {
             status: StatusClient::new()?,
             start_timeout: timeout,
             proxy,
+            faketime,
         };
         for node in &mut cluster.nodes {
             node.get_mut().start().await?;
@@ -126,6 +147,19 @@ impl Cluster {
     /// (id, listen address) of every node.
     pub fn addrs(&self) -> &[(u32, SocketAddr)] {
         &self.addrs
+    }
+
+    /// Clocks moved through the nodes' timestamp files, when started under libfaketime.
+    pub fn faketime_clocks(&self) -> Option<FaketimeClocks> {
+        self.faketime.as_ref().map(FaketimeFiles::clocks)
+    }
+
+    /// The nodes' libfaketime timestamp files (none without libfaketime).
+    pub fn faketime_files(&self) -> Vec<PathBuf> {
+        self.faketime
+            .as_ref()
+            .map(FaketimeFiles::paths)
+            .unwrap_or_default()
     }
 
     /// The link proxies, when the cluster was started with `PeerLinks::Proxied`.

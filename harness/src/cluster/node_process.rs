@@ -30,6 +30,8 @@ pub(crate) struct NodeProcess {
     child: Option<Child>,
     paused: bool,
     starts: u32,
+    /// Added to the controller's environment (libfaketime's variables, when used).
+    env: Vec<(String, String)>,
 }
 
 impl NodeProcess {
@@ -49,7 +51,13 @@ impl NodeProcess {
             child: None,
             paused: false,
             starts: 0,
+            env: Vec::new(),
         }
+    }
+
+    pub fn with_env(mut self, env: Vec<(String, String)>) -> Self {
+        self.env = env;
+        self
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -68,6 +76,7 @@ impl NodeProcess {
         let mut command = Command::new(&self.exe);
         command
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(self.clone_log(&log)?)
             .stderr(log)

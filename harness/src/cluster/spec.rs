@@ -23,6 +23,9 @@ pub struct ClusterSpec {
     pub extra_args: Vec<String>,
     /// How nodes reach each other.
     pub links: PeerLinks,
+    /// Run every node under this libfaketime library, with a timestamp file each in
+    /// `dir/faketime/` (see `clock::FaketimeFiles`).
+    pub faketime: Option<PathBuf>,
 }
 
 /// How a node's `--peers` reach the other nodes.
@@ -167,6 +170,7 @@ mod tests {
             },
             extra_args: vec!["--heartbeat-ms".into(), "50".into()],
             links: PeerLinks::Direct,
+            faketime: None,
         }
     }
 

@@ -10,8 +10,10 @@ use faultline_results::{RunResults, Verdict};
 use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 
 use crate::cli::RunArgs;
+use crate::clock::{self, RequestedClock};
 use crate::cluster::NodeProgram;
-use crate::network::{self, Capabilities, Requested};
+use crate::machine::{self, Capabilities};
+use crate::network::{self, Requested};
 use crate::run::{READ_MODES, REPLICATION_MODES, RunSpec, execute};
 
 fn one_of(flag: &str, value: &str, allowed: &[&str]) -> anyhow::Result<String> {
@@ -35,7 +37,7 @@ fn seconds(flag: &str, value: f64, allow_zero: bool) -> anyhow::Result<f64> {
 
 /// Every flag checked and resolved against what this machine offers; nothing on disk yet.
 pub fn resolve(args: &RunArgs) -> anyhow::Result<RunSpec> {
-    resolve_with(args, network::probe())
+    resolve_with(args, machine::probe())
 }
 
 /// `resolve` with the machine's capabilities given (tests pretend either way).
@@ -95,6 +97,12 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         caps,
     )
     .map_err(|e| anyhow!(e))?;
+    let requested_clock: RequestedClock = args
+        .clock
+        .parse()
+        .map_err(|e: String| anyhow!("--clock: {e}"))?;
+    let clock = clock::choose(requested_clock, nemesis.contains(&FaultKind::Clock), caps)
+        .map_err(|e| anyhow!(e))?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -150,6 +158,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         targets,
         shapes,
         network,
+        clock,
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
         concurrency: args.concurrency,
         rate: args.rate,
@@ -207,9 +216,12 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let spec = resolve(&args)?;
+    // Said before the run, so a user who asked for auto knows what enforced the faults.
     if spec.network != network::Backend::None {
-        // Said before the run, so a user who asked for auto knows what enforced the faults.
         eprintln!("faultline: network backend: {}", spec.network);
+    }
+    if spec.clock != clock::ClockBackend::None {
+        eprintln!("faultline: clock backend: {}", spec.clock);
     }
     let program = match &args.kvnode {
         Some(path) => NodeProgram::kvnode(path),

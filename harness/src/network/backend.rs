@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::machine::Capabilities;
+
 /// The backend a run uses (recorded in test.json).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -54,13 +56,6 @@ impl std::str::FromStr for Requested {
     }
 }
 
-/// What the machine offers, asked once (a test passes its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Capabilities {
-    /// Root and an `nft` that answers.
-    pub nft: bool,
-}
-
 /// The backend for a run that injects partitions and/or link delays. `auto` picks nftables
 /// when it can — real kernel drops, nothing in the data path — unless the run also delays links,
 /// which only the proxy can do. Errors are one line for the user.
@@ -92,8 +87,14 @@ pub fn choose(
 mod tests {
     use super::*;
 
-    const NFT: Capabilities = Capabilities { nft: true };
-    const NO_NFT: Capabilities = Capabilities { nft: false };
+    const NFT: Capabilities = Capabilities {
+        nft: true,
+        faketime: false,
+    };
+    const NO_NFT: Capabilities = Capabilities {
+        nft: false,
+        faketime: false,
+    };
 
     #[test]
     fn auto_prefers_nft_unless_it_cannot() {

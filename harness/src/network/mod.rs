@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use faultline_nemeses::{Grudge, LinkDelay, Network, NetworkError, NodeId};
 
-pub use backend::{Backend, Capabilities, Requested, choose};
+pub use backend::{Backend, Requested, choose};
 pub use nft::NftNet;
 pub use proxy::ProxyNet;
 
@@ -29,13 +29,6 @@ pub enum NetError {
     NotLoopback(IpAddr),
     #[error("nft ({script}): {message}")]
     Nft { script: String, message: String },
-}
-
-/// What this machine offers the network backends.
-pub fn probe() -> Capabilities {
-    Capabilities {
-        nft: nft::available(),
-    }
 }
 
 /// The network a run's nemesis acts on.

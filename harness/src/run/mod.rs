@@ -13,13 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use faultline_nemeses::{LinkDelay, Schedule, ScheduleSpec, run_schedule};
+use faultline_nemeses::{ClockSpec, LinkDelay, Nodes, Schedule, ScheduleSpec, run_schedule};
 use faultline_results::{RunDir, RunResults};
 use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use crate::clock::{ApiClocks, ClockBackend, RunClocks};
 use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
+use crate::machine::LIBFAKETIME;
 use crate::network::{Backend, NftNet, RunNetwork};
 
 pub use analysis::{CheckedRun, analyze, check_run};
@@ -44,11 +46,12 @@ pub async fn execute(
     program: NodeProgram,
     progress: &indicatif::MultiProgress,
 ) -> anyhow::Result<RunOutcome> {
-    // Tables of earlier controllers that were killed before they could delete them: whatever
-    // backend this run uses, a controller start clears them.
+    // Tables and timestamp files of earlier controllers that were killed before they could
+    // delete them: whatever backends this run uses, a controller start clears them.
     if crate::network::nft::available() {
         crate::network::nft::remove_stale_tables();
     }
+    crate::clock::remove_stale_files();
     let dir = RunDir::create(store, &spec.name)?;
     dir.write_json(&dir.spec(), &spec)?;
     let history = std::fs::File::create(dir.history())
@@ -72,6 +75,7 @@ pub async fn execute(
             Backend::Proxy => PeerLinks::Proxied,
             Backend::None | Backend::Nft => PeerLinks::Direct,
         },
+        faketime: (spec.clock == ClockBackend::Faketime).then(|| LIBFAKETIME.into()),
     })
     .await
     .with_context(|| {
@@ -115,6 +119,16 @@ pub async fn execute(
     let (stop_tx, stop_rx) = watch::channel(false);
     let active_fault = Arc::new(Mutex::new(String::from("none")));
 
+    let clocks = Arc::new(match spec.clock {
+        ClockBackend::Faketime => cluster
+            .faketime_clocks()
+            .map_or(RunClocks::Unmanaged, RunClocks::Faketime),
+        ClockBackend::Api => RunClocks::Api(
+            ApiClocks::new(cluster.addrs()).context("building the /admin/clock client")?,
+        ),
+        ClockBackend::None => RunClocks::Unmanaged,
+    });
+
     // Nemesis: the schedule acts on the cluster; its events go to the history.
     let nemesis = if spec.nemesis.is_empty() {
         None
@@ -126,6 +140,7 @@ pub async fn execute(
                 targets: spec.targets.clone(),
                 shapes: spec.shapes.clone(),
                 delay: LinkDelay::default(),
+                clock: ClockSpec::default(),
                 fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
                 quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
             },
@@ -139,8 +154,9 @@ pub async fn execute(
         let runner = {
             let cluster = cluster.clone();
             let stop = stop_rx.clone();
+            let clocks = clocks.clone();
             tokio::spawn(async move {
-                run_schedule(&*cluster, &network, schedule, events_tx, stop).await
+                run_schedule(&*cluster, &network, &*clocks, schedule, events_tx, stop).await
             })
         };
         let forwarder = {
@@ -213,6 +229,13 @@ pub async fn execute(
     if let Some((runner, forwarder)) = nemesis {
         let _ = runner.await;
         let _ = forwarder.await;
+    }
+    // The schedule healed what it started; reset every clock once more all the same, so no
+    // offset survives into the recovery and final reads whatever went wrong in between.
+    if spec.clock != ClockBackend::None
+        && let Err(e) = clocks.reset_all(&cluster.ids()).await
+    {
+        log.line(&format!("resetting clocks: {e}"));
     }
     log.line("healed");
 

@@ -23,6 +23,7 @@ pub fn record(recorder: &Recorder, event: &NemesisEvent) {
             "fault": event.fault.name(),
             "targets": event.targets,
             "grudge": event.grudge,
+            "clock": event.clock,
             "leader": event.leader,
         }),
         error: event.error.clone().map(Into::into),

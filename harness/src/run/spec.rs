@@ -21,6 +21,9 @@ pub struct RunSpec {
     /// What enforces partitions and delays (chosen from `--network`).
     #[serde(default)]
     pub network: crate::network::Backend,
+    /// What skews clocks (chosen from `--clock`).
+    #[serde(default)]
+    pub clock: crate::clock::ClockBackend,
     pub seed: u64,
     /// Clients running at once.
     pub concurrency: usize,

@@ -22,6 +22,7 @@ fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
             .map(String::from)
             .to_vec(),
         links: PeerLinks::Direct,
+        faketime: None,
     }
 }
 
@@ -387,8 +388,8 @@ fn a_killed_controller_leaves_no_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_of_kills_and_pauses_heals_everything() {
     use faultline_nemeses::{
-        FaultKind, NemesisEvent, NemesisEventKind, NoNetwork, Schedule, ScheduleSpec, Target,
-        run_schedule,
+        FaultKind, NemesisEvent, NemesisEventKind, NoClocks, NoNetwork, Schedule, ScheduleSpec,
+        Target, run_schedule,
     };
     use tokio::sync::{mpsc, watch};
 
@@ -402,6 +403,7 @@ async fn a_schedule_of_kills_and_pauses_heals_everything() {
             targets: vec![Target::One, Target::Leader, Target::Minority],
             shapes: Vec::new(),
             delay: Default::default(),
+            clock: Default::default(),
             fault_duration: Duration::from_millis(700),
             quiet_duration: Duration::from_millis(300),
         },
@@ -414,7 +416,9 @@ async fn a_schedule_of_kills_and_pauses_heals_everything() {
         let _ = stop_tx.send(true);
     };
     tokio::join!(
-        run_schedule(&cluster, &NoNetwork, schedule, events_tx, stop_rx),
+        run_schedule(
+            &cluster, &NoNetwork, &NoClocks, schedule, events_tx, stop_rx
+        ),
         stopper
     );
     let mut events: Vec<NemesisEvent> = Vec::new();

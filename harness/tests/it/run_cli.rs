@@ -35,6 +35,10 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
         &["--concurrency", "0"],
         &["--mix", "0,0,0"],
         &["--zipfian", "-1"],
+        &["--nemesis", "partition", "--network", "carrier-pigeon"],
+        &["--nemesis", "partition", "--shapes", "ring"],
+        &["--nemesis", "delay", "--network", "nft"],
+        &["--nemesis", "clock", "--clock", "sundial"],
     ];
     for args in cases {
         let store = tempfile::tempdir().expect("tempdir");
@@ -125,11 +129,13 @@ fn a_short_run_stores_everything_and_is_valid() {
 }
 
 #[test]
-fn nft_without_root_or_nft_is_refused_before_anything_starts() {
+fn missing_nft_or_libfaketime_is_refused_before_anything_starts() {
     use clap::Parser;
     use faultline::cli::{Cli, Command};
+    use faultline::clock::ClockBackend;
     use faultline::commands::run::resolve_with;
-    use faultline::network::{Backend, Capabilities};
+    use faultline::machine::Capabilities;
+    use faultline::network::Backend;
 
     let args = |extra: &[&str]| {
         let cli = Cli::try_parse_from(
@@ -143,13 +149,27 @@ fn nft_without_root_or_nft_is_refused_before_anything_starts() {
             other => panic!("not run: {other:?}"),
         }
     };
-    let none = Capabilities { nft: false };
+    let none = Capabilities {
+        nft: false,
+        faketime: false,
+    };
     let err = resolve_with(&args(&["--network", "nft"]), none).expect_err("refused");
     assert!(format!("{err:#}").contains("root"), "{err:#}");
     let auto = resolve_with(&args(&[]), none).expect("auto falls back");
     assert_eq!(auto.network, Backend::Proxy);
-    let nft = resolve_with(&args(&[]), Capabilities { nft: true }).expect("auto");
+    let all = Capabilities {
+        nft: true,
+        faketime: true,
+    };
+    let nft = resolve_with(&args(&[]), all).expect("auto");
     assert_eq!(nft.network, Backend::Nft);
+    let faketime = ["--nemesis", "clock", "--clock", "faketime"];
+    let err = resolve_with(&args(&faketime), none).expect_err("refused");
+    assert!(format!("{err:#}").contains("libfaketime"), "{err:#}");
+    let api = resolve_with(&args(&["--nemesis", "clock"]), none).expect("auto falls back");
+    assert_eq!(api.clock, ClockBackend::Api);
+    let ft = resolve_with(&args(&["--nemesis", "clock"]), all).expect("auto");
+    assert_eq!(ft.clock, ClockBackend::Faketime);
 }
 
 /// Whether `nft list tables` shows a table of controller `pid`.
@@ -230,13 +250,16 @@ fn a_partitioned_run_through_nftables_is_valid_and_leaves_no_table() {
 }
 
 #[test]
-fn the_next_controller_removes_the_table_of_a_killed_one() {
-    if !crate::partition::nft_or_skip("the_next_controller_removes_the_table_of_a_killed_one") {
+fn the_next_controller_removes_the_table_and_files_of_a_killed_one() {
+    let name = "the_next_controller_removes_the_table_and_files_of_a_killed_one";
+    if !crate::partition::nft_or_skip(name) {
         return;
     }
+    let faketime = std::path::Path::new(faultline::machine::LIBFAKETIME).is_file();
     let store = tempfile::tempdir().expect("tempdir");
     let mut victim = faultline()
-        .args(["run", "--nemesis", "partition", "--network", "nft"])
+        .args(["run", "--nemesis", "partition,clock", "--network", "nft"])
+        .args(["--clock", if faketime { "faketime" } else { "api" }])
         .args([
             "--time-limit",
             "60",
@@ -265,6 +288,7 @@ fn the_next_controller_removes_the_table_of_a_killed_one() {
         nft_table_of(pid),
         "a SIGKILLed controller cannot delete its table"
     );
+    assert_eq!(faketime_dir_of(pid), faketime, "nor its timestamp files");
     let out = faultline()
         .args(["run", "--nemesis", "partition", "--network", "nft"])
         .args([
@@ -284,6 +308,85 @@ fn the_next_controller_removes_the_table_of_a_killed_one() {
         !nft_table_of(pid),
         "the next controller removed the stale table"
     );
+    assert!(!faketime_dir_of(pid), "and the stale timestamp files");
+}
+
+/// Whether a timestamp folder of controller `pid` exists in the temp dir.
+fn faketime_dir_of(pid: u32) -> bool {
+    std::fs::read_dir(std::env::temp_dir()).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("faultline-faketime-{pid}-"))
+        })
+    })
+}
+
+/// A short clock-skewed run on `backend`: valid, every skew in the history, every clock reset
+/// and no timestamp file left.
+fn clock_run(backend: &str) {
+    let store = tempfile::tempdir().expect("tempdir");
+    let child = faultline()
+        .args(["run", "--nemesis", "clock", "--clock", backend])
+        .args(["--time-limit", "6", "--recovery", "1"])
+        .args(["--fault-duration", "1.5", "--quiet-duration", "0.5"])
+        .args(["--seed", "8", "--name", "skewed"])
+        .arg("--store")
+        .arg(store.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("finishes");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("clock backend: {backend}")),
+        "{stderr}"
+    );
+    let dir = run_dir(store.path(), "skewed");
+    assert!(
+        !faketime_dir_of(pid),
+        "timestamp files removed at the end of the run"
+    );
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
+    let starts: Vec<Value> = history
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["process"] == "nemesis" && e["f"] == "start" && e["type"] == "info")
+        .collect();
+    assert!(!starts.is_empty());
+    for start in &starts {
+        assert!(start["error"].is_null(), "{start}");
+        assert_eq!(start["value"]["fault"], "clock");
+        assert!(start["value"]["clock"]["offset_ms"].is_i64(), "{start}");
+    }
+    let stops = history
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["process"] == "nemesis" && e["f"] == "stop" && e["type"] == "info")
+        .count();
+    assert_eq!(stops, starts.len(), "every skew healed");
+}
+
+#[test]
+fn a_clock_skewed_run_through_the_admin_api_is_valid() {
+    clock_run("api");
+}
+
+#[test]
+fn a_clock_skewed_run_under_libfaketime_is_valid() {
+    if std::path::Path::new(faultline::machine::LIBFAKETIME).is_file() {
+        clock_run("faketime");
+    } else {
+        assert!(
+            std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+            "FAULTLINE_REQUIRE_PRIVILEGED=1 but libfaketime is missing"
+        );
+        eprintln!("skipping: needs libfaketime (apt-get install faketime)");
+    }
 }
 
 /// Pids of processes whose command line mentions `needle`.
@@ -377,4 +480,83 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
         "{stdout}"
     );
     assert!(dir.join("results.json").is_file());
+}
+
+/// A controller that panics mid-run, with a partition and a clock skew in force, leaves no
+/// nftables table, no timestamp file and no node behind: Drop guards unwind them all.
+#[test]
+fn a_panic_mid_run_leaves_nothing_behind() {
+    use faultline::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
+    use faultline::machine::LIBFAKETIME;
+    use faultline::network::NftNet;
+    use faultline_nemeses::{Clocks, Grudge, Network};
+
+    let nft = faultline::network::nft::available();
+    let faketime = std::path::Path::new(LIBFAKETIME).is_file();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = ClusterSpec {
+        nodes: 3,
+        replication: "quorum".into(),
+        reads: "read-index".into(),
+        dir: dir.path().to_path_buf(),
+        program: NodeProgram::kvnode(crate::kvnode_bin::kvnode_bin()),
+        extra_args: Vec::new(),
+        links: PeerLinks::Direct,
+        faketime: faketime.then(|| LIBFAKETIME.into()),
+    };
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    let controller = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let cluster = Cluster::start(spec).await.expect("cluster starts");
+            let pids: Vec<u32> = cluster
+                .pids()
+                .await
+                .into_iter()
+                .filter_map(|(_, p)| p)
+                .collect();
+            let table = if nft {
+                let net = NftNet::create(cluster.addrs()).expect("table");
+                net.partition(&Grudge::isolate(1, &[1, 2, 3]))
+                    .await
+                    .expect("cut");
+                Some(net)
+            } else {
+                None
+            };
+            if let Some(clocks) = cluster.faketime_clocks() {
+                clocks.set_offset(1, -4000).await.expect("skew");
+            }
+            let _ = seen_tx.send((
+                pids,
+                table.as_ref().map(|t| t.table().to_owned()),
+                cluster.faketime_files(),
+            ));
+            panic!("the controller fails mid-run (on purpose)");
+        })
+    });
+    assert!(controller.join().is_err(), "the controller panicked");
+    let (pids, table, files) = seen_rx.recv().expect("the run got going");
+    assert_eq!(pids.len(), 3);
+    for pid in pids {
+        let gone = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.contains(") Z "));
+        assert!(gone, "node {pid} outlived the panic");
+    }
+    if let Some(table) = table {
+        let out = Command::new("nft")
+            .args(["list", "tables"])
+            .output()
+            .expect("nft");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(&table),
+            "{table} left"
+        );
+    }
+    assert_eq!(files.is_empty(), !faketime);
+    assert!(files.iter().all(|f| !f.exists()), "{files:?} left");
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::clock::{ClockChange, ClockError, ClockSpec, Clocks};
 use crate::fault::{FaultKind, Target};
 use crate::grudge::{Grudge, Shape};
 use crate::network::{LinkDelay, Network, NetworkError};
@@ -29,6 +30,7 @@ enum Call {
     Partition(Grudge),
     Slow(Vec<NodeId>),
     Heal,
+    Clock(NodeId, i64),
 }
 
 struct FakeNodes {
@@ -139,12 +141,20 @@ impl Network for FakeNodes {
     }
 }
 
+impl Clocks for FakeNodes {
+    async fn set_offset(&self, node: NodeId, offset_ms: i64) -> Result<(), ClockError> {
+        self.push(Call::Clock(node, offset_ms));
+        Ok(())
+    }
+}
+
 fn spec(faults: Vec<FaultKind>, targets: Vec<Target>) -> ScheduleSpec {
     ScheduleSpec {
         faults,
         targets,
         shapes: Vec::new(),
         delay: LinkDelay::default(),
+        clock: ClockSpec::default(),
         fault_duration: Duration::from_secs(10),
         quiet_duration: Duration::from_secs(5),
     }
@@ -166,7 +176,7 @@ async fn run_for(
 ) -> Vec<NemesisEvent> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let runner = run_schedule(nodes, nodes, Schedule::new(spec, seed), tx, stop_rx);
+    let runner = run_schedule(nodes, nodes, nodes, Schedule::new(spec, seed), tx, stop_rx);
     let collector = async {
         let mut events = Vec::new();
         let mut count = 0;
@@ -276,7 +286,7 @@ async fn stop_in_the_middle_of_a_fault_still_heals() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = tokio::time::Instant::now();
-    let runner = run_schedule(&nodes, &nodes, Schedule::new(long, 1), tx, stop_rx);
+    let runner = run_schedule(&nodes, &nodes, &nodes, Schedule::new(long, 1), tx, stop_rx);
     let stopper = async {
         let mut events = Vec::new();
         while let Some(e) = rx.recv().await {
@@ -306,7 +316,14 @@ async fn stop_while_quiet_injects_nothing() {
     let nodes = FakeNodes::new(3, None);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let runner = run_schedule(&nodes, &nodes, Schedule::new(all_spec(), 1), tx, stop_rx);
+    let runner = run_schedule(
+        &nodes,
+        &nodes,
+        &nodes,
+        Schedule::new(all_spec(), 1),
+        tx,
+        stop_rx,
+    );
     let stopper = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let _ = stop_tx.send(true);
@@ -322,7 +339,15 @@ async fn a_dropped_stop_sender_ends_the_schedule() {
     let (tx, _rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     drop(stop_tx);
-    run_schedule(&nodes, &nodes, Schedule::new(all_spec(), 1), tx, stop_rx).await;
+    run_schedule(
+        &nodes,
+        &nodes,
+        &nodes,
+        Schedule::new(all_spec(), 1),
+        tx,
+        stop_rx,
+    )
+    .await;
     assert!(nodes.calls().is_empty());
 }
 
@@ -367,6 +392,7 @@ async fn no_faults_idles_until_stopped() {
     let runner = run_schedule(
         &nodes,
         &nodes,
+        &nodes,
         Schedule::new(spec(vec![], vec![]), 1),
         tx,
         stop_rx,
@@ -385,7 +411,7 @@ async fn a_two_node_minority_is_skipped() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let s = spec(vec![FaultKind::Kill], vec![Target::Minority]);
-    let runner = run_schedule(&nodes, &nodes, Schedule::new(s, 1), tx, stop_rx);
+    let runner = run_schedule(&nodes, &nodes, &nodes, Schedule::new(s, 1), tx, stop_rx);
     let stopper = async {
         tokio::time::sleep(Duration::from_secs(120)).await;
         let _ = stop_tx.send(true);
@@ -436,4 +462,44 @@ async fn partitions_and_delays_act_on_the_network_and_heal() {
     // Same seed, same grudges.
     let again = FakeNodes::new(5, Some(4));
     assert_eq!(run_for(&again, s, 5, 12).await, events);
+}
+
+#[tokio::test(start_paused = true)]
+async fn clock_faults_skew_their_targets_and_reset_them() {
+    let nodes = FakeNodes::new(5, Some(2));
+    let s = spec(
+        vec![FaultKind::Clock],
+        vec![Target::Leader, Target::Minority],
+    );
+    let events = run_for(&nodes, s.clone(), 21, 10).await;
+    assert_paired(&events);
+    let calls = nodes.calls();
+    let mut strobes = 0;
+    for group in events.chunks(4) {
+        let change = group[0].clock.expect("a clock fault carries its change");
+        assert!(group.iter().all(|e| e.clock == Some(change)));
+        if matches!(change, ClockChange::Strobe { .. }) {
+            strobes += 1;
+        }
+    }
+    assert!(strobes > 0 && strobes < 10, "both kinds in 10 faults");
+    // Every clock that was moved ends at 0.
+    let mut last = BTreeMap::new();
+    for call in &calls {
+        match call {
+            Call::Clock(node, offset) => {
+                last.insert(*node, *offset);
+            }
+            other => panic!("only clocks: {other:?}"),
+        }
+    }
+    assert!(!last.is_empty());
+    assert!(last.values().all(|o| *o == 0), "{last:?}");
+    // A strobe flips: some node sees offset, 0, offset within one fault.
+    assert!(
+        calls.windows(3).any(|w| matches!(w, [Call::Clock(a, x), Call::Clock(b, 0), Call::Clock(c, y)] if a == b && b == c && *x != 0 && x == y)),
+        "{calls:?}"
+    );
+    let again = FakeNodes::new(5, Some(2));
+    assert_eq!(run_for(&again, s, 21, 10).await, events);
 }

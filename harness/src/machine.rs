@@ -1,0 +1,21 @@
+//! What this machine offers the fault backends, asked once before a run is resolved.
+
+use std::path::Path;
+
+/// Where Debian's `faketime` package puts the library kvnode is started under.
+pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Root and an `nft` that answers.
+    pub nft: bool,
+    /// libfaketime at `LIBFAKETIME`.
+    pub faketime: bool,
+}
+
+pub fn probe() -> Capabilities {
+    Capabilities {
+        nft: crate::network::nft::available(),
+        faketime: Path::new(LIBFAKETIME).is_file(),
+    }
+}
