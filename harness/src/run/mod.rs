@@ -4,6 +4,7 @@
 
 mod analysis;
 mod clients;
+mod clock_offsets;
 mod nemesis;
 mod progress;
 mod recorder;
@@ -119,6 +120,15 @@ pub async fn execute(
     let (stop_tx, stop_rx) = watch::channel(false);
     let active_fault = Arc::new(Mutex::new(String::from("none")));
 
+    // Every node's clock as the controller sees it, once a second (clocks.jsonl).
+    let clock_file = dir.path.join("clocks.jsonl");
+    let clock_sampler = tokio::spawn(clock_offsets::sample(
+        cluster.clone(),
+        std::fs::File::create(&clock_file).with_context(|| format!("{}", clock_file.display()))?,
+        started,
+        stop_rx.clone(),
+    ));
+
     let clocks = Arc::new(match spec.clock {
         ClockBackend::Faketime => cluster
             .faketime_clocks()
@@ -225,6 +235,7 @@ pub async fn execute(
     for w in workers {
         let _ = w.await;
     }
+    let _ = clock_sampler.await;
     bar.set_message("healing");
     if let Some((runner, forwarder)) = nemesis {
         let _ = runner.await;

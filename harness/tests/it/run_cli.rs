@@ -369,6 +369,21 @@ fn clock_run(backend: &str) {
         .filter(|e| e["process"] == "nemesis" && e["f"] == "stop" && e["type"] == "info")
         .count();
     assert_eq!(stops, starts.len(), "every skew healed");
+    // The controller's Cristian estimates saw the skews come and go.
+    let clocks = std::fs::read_to_string(dir.join("clocks.jsonl")).expect("clocks.jsonl");
+    let offsets: Vec<(u64, f64)> = clocks
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| Some((v["node"].as_u64()?, v["offset_ms"].as_f64()?)))
+        .collect();
+    for node in 1..=3 {
+        assert!(
+            offsets.iter().any(|(n, _)| *n == node),
+            "node {node}: {clocks}"
+        );
+    }
+    assert!(offsets.iter().any(|(_, o)| o.abs() < 100.0), "{clocks}");
+    assert!(offsets.iter().any(|(_, o)| o.abs() > 400.0), "{clocks}");
 }
 
 #[test]
