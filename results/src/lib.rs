@@ -21,5 +21,5 @@ pub use anomalies::{Anomaly, find_anomalies};
 pub use faults::{FaultWindow, fault_windows};
 pub use latency::{LatencySummary, latencies};
 pub use report::{ReportError, ReportInput, render_report};
-pub use store::{RunDir, StoreError, read_run_history};
+pub use store::{ClockSample, RunDir, StoreError, read_clock_samples, read_run_history};
 pub use summary::{Availability, OpCounts, RunResults, Verdict, final_reads_from, summarise};

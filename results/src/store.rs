@@ -108,6 +108,27 @@ impl RunDir {
     }
 }
 
+/// One estimate of a node's clock offset, as `clocks.jsonl` records it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ClockSample {
+    /// Nanoseconds since the run started.
+    pub time: u64,
+    pub node: u32,
+    pub offset_ms: f64,
+}
+
+/// Reads a run's clock samples; a missing file (no sampling, an older run) is no samples, and a
+/// line that does not parse (a torn last line) is skipped: they are for a chart, not a verdict.
+pub fn read_clock_samples(path: &Path) -> Vec<ClockSample> {
+    std::fs::read_to_string(path)
+        .map(|text| {
+            text.lines()
+                .filter_map(|line| serde_json::from_str(line).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Reads a run's history. A controller killed mid-write can leave a last line without its
 /// newline: that torn line is dropped (and counted), everything before it is read as usual.
 pub fn read_run_history(path: &Path) -> Result<(Vec<Event>, bool), StoreError> {

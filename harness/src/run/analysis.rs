@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use faultline_checker::{Budget, check_events};
 use faultline_results::{
-    ReportInput, RunDir, RunResults, read_run_history, render_report, summarise,
+    ReportInput, RunDir, RunResults, read_clock_samples, read_run_history, render_report, summarise,
 };
 
 use super::spec::RunSpec;
@@ -61,10 +61,12 @@ pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
     };
     let checked = check_run(dir)?;
     run.write_json(&run.results(), &checked.results)?;
+    let clocks = read_clock_samples(&run.path.join("clocks.jsonl"));
     let html = render_report(&ReportInput {
         spec: &checked.spec_json,
         results: &checked.results,
         events: &checked.events,
+        clocks: &clocks,
     })?;
     run.write_file(&run.report(), html.as_bytes())?;
     Ok(checked.results)

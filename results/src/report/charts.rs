@@ -166,6 +166,54 @@ pub fn throughput(
     Ok(svg)
 }
 
+/// Each node's clock offset (ms, as the controller estimated it) over the run.
+pub fn clocks(
+    series: &[(u32, Vec<(f64, f64)>)],
+    faults: &[FaultWindow],
+    duration_s: f64,
+) -> Result<String, ChartError> {
+    let e = err("clocks");
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 240)).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+        let values = series
+            .iter()
+            .flat_map(|(_, points)| points.iter().map(|p| p.1));
+        let (lo, hi) = values.fold((-1.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = (hi - lo) * 0.1;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..duration_s.max(1.0), (lo - pad)..(hi + pad))
+            .map_err(|x| e(x.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("clock offset (ms)")
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        shade_faults(&mut chart, faults, (lo - pad, hi + pad)).map_err(&e)?;
+        for (i, (node, points)) in series.iter().enumerate() {
+            let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), colour))
+                .map_err(|x| e(x.to_string()))?
+                .label(format!("node {node}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| e(x.to_string()))?;
+        root.present().map_err(|x| e(x.to_string()))?;
+    }
+    Ok(svg)
+}
+
 /// How a bar of the per-process chart is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BarKind {

@@ -13,6 +13,7 @@ use askama::Template;
 use faultline_checker::history::{Event, pair_operations};
 use serde_json::Value;
 
+use crate::store::ClockSample;
 use crate::summary::RunResults;
 
 pub use charts::ChartError;
@@ -26,11 +27,13 @@ pub enum ReportError {
     Template(#[from] askama::Error),
 }
 
-/// What a report is made from: the run's spec (test.json), results and history.
+/// What a report is made from: the run's spec (test.json), results, history and the
+/// controller's clock samples (clocks.jsonl; empty when there are none).
 pub struct ReportInput<'a> {
     pub spec: &'a Value,
     pub results: &'a RunResults,
     pub events: &'a [Event],
+    pub clocks: &'a [ClockSample],
 }
 
 #[derive(Template)]
@@ -46,6 +49,7 @@ struct ReportPage {
     latency: Vec<views::LatencyRow>,
     latency_svg: String,
     throughput_svg: String,
+    clocks_svg: Option<String>,
     explanation: Option<String>,
     counterexample_svg: Option<String>,
     timeline_svg: String,
@@ -63,6 +67,15 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
     let latency_svg = charts::latency(&points, &series, &r.faults, r.duration_s)?;
     let buckets = views::throughput_buckets(input.events, r.duration_s);
     let throughput_svg = charts::throughput(&buckets, &r.faults, r.duration_s)?;
+    let clocks_svg = if input.clocks.is_empty() {
+        None
+    } else {
+        Some(charts::clocks(
+            &views::clock_series(input.clocks),
+            &r.faults,
+            r.duration_s,
+        )?)
+    };
     let explanation = r
         .linearizability
         .as_ref()
@@ -100,6 +113,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         latency: views::latency_rows(r),
         latency_svg,
         throughput_svg,
+        clocks_svg,
         explanation: explanation.map(ToString::to_string),
         counterexample_svg,
         timeline_svg,

@@ -4,6 +4,7 @@ use faultline_checker::history::{Event, EventType, Operation, Process};
 use faultline_checker::{Explanation, OpSummary};
 
 use super::charts::{Bar, BarKind, LatencyPoint};
+use crate::store::ClockSample;
 use crate::summary::RunResults;
 
 /// At most this many operations on the latency chart (sampled evenly beyond it).
@@ -270,4 +271,18 @@ pub fn timeline_bars(ops: &[Operation], focus: Option<u64>) -> Vec<Bar> {
             bar(&summary, kind, end_of_view)
         })
         .collect()
+}
+
+/// Clock samples as one (seconds, offset ms) line per node.
+pub fn clock_series(samples: &[ClockSample]) -> Vec<(u32, Vec<(f64, f64)>)> {
+    let mut series: Vec<(u32, Vec<(f64, f64)>)> = Vec::new();
+    for s in samples {
+        let point = (s.time as f64 / 1e9, s.offset_ms);
+        match series.iter_mut().find(|(node, _)| *node == s.node) {
+            Some((_, points)) => points.push(point),
+            None => series.push((s.node, vec![point])),
+        }
+    }
+    series.sort_by_key(|(node, _)| *node);
+    series
 }

@@ -94,6 +94,7 @@ fn reports_open_offline_in_chromium_without_console_errors() {
         spec: &spec,
         results: &results,
         events: &events,
+        clocks: &[],
     })
     .expect("report");
     let run = CampaignRun::new(

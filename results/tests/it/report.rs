@@ -55,6 +55,7 @@ fn render(events: &[Event]) -> String {
         spec: &spec,
         results: &results,
         events,
+        clocks: &[],
     })
     .expect("renders")
 }
@@ -90,4 +91,28 @@ fn an_invalid_run_report_leads_with_the_counterexample() {
     assert!(why < operations, "the explanation comes first");
     assert!(html.contains("counterexample"));
     assert!(html.contains("<td>stale-read</td>"));
+}
+
+#[test]
+fn clock_samples_become_a_chart_per_node() {
+    use faultline_results::ClockSample;
+    let events = history(20, false);
+    let results = summarise(&events, None, false);
+    let clocks: Vec<ClockSample> = (0..6)
+        .map(|i| ClockSample {
+            time: i * 1_000_000_000,
+            node: 1 + (i % 2) as u32,
+            offset_ms: if i > 2 { -3000.0 } else { 0.5 },
+        })
+        .collect();
+    let spec = json!({"name": "clocks", "seed": 1, "nodes": 2});
+    let html = render_report(&ReportInput {
+        spec: &spec,
+        results: &results,
+        events: &events,
+        clocks: &clocks,
+    })
+    .expect("renders");
+    assert!(html.contains("Node clocks"));
+    assert!(html.contains("node 1") && html.contains("node 2"));
 }
