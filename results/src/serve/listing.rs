@@ -13,36 +13,85 @@ pub struct RunEntry {
     pub has_report: bool,
 }
 
-/// Every `<test>/<timestamp>/` folder of the store (the `latest` links skipped), newest first.
-pub fn runs(store: &Path) -> Vec<RunEntry> {
+/// One campaign of the store, as the index page lists it.
+pub struct CampaignEntry {
+    pub name: String,
+    pub timestamp: String,
+    /// `passed`, `failed`, `interrupted`, or `running / unfinished` without summary.json.
+    pub outcome: String,
+    pub path: String,
+}
+
+/// The folder campaigns live in, beside the tests' folders.
+const CAMPAIGNS: &str = "campaigns";
+
+/// Every `campaigns/<name>/<timestamp>/` folder, newest first.
+pub fn campaigns(store: &Path) -> Vec<CampaignEntry> {
     let mut found = Vec::new();
-    let Ok(tests) = std::fs::read_dir(store) else {
+    for (name, stamp, dir) in timestamped(&store.join(CAMPAIGNS)) {
+        let summary = std::fs::read(dir.join("summary.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let outcome = match summary {
+            None => "running / unfinished",
+            Some(s) if s["interrupted"] == true => "interrupted",
+            Some(s) if s["passed"] == true => "passed",
+            Some(_) => "failed",
+        };
+        found.push(CampaignEntry {
+            path: format!("{CAMPAIGNS}/{name}/{stamp}"),
+            name,
+            timestamp: stamp,
+            outcome: outcome.to_owned(),
+        });
+    }
+    found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    found
+}
+
+/// `(group, timestamp, folder)` for every `<group>/<timestamp>/` under `root`, skipping the
+/// `latest` links and hidden entries.
+fn timestamped(root: &Path) -> Vec<(String, String, std::path::PathBuf)> {
+    let mut found = Vec::new();
+    let Ok(groups) = std::fs::read_dir(root) else {
         return found;
     };
-    for test in tests.flatten() {
-        let test_name = test.file_name().to_string_lossy().into_owned();
-        let Ok(runs) = std::fs::read_dir(test.path()) else {
+    for group in groups.flatten() {
+        let group_name = group.file_name().to_string_lossy().into_owned();
+        let Ok(entries) = std::fs::read_dir(group.path()) else {
             continue;
         };
-        for run in runs.flatten() {
-            let name = run.file_name().to_string_lossy().into_owned();
-            let is_dir = run.file_type().is_ok_and(|t| t.is_dir());
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if name == "latest" || name.starts_with('.') || !is_dir {
                 continue;
             }
-            let verdict = std::fs::read(run.path().join("results.json"))
-                .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|v| v.get("verdict").and_then(|v| v.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| "running / unfinished".to_owned());
-            found.push(RunEntry {
-                path: format!("{test_name}/{name}"),
-                has_report: run.path().join("report.html").is_file(),
-                test: test_name.clone(),
-                timestamp: name,
-                verdict,
-            });
+            found.push((group_name.clone(), name, entry.path()));
         }
+    }
+    found
+}
+
+/// Every `<test>/<timestamp>/` folder of the store (the `latest` links skipped), newest first.
+pub fn runs(store: &Path) -> Vec<RunEntry> {
+    let mut found = Vec::new();
+    for (test, stamp, dir) in timestamped(store) {
+        if test == CAMPAIGNS {
+            continue;
+        }
+        let verdict = std::fs::read(dir.join("results.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("verdict").and_then(|v| v.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| "running / unfinished".to_owned());
+        found.push(RunEntry {
+            path: format!("{test}/{stamp}"),
+            has_report: dir.join("report.html").is_file(),
+            test,
+            timestamp: stamp,
+            verdict,
+        });
     }
     // Timestamps sort as text (YYYYmmddTHHMMSS.mmmZ): newest first across tests.
     found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.test.cmp(&b.test)));

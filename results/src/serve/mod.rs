@@ -1,5 +1,5 @@
-//! `faultline serve`: the store over HTTP, read-only. `/` lists the runs newest first with
-//! their verdicts; `/files/<path>` serves any regular file inside the store (reports, results,
+//! `faultline serve`: the store over HTTP, read-only. `/` lists the campaigns and the runs,
+//! newest first, with their outcomes; `/files/<path>` serves any regular file inside the store (reports, results,
 //! histories, node logs) and refuses every path that leads outside it.
 
 mod listing;
@@ -15,12 +15,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-pub use listing::{RunEntry, runs};
+pub use listing::{CampaignEntry, RunEntry, campaigns, runs};
 
 #[derive(Template)]
 #[template(path = "store_index.html")]
 struct IndexPage {
     store: String,
+    campaigns: Vec<CampaignEntry>,
     runs: Vec<RunEntry>,
 }
 
@@ -35,6 +36,7 @@ pub fn router(store: PathBuf) -> Router {
 async fn index(State(store): State<Arc<PathBuf>>) -> Response {
     let page = IndexPage {
         store: store.display().to_string(),
+        campaigns: campaigns(&store),
         runs: runs(&store),
     };
     match page.render() {

@@ -33,6 +33,14 @@ async fn lists_runs_newest_first_and_serves_only_files_inside_the_store() {
         .expect("write");
         std::fs::write(run.join("report.html"), "<p>report</p>").expect("write");
     }
+    let campaign = store.join("campaigns/nightly/20260103T000000.000Z");
+    std::fs::create_dir_all(&campaign).expect("mkdir");
+    std::fs::write(
+        campaign.join("summary.json"),
+        r#"{"passed":false,"interrupted":false}"#,
+    )
+    .expect("write");
+    std::fs::write(campaign.join("index.html"), "<p>compare</p>").expect("write");
     std::fs::write(dir.path().join("secret.txt"), "secret").expect("write");
     std::os::unix::fs::symlink(
         dir.path().join("secret.txt"),
@@ -46,6 +54,20 @@ async fn lists_runs_newest_first_and_serves_only_files_inside_the_store() {
     let older = index.find("20260101T000000.000Z").expect("a listed");
     assert!(newer < older, "newest first");
     assert!(index.contains(">invalid<") && index.contains(">valid<"));
+    assert!(
+        index.contains("nightly") && index.contains(">failed<"),
+        "{index}"
+    );
+    assert!(
+        !index.contains("running / unfinished"),
+        "campaigns are not runs: {index}"
+    );
+    let (status, body) = get(
+        &store,
+        "/files/campaigns/nightly/20260103T000000.000Z/index.html",
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "<p>compare</p>"));
 
     let (status, body) = get(&store, "/files/a/20260101T000000.000Z/report.html").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "<p>report</p>"));
