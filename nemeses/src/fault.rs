@@ -73,12 +73,50 @@ pub enum Target {
     Minority,
 }
 
+/// The faults split into lanes, one schedule each: faults of one family act on the same thing
+/// (processes, the network, clocks) and take turns, faults of different families overlap, as
+/// Jepsen's composed nemeses do. Overlap is the point: a leader whose clock is set back while
+/// it is cut off from the majority is what breaks lease reads, and neither fault does alone.
+/// Lanes come in a fixed order (process, network, clock), each fault once.
+pub fn lanes(faults: &[FaultKind]) -> Vec<Vec<FaultKind>> {
+    let families: [&[FaultKind]; 3] = [
+        &[FaultKind::Kill, FaultKind::Pause],
+        &[FaultKind::Partition, FaultKind::Delay],
+        &[FaultKind::Clock],
+    ];
+    families
+        .iter()
+        .map(|family| {
+            let mut lane: Vec<FaultKind> = Vec::new();
+            for f in faults {
+                if family.contains(f) && !lane.contains(f) {
+                    lane.push(*f);
+                }
+            }
+            lane
+        })
+        .filter(|lane| !lane.is_empty())
+        .collect()
+}
+
 /// How a dealt fault chooses what it hits: nodes for process and delay faults, a grudge shape
 /// for partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Aim {
     Nodes(Target),
     Grudge(crate::grudge::Shape),
+}
+
+#[cfg(test)]
+#[test]
+fn lanes_group_faults_by_what_they_act_on() {
+    use FaultKind::*;
+    assert_eq!(
+        lanes(&[Clock, Partition, Kill, Pause, Kill]),
+        vec![vec![Kill, Pause], vec![Partition], vec![Clock]]
+    );
+    assert_eq!(lanes(&[Delay]), vec![vec![Delay]]);
+    assert!(lanes(&[]).is_empty());
 }
 
 impl Aim {

@@ -14,7 +14,7 @@ mod run;
 mod schedule;
 
 pub use clock::{ClockChange, ClockError, ClockSpec, Clocks, NoClocks};
-pub use fault::{Aim, FaultKind, Target};
+pub use fault::{Aim, FaultKind, Target, lanes};
 pub use grudge::{Grudge, Shape};
 pub use network::{LinkDelay, Network, NetworkError, NoNetwork};
 pub use nodes::{NodeId, Nodes, NodesError};

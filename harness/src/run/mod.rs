@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use faultline_nemeses::{ClockSpec, LinkDelay, Nodes, Schedule, ScheduleSpec, run_schedule};
+use faultline_nemeses::{ClockSpec, LinkDelay, Nodes, Schedule, ScheduleSpec, lanes, run_schedule};
 use faultline_results::{RunDir, RunResults};
 use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
 use tokio::sync::{mpsc, watch};
@@ -144,31 +144,44 @@ pub async fn execute(
         None
     } else {
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-        let schedule = Schedule::new(
-            ScheduleSpec {
-                faults: spec.nemesis.clone(),
-                targets: spec.targets.clone(),
-                shapes: spec.shapes.clone(),
-                delay: LinkDelay::default(),
-                clock: ClockSpec::default(),
-                fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
-                quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
-            },
-            spec.seed ^ 0x6E65_6D65_7369_7300,
-        );
-        let network = match (cluster.proxy(), &nft) {
+        let network = Arc::new(match (cluster.proxy(), &nft) {
             (Some(proxy), _) => RunNetwork::Proxy(proxy),
             (None, Some(nft)) => RunNetwork::Nft(nft.clone()),
             (None, None) => RunNetwork::Unmanaged,
-        };
-        let runner = {
-            let cluster = cluster.clone();
-            let stop = stop_rx.clone();
-            let clocks = clocks.clone();
-            tokio::spawn(async move {
-                run_schedule(&*cluster, &network, &*clocks, schedule, events_tx, stop).await
+        });
+        // One schedule per lane (process, network, clock faults), so faults of different
+        // families overlap; each lane's seed is derived from the run's, the first lane's
+        // being the one a single-lane run always had.
+        let runners: Vec<_> = lanes(&spec.nemesis)
+            .into_iter()
+            .enumerate()
+            .map(|(lane, faults)| {
+                let schedule = Schedule::new(
+                    ScheduleSpec {
+                        faults,
+                        targets: spec.targets.clone(),
+                        shapes: spec.shapes.clone(),
+                        delay: LinkDelay::default(),
+                        clock: ClockSpec::default(),
+                        fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
+                        quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
+                    },
+                    spec.seed
+                        ^ 0x6E65_6D65_7369_7300
+                        ^ (lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                let cluster = cluster.clone();
+                let network = network.clone();
+                let clocks = clocks.clone();
+                let events = events_tx.clone();
+                let stop = stop_rx.clone();
+                tokio::spawn(async move {
+                    run_schedule(&*cluster, &*network, &*clocks, schedule, events, stop).await
+                })
             })
-        };
+            .collect();
+        // The forwarder ends when the last lane drops its sender.
+        drop(events_tx);
         let forwarder = {
             let recorder = recorder.clone();
             let active = active_fault.clone();
@@ -187,7 +200,7 @@ pub async fn execute(
                 }
             })
         };
-        Some((runner, forwarder))
+        Some((runners, forwarder))
     };
 
     // Clients.
@@ -237,8 +250,10 @@ pub async fn execute(
     }
     let _ = clock_sampler.await;
     bar.set_message("healing");
-    if let Some((runner, forwarder)) = nemesis {
-        let _ = runner.await;
+    if let Some((runners, forwarder)) = nemesis {
+        for runner in runners {
+            let _ = runner.await;
+        }
         let _ = forwarder.await;
     }
     // The schedule healed what it started; reset every clock once more all the same, so no

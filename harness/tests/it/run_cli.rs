@@ -575,3 +575,41 @@ fn a_panic_mid_run_leaves_nothing_behind() {
     assert_eq!(files.is_empty(), !faketime);
     assert!(files.iter().all(|f| !f.exists()), "{files:?} left");
 }
+
+/// Faults of different families run on their own schedules and overlap: the first partition
+/// (the leader isolated) and the first clock skew (the leader's) are in force together.
+#[test]
+fn partitions_and_clock_skews_overlap() {
+    let store = tempfile::tempdir().expect("tempdir");
+    let out = faultline()
+        .args(["run", "--nemesis", "partition,clock", "--network", "proxy"])
+        .args(["--clock", "api", "--targets", "leader"])
+        .args(["--time-limit", "4", "--recovery", "1"])
+        .args(["--fault-duration", "2", "--quiet-duration", "0.5"])
+        .args(["--seed", "4", "--name", "both"])
+        .arg("--store")
+        .arg(store.path())
+        .output()
+        .expect("starts");
+    assert!(out.status.code().is_some_and(|c| c < 3), "{out:?}");
+    let dir = run_dir(store.path(), "both");
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
+    let nemesis: Vec<Value> = history
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["process"] == "nemesis" && e["type"] == "info")
+        .collect();
+    let first = |f: &str, fault: &str| {
+        nemesis
+            .iter()
+            .position(|e| e["f"] == f && e["value"]["fault"] == fault)
+            .unwrap_or_else(|| panic!("no {f} of {fault}: {nemesis:?}"))
+    };
+    let (p_start, p_stop) = (first("start", "partition"), first("stop", "partition"));
+    let (c_start, c_stop) = (first("start", "clock"), first("stop", "clock"));
+    assert!(p_start < c_stop && c_start < p_stop, "{nemesis:?}");
+    assert_eq!(
+        nemesis[p_start]["value"]["leader"], nemesis[c_start]["value"]["targets"][0],
+        "both hit the leader"
+    );
+}
