@@ -211,6 +211,9 @@ expect:
     fn the_built_in_quickstart_parses() {
         let c = load(Path::new("quickstart"), QUICKSTART).expect("parses");
         let modes: Vec<&str> = c.cells.iter().map(|c| c.replication.as_str()).collect();
-        assert_eq!(modes, ["sync", "quorum", "async"]);
+        assert_eq!(
+            modes,
+            ["sync", "sync", "quorum", "quorum", "async", "async"]
+        );
     }
 }
