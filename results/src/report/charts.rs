@@ -63,6 +63,18 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     Ok(())
 }
 
+/// Draws the series' legend in the chart's corner.
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Latency of completed operations against the time they were invoked, log scale.
 pub fn latency(
     points: &[LatencyPoint],
@@ -102,12 +114,7 @@ pub fn latency(
                 .label(name.clone())
                 .legend(move |(x, y)| Circle::new((x, y), 3, colour.filled()));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+        legend(&mut chart).map_err(&e)?;
         root.present().map_err(|x| e(x.to_string()))?;
     }
     Ok(svg)
@@ -155,12 +162,7 @@ pub fn throughput(
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+        legend(&mut chart).map_err(&e)?;
         root.present().map_err(|x| e(x.to_string()))?;
     }
     Ok(svg)
@@ -203,12 +205,7 @@ pub fn clocks(
                 .label(format!("node {node}"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
+        legend(&mut chart).map_err(&e)?;
         root.present().map_err(|x| e(x.to_string()))?;
     }
     Ok(svg)
