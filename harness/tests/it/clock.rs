@@ -5,24 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use faultline::clock::ApiClocks;
-use faultline::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
+use faultline::cluster::{Cluster, ClusterSpec};
 use faultline::machine::LIBFAKETIME;
 use faultline_nemeses::Clocks;
 
-use crate::kvnode_bin::kvnode_bin;
-
 fn spec(dir: &Path, faketime: Option<PathBuf>) -> ClusterSpec {
     ClusterSpec {
-        nodes: 3,
-        replication: "quorum".into(),
-        reads: "read-index".into(),
-        dir: dir.to_path_buf(),
-        program: NodeProgram::kvnode(kvnode_bin()),
-        extra_args: ["--heartbeat-ms", "50", "--election-timeout-ms", "150-300"]
-            .map(String::from)
-            .to_vec(),
-        links: PeerLinks::Direct,
         faketime,
+        ..crate::cluster::spec(dir, 3)
     }
 }
 

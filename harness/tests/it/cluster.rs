@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::kvnode_bin::kvnode_bin;
 
-fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
+pub(crate) fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
     ClusterSpec {
         nodes,
         replication: "quorum".into(),

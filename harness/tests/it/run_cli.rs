@@ -182,16 +182,19 @@ fn nft_table_of(pid: u32) -> bool {
 }
 
 /// A short partitioned run on `backend`: valid, backend said and recorded, the first fault
-/// isolating the leader with its grudge in the history, nothing left behind.
-fn partitioned_run(backend: &str, nemesis: &str) {
+/// A finished `faultline run` with `args` into a fresh store: the store, the controller's pid,
+/// stdout and stderr. Asserts it exited 0.
+struct FinishedRun {
+    store: tempfile::TempDir,
+    pid: u32,
+    stderr: String,
+}
+
+fn run_to_the_end(args: &[&str]) -> FinishedRun {
     let store = tempfile::tempdir().expect("tempdir");
     let child = faultline()
-        .args(["run", "--nemesis", nemesis, "--network", backend])
-        // Delays hit one node, so the only leader-aimed fault, dealt first, is the partition.
-        .args(["--targets", "one"])
-        .args(["--time-limit", "8", "--recovery", "2"])
-        .args(["--fault-duration", "1.5", "--quiet-duration", "0.5"])
-        .args(["--seed", "5", "--name", "parted"])
+        .arg("run")
+        .args(args)
         .arg("--store")
         .arg(store.path())
         .stdout(Stdio::piped())
@@ -201,8 +204,34 @@ fn partitioned_run(backend: &str, nemesis: &str) {
     let pid = child.id();
     let out = child.wait_with_output().expect("finishes");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    FinishedRun { store, pid, stderr }
+}
+
+/// isolating the leader with its grudge in the history, nothing left behind.
+fn partitioned_run(backend: &str, nemesis: &str) {
+    let FinishedRun { store, pid, stderr } = run_to_the_end(&[
+        "--nemesis",
+        nemesis,
+        "--network",
+        backend,
+        // Delays hit one node, so the only leader-aimed fault, dealt first, is the partition.
+        "--targets",
+        "one",
+        "--time-limit",
+        "8",
+        "--recovery",
+        "2",
+        "--fault-duration",
+        "1.5",
+        "--quiet-duration",
+        "0.5",
+        "--seed",
+        "5",
+        "--name",
+        "parted",
+    ]);
     assert!(
         stderr.contains(&format!("network backend: {backend}")),
         "{stderr}"
@@ -325,23 +354,24 @@ fn faketime_dir_of(pid: u32) -> bool {
 /// A short clock-skewed run on `backend`: valid, every skew in the history, every clock reset
 /// and no timestamp file left.
 fn clock_run(backend: &str) {
-    let store = tempfile::tempdir().expect("tempdir");
-    let child = faultline()
-        .args(["run", "--nemesis", "clock", "--clock", backend])
-        .args(["--time-limit", "6", "--recovery", "1"])
-        .args(["--fault-duration", "1.5", "--quiet-duration", "0.5"])
-        .args(["--seed", "8", "--name", "skewed"])
-        .arg("--store")
-        .arg(store.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let pid = child.id();
-    let out = child.wait_with_output().expect("finishes");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let FinishedRun { store, pid, stderr } = run_to_the_end(&[
+        "--nemesis",
+        "clock",
+        "--clock",
+        backend,
+        "--time-limit",
+        "6",
+        "--recovery",
+        "1",
+        "--fault-duration",
+        "1.5",
+        "--quiet-duration",
+        "0.5",
+        "--seed",
+        "8",
+        "--name",
+        "skewed",
+    ]);
     assert!(
         stderr.contains(&format!("clock backend: {backend}")),
         "{stderr}"
