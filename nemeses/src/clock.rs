@@ -93,6 +93,22 @@ impl ClockChange {
         }
     }
 
+    /// The same change with its offset pointing back in time.
+    pub fn set_back(self) -> ClockChange {
+        match self {
+            ClockChange::Bump { offset_ms } => ClockChange::Bump {
+                offset_ms: -offset_ms.abs(),
+            },
+            ClockChange::Strobe {
+                offset_ms,
+                period_ms,
+            } => ClockChange::Strobe {
+                offset_ms: -offset_ms.abs(),
+                period_ms,
+            },
+        }
+    }
+
     pub fn offset_ms(self) -> i64 {
         match self {
             ClockChange::Bump { offset_ms } | ClockChange::Strobe { offset_ms, .. } => offset_ms,

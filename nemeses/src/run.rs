@@ -51,7 +51,7 @@ pub async fn run_schedule<N: Nodes, W: Network, C: Clocks>(
             // E.g. a minority of a two-node cluster: there is nothing to hit this round.
             continue;
         }
-        let clock = (fault == FaultKind::Clock).then(|| schedule.clock_change());
+        let clock = (fault == FaultKind::Clock).then(|| schedule.clock_change(aim));
         let send = |kind, error| {
             // Ignored on purpose: see the doc comment about a dropped receiver.
             let _ = events.send(NemesisEvent {

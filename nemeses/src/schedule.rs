@@ -90,9 +90,17 @@ impl Schedule {
         self.deck.pop()
     }
 
-    /// A clock fault's change, from the schedule's seed.
-    pub fn clock_change(&mut self) -> ClockChange {
-        ClockChange::draw(&self.spec.clock, &mut self.rng)
+    /// A clock fault's change, from the schedule's seed. Aimed at the leader, it sets the clock
+    /// back: a leader's clock running ahead only shortens its lease, set back it lengthens the
+    /// lease past the followers' patience, which is the skew that can break lease reads
+    /// (Jepsen's clock nemesis draws both ways and leaves it to chance).
+    pub fn clock_change(&mut self, aim: Aim) -> ClockChange {
+        let change = ClockChange::draw(&self.spec.clock, &mut self.rng);
+        if aim.at_leader() {
+            change.set_back()
+        } else {
+            change
+        }
     }
 
     /// A grudge of `shape` over `ids`, from the schedule's seed (draws independent of
@@ -303,6 +311,20 @@ mod tests {
             out
         };
         assert_eq!(draw(None), draw(Some(4)));
+    }
+
+    #[test]
+    fn clock_faults_set_the_leaders_clock_back_and_others_either_way() {
+        let mut s = Schedule::new(spec(), 9);
+        let at_leader: Vec<i64> = (0..100)
+            .map(|_| s.clock_change(Aim::Nodes(Target::Leader)).offset_ms())
+            .collect();
+        assert!(at_leader.iter().all(|&o| o < 0), "{at_leader:?}");
+        let elsewhere: Vec<i64> = (0..100)
+            .map(|_| s.clock_change(Aim::Nodes(Target::One)).offset_ms())
+            .collect();
+        assert!(elsewhere.iter().any(|&o| o < 0), "{elsewhere:?}");
+        assert!(elsewhere.iter().any(|&o| o > 0), "{elsewhere:?}");
     }
 
     #[test]
