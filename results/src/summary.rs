@@ -60,6 +60,10 @@ pub struct Availability {
     pub outside_faults: Option<f64>,
     /// Per operation type, overall.
     pub by_f: BTreeMap<String, Option<f64>>,
+    /// Writes alone (write, cas, append, add), invoked during a fault: what the replication
+    /// modes trade against safety (sync stops writing while any follower is cut off).
+    pub writes_during_faults: Option<f64>,
+    pub writes_outside_faults: Option<f64>,
 }
 
 /// What `results.json` holds.
@@ -97,6 +101,24 @@ fn is_rejection(error: Option<&serde_json::Value>) -> bool {
         error.and_then(serde_json::Value::as_str),
         Some("cas_mismatch" | "type_mismatch")
     )
+}
+
+/// Completed operations and how many of them the store answered.
+#[derive(Default)]
+struct Tally {
+    answered: usize,
+    all: usize,
+}
+
+impl Tally {
+    fn count(&mut self, answered: bool) {
+        self.all += 1;
+        self.answered += usize::from(answered);
+    }
+
+    fn ratio(&self) -> Option<f64> {
+        ratio(self.answered, self.all)
+    }
 }
 
 fn ratio(ok: usize, all: usize) -> Option<f64> {
@@ -164,7 +186,8 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
 
     // Outcomes, counted from the events themselves (pairing drops `fail`s).
     let mut counts: BTreeMap<String, OpCounts> = BTreeMap::new();
-    let (mut during_ok, mut during_all, mut outside_ok, mut outside_all) = (0, 0, 0, 0);
+    let (mut all_in_faults, mut all_outside) = (Tally::default(), Tally::default());
+    let (mut writes_in_faults, mut writes_outside) = (Tally::default(), Tally::default());
     let mut open: BTreeMap<u64, (String, u64)> = BTreeMap::new();
     for e in events {
         let Process::Client(p) = e.process else {
@@ -177,6 +200,7 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         let Some((f, invoked)) = open.remove(&p) else {
             continue;
         };
+        let write = is_write(&f);
         let c = counts.entry(f).or_default();
         let rejected = e.kind == EventType::Fail && is_rejection(e.error.as_ref());
         let ok = e.kind == EventType::Ok || rejected;
@@ -188,12 +212,14 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             }
             _ => c.info += 1,
         }
-        if during(&windows, invoked) {
-            during_all += 1;
-            during_ok += usize::from(ok);
+        let (all, writes) = if during(&windows, invoked) {
+            (&mut all_in_faults, &mut writes_in_faults)
         } else {
-            outside_all += 1;
-            outside_ok += usize::from(ok);
+            (&mut all_outside, &mut writes_outside)
+        };
+        all.count(ok);
+        if write {
+            writes.count(ok);
         }
     }
     for (f, _) in open.into_values() {
@@ -225,8 +251,10 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         linearizability: check,
         availability: Availability {
             overall: ratio(answered, completed),
-            during_faults: ratio(during_ok, during_all),
-            outside_faults: ratio(outside_ok, outside_all),
+            during_faults: all_in_faults.ratio(),
+            outside_faults: all_outside.ratio(),
+            writes_during_faults: writes_in_faults.ratio(),
+            writes_outside_faults: writes_outside.ratio(),
             by_f: counts
                 .iter()
                 .map(|(f, c)| (f.clone(), ratio(c.answered(), c.completed())))

@@ -41,12 +41,20 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = summarise_campaign("comparison".into(), String::new(), runs, false);
     println!(
-        "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>12}",
-        "mode", "runs", "valid", "invalid", "stale reads", "lost writes", "avail.", "failover s"
+        "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>13} {:>12}",
+        "mode",
+        "runs",
+        "valid",
+        "invalid",
+        "stale reads",
+        "lost writes",
+        "avail.",
+        "writes avail.",
+        "failover s"
     );
     for m in &summary.modes {
         println!(
-            "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>12}",
+            "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>13} {:>12}",
             m.replication,
             m.runs,
             m.valid,
@@ -54,6 +62,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             m.stale_reads,
             m.lost_writes,
             percent(m.availability_during_faults),
+            percent(m.write_availability_during_faults),
             m.failover_s
                 .map_or_else(|| "–".to_owned(), |f| format!("{f:.2}"))
         );

@@ -40,9 +40,10 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
             (s, l) => format!("{s} stale reads, {l} lost writes"),
         };
         println!(
-            "{:<7} {verdict}: {anomalies}; available {} of the time during faults; {:.0} ops/s",
+            "{:<7} {verdict}: {anomalies}; during faults {} of operations answered, {} of writes; {:.0} ops/s",
             m.replication,
             percent(m.availability_during_faults),
+            percent(m.write_availability_during_faults),
             m.ops_per_s
         );
     }

@@ -10,6 +10,7 @@ struct ModeRow {
     verdicts: String,
     anomalies: String,
     availability: String,
+    write_availability: String,
     ops_per_s: String,
     latency: String,
     failover: String,
@@ -70,6 +71,7 @@ pub fn render_index(summary: &CampaignSummary) -> Result<String, askama::Error> 
                 ),
                 anomalies: anomalies(m.stale_reads, m.lost_writes),
                 availability: percent(m.availability_during_faults),
+                write_availability: percent(m.write_availability_during_faults),
                 ops_per_s: format!("{:.0}", m.ops_per_s),
                 latency: format!("{} / {}", millis(m.write_p50_ms), millis(m.write_p99_ms)),
                 failover: m

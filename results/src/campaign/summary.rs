@@ -45,6 +45,8 @@ pub struct CampaignRun {
     pub ops_per_s: f64,
     pub availability: Option<f64>,
     pub availability_during_faults: Option<f64>,
+    /// Writes alone, during faults.
+    pub write_availability_during_faults: Option<f64>,
     pub write_p50_ms: Option<f64>,
     pub write_p99_ms: Option<f64>,
     pub stale_reads: usize,
@@ -85,6 +87,7 @@ impl CampaignRun {
             ops_per_s: results.throughput_ops_per_s,
             availability: results.availability.overall,
             availability_during_faults: results.availability.during_faults,
+            write_availability_during_faults: results.availability.writes_during_faults,
             write_p50_ms: write.map(|l| l.p50_ms),
             write_p99_ms: write.map(|l| l.p99_ms),
             stale_reads: count("stale-read") + count("non-linearizable-read"),
@@ -107,6 +110,8 @@ pub struct ModeSummary {
     pub lost_writes: usize,
     /// Mean over runs.
     pub availability_during_faults: Option<f64>,
+    /// Writes alone, mean over runs.
+    pub write_availability_during_faults: Option<f64>,
     pub ops_per_s: f64,
     /// Worst over runs.
     pub write_p99_ms: Option<f64>,
@@ -165,6 +170,9 @@ pub fn summarise_campaign(
                 lost_writes: rs.iter().map(|r| r.lost_writes).sum(),
                 availability_during_faults: mean(
                     rs.iter().filter_map(|r| r.availability_during_faults),
+                ),
+                write_availability_during_faults: mean(
+                    rs.iter().filter_map(|r| r.write_availability_during_faults),
                 ),
                 ops_per_s: mean(rs.iter().map(|r| r.ops_per_s)).unwrap_or(0.0),
                 write_p99_ms: rs.iter().filter_map(|r| r.write_p99_ms).reduce(f64::max),

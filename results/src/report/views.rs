@@ -83,6 +83,14 @@ pub fn availability_rows(r: &RunResults) -> Vec<(String, String)> {
         ("overall".to_owned(), percent(a.overall)),
         ("during faults".to_owned(), percent(a.during_faults)),
         ("outside faults".to_owned(), percent(a.outside_faults)),
+        (
+            "writes during faults".to_owned(),
+            percent(a.writes_during_faults),
+        ),
+        (
+            "writes outside faults".to_owned(),
+            percent(a.writes_outside_faults),
+        ),
     ];
     rows.extend(
         a.by_f

@@ -63,6 +63,34 @@ fn counts_availability_faults_and_latency() {
     assert_eq!(r.latency["write"].p50_ms, 1.0);
 }
 
+/// Sync replication cut off from a follower: reads answered, writes time out. The write
+/// figures show what the overall ones blur.
+#[test]
+fn writes_have_their_own_availability_in_and_out_of_faults() {
+    let fault = json!({"fault": "partition", "targets": [1, 2, 3], "leader": 1});
+    let events = history(&[
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Ok, "write", json!(1), None),
+        (Some(1), Invoke, "read", Value::Null, None),
+        (Some(1), Info, "read", Value::Null, Some("timeout")),
+        (None, Invoke, "start", fault.clone(), None),
+        (None, Info, "start", fault.clone(), None),
+        (Some(0), Invoke, "write", json!(2), None),
+        (Some(0), Info, "write", json!(2), Some("timeout")),
+        (Some(2), Invoke, "read", Value::Null, None),
+        (Some(2), Ok, "read", json!(1), None),
+        (Some(3), Invoke, "read", Value::Null, None),
+        (Some(3), Ok, "read", json!(1), None),
+        (None, Invoke, "stop", fault.clone(), None),
+        (None, Info, "stop", fault, None),
+    ]);
+    let r = summarise(&events, None, false);
+    assert_eq!(r.availability.during_faults, Some(2.0 / 3.0));
+    assert_eq!(r.availability.writes_during_faults, Some(0.0));
+    assert_eq!(r.availability.outside_faults, Some(0.5));
+    assert_eq!(r.availability.writes_outside_faults, Some(1.0));
+}
+
 #[test]
 fn a_read_of_an_overwritten_value_is_stale_and_after_the_final_marker_a_lost_write() {
     let events = history(&[
