@@ -14,9 +14,12 @@ pub struct FaultWindow {
     pub targets: Value,
     /// Whether the leader of the moment was among the targets.
     pub hit_leader: bool,
-    /// Nanoseconds since the run started.
+    /// Nanoseconds since the run started: injection begins (`start` invoke) and the heal ends
+    /// (`stop` info), or the end of the history.
     pub start: u64,
     pub end: u64,
+    /// When the heal began (`stop` invoke); `end` when it never did.
+    pub heal_start: u64,
 }
 
 /// The fault windows of a history, in start order.
@@ -38,7 +41,13 @@ pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
                 },
                 start: e.time,
                 end: end_of_history,
+                heal_start: end_of_history,
             }),
+            ("stop", EventType::Invoke) => {
+                if let Some(w) = open.iter_mut().find(|w| w.fault == fault) {
+                    w.heal_start = e.time;
+                }
+            }
             ("stop", EventType::Info) => {
                 if let Some(i) = open.iter().position(|w| w.fault == fault) {
                     let mut w = open.remove(i);
@@ -54,7 +63,13 @@ pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
     done
 }
 
-/// Whether `time` falls inside any window.
-pub(crate) fn during(windows: &[FaultWindow], time: u64) -> bool {
-    windows.iter().any(|w| w.start <= time && time <= w.end)
+/// If an operation invoked at `time` met a fault in force (invoked from the moment injection
+/// began until the heal began), when the last such fault began to heal. One invoked while a
+/// heal is under way meets the healed cluster, so it is outside.
+pub(crate) fn in_force_until(windows: &[FaultWindow], time: u64) -> Option<u64> {
+    windows
+        .iter()
+        .filter(|w| w.start <= time && time < w.heal_start)
+        .map(|w| w.heal_start)
+        .max()
 }

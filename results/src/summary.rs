@@ -7,7 +7,7 @@ use faultline_checker::{CheckResult, Verdict as CheckVerdict};
 use serde::Serialize;
 
 use crate::anomalies::{Anomaly, find_anomalies};
-use crate::faults::{FaultWindow, during, fault_windows};
+use crate::faults::{FaultWindow, fault_windows, in_force_until};
 use crate::latency::{LatencySummary, latencies};
 
 /// The run's verdict.
@@ -52,7 +52,9 @@ impl OpCounts {
 }
 
 /// Fraction of completed client operations the store answered (`ok`, or a `fail` on the
-/// operation's merits such as a cas mismatch), by when they were invoked.
+/// operation's merits such as a cas mismatch), by when they were invoked. During faults: those
+/// invoked while a fault was in force (injection begun, heal not yet), answered before the heal
+/// began.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Availability {
     pub overall: Option<f64>,
@@ -212,14 +214,19 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             }
             _ => c.info += 1,
         }
-        let (all, writes) = if during(&windows, invoked) {
-            (&mut all_in_faults, &mut writes_in_faults)
-        } else {
-            (&mut all_outside, &mut writes_outside)
+        // During a fault, an answer counts only if it came before the heal began: a write
+        // that waits out a partition was not available during it.
+        let (all, writes, answered) = match in_force_until(&windows, invoked) {
+            Some(heal) => (
+                &mut all_in_faults,
+                &mut writes_in_faults,
+                ok && e.time < heal,
+            ),
+            None => (&mut all_outside, &mut writes_outside, ok),
         };
-        all.count(ok);
+        all.count(answered);
         if write {
-            writes.count(ok);
+            writes.count(answered);
         }
     }
     for (f, _) in open.into_values() {

@@ -6,7 +6,6 @@ mod support;
 
 mod campaign_cli;
 mod check_cli;
-mod cleanup;
 mod clock;
 mod cluster;
 mod kvnode_bin;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub(crate) fn faultline() -> Command {
+fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
 }
 
@@ -264,6 +264,49 @@ fn partitioned_run(backend: &str, nemesis: &str) {
     );
 }
 
+/// Sync replication waits for every follower: while a partition cuts one off, no write is
+/// acknowledged before the heal (results.json), and the history stays linearizable.
+#[test]
+fn sync_replication_takes_no_writes_while_a_follower_is_cut_off() {
+    let FinishedRun { store, .. } = run_to_the_end(&[
+        "--replication",
+        "sync",
+        "--nemesis",
+        "partition",
+        // Shapes that always cut someone off from the leader (a bridge may not: the leader can
+        // be the bridge).
+        "--shapes",
+        "isolate-leader,isolate-one,halves",
+        "--network",
+        "proxy",
+        "--time-limit",
+        "6",
+        "--recovery",
+        "1",
+        "--fault-duration",
+        "2",
+        "--quiet-duration",
+        "1",
+        "--seed",
+        "3",
+        "--name",
+        "sync",
+    ]);
+    let dir = run_dir(store.path(), "sync");
+    let results: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results"))
+            .expect("json");
+    assert_eq!(results["verdict"], "valid", "{results}");
+    let availability = &results["availability"];
+    assert_eq!(availability["writes_during_faults"], 0.0, "{availability}");
+    assert!(
+        availability["writes_outside_faults"]
+            .as_f64()
+            .is_some_and(|a| a > 0.9),
+        "{availability}"
+    );
+}
+
 #[test]
 fn a_partitioned_run_through_the_proxy_is_valid_and_records_grudges() {
     partitioned_run("proxy", "partition,delay");
@@ -435,7 +478,7 @@ fn a_clock_skewed_run_under_libfaketime_is_valid() {
 }
 
 /// Pids of processes whose command line mentions `needle`.
-pub(crate) fn processes_mentioning(needle: &str) -> Vec<u32> {
+fn processes_mentioning(needle: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -525,6 +568,85 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
         "{stdout}"
     );
     assert!(dir.join("results.json").is_file());
+}
+
+/// A controller that panics mid-run, with a partition and a clock skew in force, leaves no
+/// nftables table, no timestamp file and no node behind: Drop guards unwind them all.
+#[test]
+fn a_panic_mid_run_leaves_nothing_behind() {
+    use faultline::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
+    use faultline::machine::LIBFAKETIME;
+    use faultline::network::NftNet;
+    use faultline_nemeses::{Clocks, Grudge, Network};
+
+    let nft = faultline::network::nft::available();
+    let faketime = std::path::Path::new(LIBFAKETIME).is_file();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = ClusterSpec {
+        nodes: 3,
+        replication: "quorum".into(),
+        reads: "read-index".into(),
+        dir: dir.path().to_path_buf(),
+        program: NodeProgram::kvnode(crate::kvnode_bin::kvnode_bin()),
+        extra_args: Vec::new(),
+        links: PeerLinks::Direct,
+        faketime: faketime.then(|| LIBFAKETIME.into()),
+    };
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    let controller = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let cluster = Cluster::start(spec).await.expect("cluster starts");
+            let pids: Vec<u32> = cluster
+                .pids()
+                .await
+                .into_iter()
+                .filter_map(|(_, p)| p)
+                .collect();
+            let table = if nft {
+                let net = NftNet::create(cluster.addrs()).expect("table");
+                net.partition(&Grudge::isolate(1, &[1, 2, 3]))
+                    .await
+                    .expect("cut");
+                Some(net)
+            } else {
+                None
+            };
+            if let Some(clocks) = cluster.faketime_clocks() {
+                clocks.set_offset(1, -4000).await.expect("skew");
+            }
+            let _ = seen_tx.send((
+                pids,
+                table.as_ref().map(|t| t.table().to_owned()),
+                cluster.faketime_files(),
+            ));
+            panic!("the controller fails mid-run (on purpose)");
+        })
+    });
+    assert!(controller.join().is_err(), "the controller panicked");
+    let (pids, table, files) = seen_rx.recv().expect("the run got going");
+    assert_eq!(pids.len(), 3);
+    for pid in pids {
+        let gone = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.contains(") Z "));
+        assert!(gone, "node {pid} outlived the panic");
+    }
+    if let Some(table) = table {
+        let out = Command::new("nft")
+            .args(["list", "tables"])
+            .output()
+            .expect("nft");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(&table),
+            "{table} left"
+        );
+    }
+    assert_eq!(files.is_empty(), !faketime);
+    assert!(files.iter().all(|f| !f.exists()), "{files:?} left");
 }
 
 /// Faults of different families run on their own schedules and overlap: the first partition

@@ -81,14 +81,25 @@ fn writes_have_their_own_availability_in_and_out_of_faults() {
         (Some(2), Ok, "read", json!(1), None),
         (Some(3), Invoke, "read", Value::Null, None),
         (Some(3), Ok, "read", json!(1), None),
+        // Waits out the partition: answered, but only once the heal began.
+        (Some(4), Invoke, "write", json!(4), None),
         (None, Invoke, "stop", fault.clone(), None),
+        (Some(4), Ok, "write", json!(4), None),
+        // Invoked while the heal is under way: it meets the healed cluster, not the fault.
+        (Some(0), Invoke, "write", json!(3), None),
+        (Some(0), Ok, "write", json!(3), None),
         (None, Info, "stop", fault, None),
     ]);
     let r = summarise(&events, None, false);
-    assert_eq!(r.availability.during_faults, Some(2.0 / 3.0));
+    assert_eq!(r.availability.during_faults, Some(2.0 / 4.0));
     assert_eq!(r.availability.writes_during_faults, Some(0.0));
-    assert_eq!(r.availability.outside_faults, Some(0.5));
+    assert_eq!(r.availability.outside_faults, Some(2.0 / 3.0));
     assert_eq!(r.availability.writes_outside_faults, Some(1.0));
+    let w = &r.faults[0];
+    assert_eq!(
+        (w.start, w.heal_start, w.end),
+        (5_000_000, 14_000_000, 18_000_000)
+    );
 }
 
 #[test]
