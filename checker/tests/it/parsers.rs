@@ -2,7 +2,7 @@
 //! round-trips; no input, however damaged, makes a reader panic or report a line outside the
 //! input; hand-written bad inputs get precise messages.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use faultline_checker::history::{
@@ -12,21 +12,11 @@ use faultline_checker::import::{Format, ParseError, detect, parse, read_history_
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-fn corpora() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora")
-}
-
 /// `(path, format)` of every row of MANIFEST.tsv.
 fn manifest() -> Vec<(PathBuf, Format)> {
-    let text = std::fs::read_to_string(corpora().join("MANIFEST.tsv")).expect("read MANIFEST.tsv");
-    text.lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let fields: Vec<&str> = line.split('\t').collect();
-            let format = fields[1].parse().expect("manifest format");
-            (corpora().join(fields[0]), format)
-        })
+    crate::support::corpus::manifest()
+        .into_iter()
+        .map(|row| (row.path, row.format.parse().expect("manifest format")))
         .collect()
 }
 
@@ -70,7 +60,11 @@ fn every_corpus_file_parses_with_its_format_and_with_detection() {
 }
 
 fn corpus_events(name: &str, format: Format) -> Vec<Event> {
-    read_history_file(&corpora().join(name), Some(format)).expect("corpus file reads")
+    read_history_file(
+        &crate::support::corpus::corpus_dir().join(name),
+        Some(format),
+    )
+    .expect("corpus file reads")
 }
 
 #[test]
@@ -373,7 +367,8 @@ proptest! {
 
 /// The first `lines` lines of a corpus file, a realistic seed for mutation.
 fn seed(name: &str, lines: usize) -> Vec<u8> {
-    let text = std::fs::read_to_string(corpora().join(name)).expect("read corpus file");
+    let text = std::fs::read_to_string(crate::support::corpus::corpus_dir().join(name))
+        .expect("read corpus file");
     let mut out: String = text.split_inclusive('\n').take(lines).collect();
     // Close a vector or list left open by the cut, so the seed itself is valid.
     let body = out

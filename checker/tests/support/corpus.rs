@@ -14,8 +14,12 @@ pub struct Row {
     pub expected: String,
 }
 
+/// `../shared/corpora` beside the workspace, or `FAULTLINE_CORPORA` for a checkout elsewhere.
 pub fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora")
+    std::env::var_os("FAULTLINE_CORPORA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora"),
+        PathBuf::from,
+    )
 }
 
 /// Every row of the manifest. Panics with the line when the manifest is malformed: the corpus is
@@ -23,8 +27,13 @@ pub fn corpus_dir() -> PathBuf {
 pub fn manifest() -> Vec<Row> {
     let dir = corpus_dir();
     let path = dir.join("MANIFEST.tsv");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e} (the corpus sits in ../shared beside the checkout; \
+                 elsewhere set FAULTLINE_CORPORA)",
+            path.display()
+        )
+    });
     text.lines()
         .enumerate()
         .skip(1)
