@@ -12,6 +12,7 @@ mod ports;
 mod spawner;
 mod spec;
 mod status;
+mod thread_states;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

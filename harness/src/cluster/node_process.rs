@@ -10,12 +10,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::ClusterError;
 use super::spawner;
+use super::thread_states::thread_states;
 
 /// How often to look whether a signalled process has exited.
 const REAP_POLL: Duration = Duration::from_millis(5);
 /// A SIGKILLed process is gone in milliseconds unless the kernel holds it in an uninterruptible
 /// wait (an fsync on a slow disk); past this we report instead of hanging the nemesis.
 const REAP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often pause and resume look at the threads' states.
+const STATE_POLL: Duration = Duration::from_millis(1);
 /// How long pause and resume wait to see the process stopped or running again.
 const STATE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -214,18 +217,24 @@ impl NodeProcess {
         Ok(())
     }
 
-    /// Polls /proc/<pid>/stat until the process is (or is no longer) stopped, for up to
+    /// Polls /proc until every thread of the process is stopped (or none is), for up to
     /// `STATE_TIMEOUT`. Best effort: past it, or without /proc, the caller goes on.
     async fn wait_for_state(&self, want_stopped: bool) {
         let Some(pid) = self.pid() else { return };
         let deadline = tokio::time::Instant::now() + STATE_TIMEOUT;
         while tokio::time::Instant::now() < deadline {
-            match process_stopped(pid) {
-                Some(stopped) if stopped != want_stopped => {
-                    tokio::time::sleep(REAP_POLL).await;
-                }
-                _ => return,
+            let Some(states) = thread_states(pid) else {
+                return;
+            };
+            let reached = if want_stopped {
+                states.all_stopped()
+            } else {
+                states.none_stopped()
+            };
+            if reached {
+                return;
             }
+            tokio::time::sleep(STATE_POLL).await;
         }
     }
 
@@ -280,12 +289,6 @@ impl NodeProcess {
 /// Whether the process is stopped (state `T`, or `t` under a tracer), from /proc/<pid>/stat
 /// ("pid (comm) S ..."; comm may hold spaces and parentheses, hence the last ')'). None when
 /// the file cannot be read.
-fn process_stopped(pid: u32) -> Option<bool> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
-    Some(matches!(state, 'T' | 't'))
-}
-
 /// The last lines of a log, formatted to follow an error message (empty for an empty log).
 pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();

@@ -10,6 +10,10 @@ use serde_json::Value;
 
 use crate::kvnode_bin::kvnode_bin;
 
+#[path = "../../src/cluster/thread_states.rs"]
+mod thread_states;
+use thread_states::{state_letter, thread_states};
+
 pub(crate) fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
     ClusterSpec {
         nodes,
@@ -30,20 +34,18 @@ pub(crate) fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
 fn process_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(stat) => process_state(&stat) == Some('Z'),
+        Ok(stat) => state_letter(&stat) == Some('Z'),
     }
 }
 
-/// The state letter of /proc/<pid>/stat ("pid (comm) S ..."; comm may hold spaces).
-fn process_state(stat: &str) -> Option<char> {
-    stat.rsplit_once(')')?.1.trim_start().chars().next()
+/// Every thread stopped: what a pause promises.
+fn stopped(pid: u32) -> bool {
+    thread_states(pid).is_some_and(|s| s.all_stopped())
 }
 
-fn stopped(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| process_state(&s))
-        == Some('T')
+/// No thread stopped: what a resume promises.
+fn running(pid: u32) -> bool {
+    thread_states(pid).is_some_and(|s| s.none_stopped())
 }
 
 async fn all_pids(cluster: &Cluster) -> Vec<u32> {
@@ -175,7 +177,7 @@ async fn pause_and_resume_the_leader() {
     .await;
 
     cluster.resume(old).await.expect("resume");
-    assert!(!stopped(pid));
+    assert!(running(pid));
     eventually(
         "the resumed node follows the new leader",
         Duration::from_secs(5),
@@ -443,7 +445,7 @@ async fn a_schedule_of_kills_and_pauses_heals_everything() {
     );
     let pids = cluster.pids().await;
     assert!(
-        pids.iter().all(|(_, pid)| pid.is_some_and(|p| !stopped(p))),
+        pids.iter().all(|(_, pid)| pid.is_some_and(running)),
         "{pids:?}"
     );
     eventually(

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../../../harness/src/cluster/thread_states.rs"]
+mod thread_states;
+use thread_states::{ThreadStates, thread_states};
+
 pub const HEARTBEAT_MS: u64 = 50;
 pub const ELECTION_MS: &str = "150-300";
 
@@ -83,12 +87,33 @@ impl NodeProc {
         assert_eq!(rc, 0, "kill({pid}, {sig})");
     }
 
+    /// SIGSTOP, then waits until every thread is stopped: kill(2) only queues the signal.
     pub fn pause(&self) {
         self.signal(libc::SIGSTOP);
+        self.wait_for_threads("stopped", ThreadStates::all_stopped);
     }
 
+    /// SIGCONT, then waits until no thread is stopped.
     pub fn resume(&self) {
         self.signal(libc::SIGCONT);
+        self.wait_for_threads("running", ThreadStates::none_stopped);
+    }
+
+    fn wait_for_threads(&self, what: &str, reached: fn(&ThreadStates) -> bool) {
+        let child = self.child.as_ref().expect("node running");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let states = thread_states(child.id());
+            if states.as_ref().is_some_and(reached) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {} not {what} after 5 s: {states:?}",
+                self.id
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     pub fn is_running(&self) -> bool {

@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use faultline_workloads::NodeAddr;
 use serde_json::Value;
 
+#[path = "../../../harness/src/cluster/thread_states.rs"]
+mod thread_states;
+use thread_states::{ThreadStates, thread_states};
+
 use crate::kvnode_bin::kvnode_bin;
 
 /// The first node's address is 127.0.0.FIRST_HOST; kvnode's own tests use 127.0.0.1.
@@ -37,12 +41,34 @@ impl Node {
         }
     }
 
+    /// SIGSTOP, then waits until every thread is stopped: kill(2) only queues the signal.
     pub fn pause(&self) -> Result<(), String> {
-        self.signal(libc::SIGSTOP)
+        self.signal(libc::SIGSTOP)?;
+        self.wait_for_threads("stopped", ThreadStates::all_stopped)
     }
 
+    /// SIGCONT, then waits until no thread is stopped.
     pub fn resume(&self) -> Result<(), String> {
-        self.signal(libc::SIGCONT)
+        self.signal(libc::SIGCONT)?;
+        self.wait_for_threads("running", ThreadStates::none_stopped)
+    }
+
+    fn wait_for_threads(
+        &self,
+        what: &str,
+        reached: fn(&ThreadStates) -> bool,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let states = thread_states(self.child.id());
+            if states.as_ref().is_some_and(reached) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("node {} not {what} after 5 s: {states:?}", self.id));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// SIGKILL, as the crash nemesis does; the guard reaps it.
