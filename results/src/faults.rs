@@ -20,6 +20,16 @@ pub struct FaultWindow {
     pub end: u64,
     /// When the heal began (`stop` invoke); `end` when it never did.
     pub heal_start: u64,
+    /// For a partition: the nodes that could not exchange messages with the leader of the
+    /// moment (a link dropped in either direction; Raft needs both). Sync replication cannot
+    /// write while this is not empty. Absent for other faults or when no leader was known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_off_from_leader: Option<Vec<u64>>,
+    /// Of the client operations invoked while this fault was in force, the fraction answered
+    /// before its heal began (the rule of `Availability::during_faults`, for this fault alone).
+    pub availability: Option<f64>,
+    /// The same for writes alone.
+    pub write_availability: Option<f64>,
 }
 
 /// The fault windows of a history, in start order.
@@ -42,6 +52,9 @@ pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
                 start: e.time,
                 end: end_of_history,
                 heal_start: end_of_history,
+                cut_off_from_leader: cut_off_from_leader(&e.value),
+                availability: None,
+                write_availability: None,
             }),
             ("stop", EventType::Invoke) => {
                 if let Some(w) = open.iter_mut().find(|w| w.fault == fault) {
@@ -61,6 +74,34 @@ pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
     done.extend(open);
     done.sort_by_key(|w| w.start);
     done
+}
+
+/// Who a partition's grudge separates from the leader named in its start event: node `n` when
+/// `n` cannot hear the leader or the leader cannot hear `n`.
+fn cut_off_from_leader(value: &Value) -> Option<Vec<u64>> {
+    let leader = value.get("leader")?.as_u64()?;
+    let grudge = value.get("grudge")?.as_object()?;
+    let cannot_hear = |node: u64, from: u64| {
+        grudge
+            .get(&node.to_string())
+            .and_then(Value::as_array)
+            .is_some_and(|deaf_to| deaf_to.iter().any(|d| d.as_u64() == Some(from)))
+    };
+    let mut nodes: Vec<u64> = grudge
+        .keys()
+        .filter_map(|k| k.parse().ok())
+        .chain(
+            grudge
+                .values()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_u64),
+        )
+        .filter(|&n| n != leader && (cannot_hear(n, leader) || cannot_hear(leader, n)))
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    Some(nodes)
 }
 
 /// If an operation invoked at `time` met a fault in force (invoked from the moment injection

@@ -164,7 +164,7 @@ pub fn final_reads_from(events: &[Event]) -> Option<u64> {
 
 /// Computes a run's results from its history and (for model workloads) the checker's result.
 pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: bool) -> RunResults {
-    let windows = fault_windows(events);
+    let mut windows = fault_windows(events);
     let ops = pair_operations(events);
     let mut anomalies = find_anomalies(&ops, final_reads_from(events));
     // The checker's own finding, in the same words: the read no linearization explains, and the
@@ -190,6 +190,11 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
     let mut counts: BTreeMap<String, OpCounts> = BTreeMap::new();
     let (mut all_in_faults, mut all_outside) = (Tally::default(), Tally::default());
     let (mut writes_in_faults, mut writes_outside) = (Tally::default(), Tally::default());
+    // Per fault window: all operations, writes.
+    let mut per_window: Vec<(Tally, Tally)> = windows
+        .iter()
+        .map(|_| (Tally::default(), Tally::default()))
+        .collect();
     let mut open: BTreeMap<u64, (String, u64)> = BTreeMap::new();
     for e in events {
         let Process::Client(p) = e.process else {
@@ -228,6 +233,19 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         if write {
             writes.count(answered);
         }
+        for (w, (all, writes)) in windows.iter().zip(per_window.iter_mut()) {
+            if w.start <= invoked && invoked < w.heal_start {
+                let answered = ok && e.time < w.heal_start;
+                all.count(answered);
+                if write {
+                    writes.count(answered);
+                }
+            }
+        }
+    }
+    for (w, (all, writes)) in windows.iter_mut().zip(&per_window) {
+        w.availability = all.ratio();
+        w.write_availability = writes.ratio();
     }
     for (f, _) in open.into_values() {
         counts.entry(f).or_default().pending += 1;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
@@ -299,6 +299,17 @@ fn sync_replication_takes_no_writes_while_a_follower_is_cut_off() {
     assert_eq!(results["verdict"], "valid", "{results}");
     let availability = &results["availability"];
     assert_eq!(availability["writes_during_faults"], 0.0, "{availability}");
+    let faults = results["faults"].as_array().expect("faults");
+    assert!(!faults.is_empty(), "{results}");
+    for fault in faults {
+        // Every shape above separates someone from the leader, and each fault alone shows it.
+        assert_ne!(fault["cut_off_from_leader"], json!([]), "{fault}");
+        assert!(fault["cut_off_from_leader"].is_array(), "{fault}");
+        assert!(
+            fault["write_availability"].is_null() || fault["write_availability"] == 0.0,
+            "{fault}"
+        );
+    }
     assert!(
         availability["writes_outside_faults"]
             .as_f64()

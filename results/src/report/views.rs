@@ -44,6 +44,10 @@ pub struct FaultRow {
     pub fault: String,
     pub targets: String,
     pub hit_leader: bool,
+    /// Nodes a partition separated from the leader ("-" for other faults).
+    pub cut_off: String,
+    pub answered: String,
+    pub writes_answered: String,
     pub start: String,
     pub end: String,
 }
@@ -138,6 +142,13 @@ pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
             fault: w.fault.clone(),
             targets: w.targets.to_string(),
             hit_leader: w.hit_leader,
+            cut_off: match &w.cut_off_from_leader {
+                Some(nodes) if nodes.is_empty() => "none".to_owned(),
+                Some(nodes) => format!("{nodes:?}"),
+                None => "-".to_owned(),
+            },
+            answered: percent(w.availability),
+            writes_answered: percent(w.write_availability),
             start: s(w.start),
             end: s(w.end),
         })

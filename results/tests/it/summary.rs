@@ -100,6 +100,72 @@ fn writes_have_their_own_availability_in_and_out_of_faults() {
         (w.start, w.heal_start, w.end),
         (5_000_000, 14_000_000, 18_000_000)
     );
+    assert_eq!(
+        (w.availability, w.write_availability),
+        (r.availability.during_faults, Some(0.0))
+    );
+}
+
+/// Each fault gets its own figures, and a partition says whom it separated from the leader:
+/// sync writes stop while someone is cut off, and go on when the leader bridges both sides.
+#[test]
+fn each_fault_has_its_own_availability_and_names_who_was_cut_off_from_the_leader() {
+    let isolate = json!({"fault": "partition", "targets": [1, 3], "leader": 1,
+        "grudge": {"1": [3], "3": [1]}});
+    let bridge = json!({"fault": "partition", "targets": [2, 3], "leader": 1,
+        "grudge": {"2": [3], "3": [2]}});
+    // One direction dropped is enough: the leader hears node 2, node 2 does not hear it.
+    let one_way = json!({"fault": "partition", "targets": [2], "leader": 1,
+        "grudge": {"2": [1]}});
+    let kill = json!({"fault": "kill", "targets": [2], "leader": 1});
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    for (fault, write_answered) in [(&isolate, false), (&bridge, true), (&one_way, false)] {
+        rows.extend([
+            (None, Invoke, "start", fault.clone(), None),
+            (None, Info, "start", fault.clone(), None),
+            (Some(0), Invoke, "write", json!(1), None),
+            if write_answered {
+                (Some(0), Ok, "write", json!(1), None)
+            } else {
+                (Some(0), Info, "write", json!(1), Some("timeout"))
+            },
+            (Some(1), Invoke, "read", Value::Null, None),
+            (Some(1), Ok, "read", json!(1), None),
+            (None, Invoke, "stop", fault.clone(), None),
+            (None, Info, "stop", fault.clone(), None),
+        ]);
+    }
+    rows.extend([
+        (None, Invoke, "start", kill.clone(), None),
+        (None, Info, "start", kill.clone(), None),
+        (None, Invoke, "stop", kill.clone(), None),
+        (None, Info, "stop", kill, None),
+    ]);
+    let r = summarise(&history(&rows), None, false);
+    // (cut off from the leader, availability, write availability) per fault.
+    type Figures = (Option<Vec<u64>>, Option<f64>, Option<f64>);
+    let figures: Vec<Figures> = r
+        .faults
+        .iter()
+        .map(|w| {
+            (
+                w.cut_off_from_leader.clone(),
+                w.availability,
+                w.write_availability,
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            (Some(vec![3]), Some(0.5), Some(0.0)),
+            (Some(vec![]), Some(1.0), Some(1.0)),
+            (Some(vec![2]), Some(0.5), Some(0.0)),
+            (None, None, None),
+        ]
+    );
+    // The run-wide figure blurs the three partitions together.
+    assert_eq!(r.availability.writes_during_faults, Some(1.0 / 3.0));
 }
 
 #[test]
