@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// One fault, from its injection to its heal (or to the end of the history).
+///
+/// An operation invoked at `t` met it when `start <= t < heal_start` (see `in_force_at`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaultWindow {
     pub fault: String,
@@ -76,6 +78,15 @@ pub fn fault_windows(events: &[Event]) -> Vec<FaultWindow> {
     done
 }
 
+impl FaultWindow {
+    /// Whether an operation invoked at `time` met this fault in force: from the moment
+    /// injection began until the heal began. One invoked while a heal is under way meets the
+    /// healed cluster.
+    pub fn in_force_at(&self, time: u64) -> bool {
+        self.start <= time && time < self.heal_start
+    }
+}
+
 /// Who a partition's grudge separates from the leader named in its start event: node `n` when
 /// `n` cannot hear the leader or the leader cannot hear `n`.
 fn cut_off_from_leader(value: &Value) -> Option<Vec<u64>> {
@@ -104,13 +115,12 @@ fn cut_off_from_leader(value: &Value) -> Option<Vec<u64>> {
     Some(nodes)
 }
 
-/// If an operation invoked at `time` met a fault in force (invoked from the moment injection
-/// began until the heal began), when the last such fault began to heal. One invoked while a
-/// heal is under way meets the healed cluster, so it is outside.
+/// If an operation invoked at `time` met a fault in force, when the last such fault began to
+/// heal.
 pub(crate) fn in_force_until(windows: &[FaultWindow], time: u64) -> Option<u64> {
     windows
         .iter()
-        .filter(|w| w.start <= time && time < w.heal_start)
+        .filter(|w| w.in_force_at(time))
         .map(|w| w.heal_start)
         .max()
 }

@@ -234,7 +234,7 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             writes.count(answered);
         }
         for (w, (all, writes)) in windows.iter().zip(per_window.iter_mut()) {
-            if w.start <= invoked && invoked < w.heal_start {
+            if w.in_force_at(invoked) {
                 let answered = ok && e.time < w.heal_start;
                 all.count(answered);
                 if write {

@@ -286,9 +286,6 @@ impl NodeProcess {
     }
 }
 
-/// Whether the process is stopped (state `T`, or `t` under a tracer), from /proc/<pid>/stat
-/// ("pid (comm) S ..."; comm may hold spaces and parentheses, hence the last ')'). None when
-/// the file cannot be read.
 /// The last lines of a log, formatted to follow an error message (empty for an empty log).
 pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();

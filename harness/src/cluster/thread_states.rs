@@ -19,9 +19,9 @@ impl ThreadStates {
         self.total > 0 && self.stopped == self.total
     }
 
-    /// No thread is stopped.
+    /// No thread is stopped (and there is at least one).
     pub fn none_stopped(&self) -> bool {
-        self.stopped == 0
+        self.total > 0 && self.stopped == 0
     }
 }
 

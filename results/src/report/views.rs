@@ -44,7 +44,8 @@ pub struct FaultRow {
     pub fault: String,
     pub targets: String,
     pub hit_leader: bool,
-    /// Nodes a partition separated from the leader ("-" for other faults).
+    /// Nodes a partition separated from the leader ("–" for other faults, or when no leader
+    /// was known at its start).
     pub cut_off: String,
     pub answered: String,
     pub writes_answered: String,
@@ -145,7 +146,7 @@ pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
             cut_off: match &w.cut_off_from_leader {
                 Some(nodes) if nodes.is_empty() => "none".to_owned(),
                 Some(nodes) => format!("{nodes:?}"),
-                None => "-".to_owned(),
+                None => "–".to_owned(),
             },
             answered: percent(w.availability),
             writes_answered: percent(w.write_availability),
