@@ -1,6 +1,7 @@
 //! `faultline campaign` as CI runs it: a small campaign file, real runs, the pages and the exit
 //! status.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -9,25 +10,32 @@ fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
 }
 
+/// Writes `<dir>/<name>.yaml` and returns it with the command
+/// `faultline campaign <file> --store <dir>/store`.
+fn campaign(dir: &Path, name: &str, yaml: &str) -> (PathBuf, Command) {
+    let file = dir.join(format!("{name}.yaml"));
+    std::fs::write(&file, yaml).expect("write the campaign file");
+    let mut command = faultline();
+    command
+        .arg("campaign")
+        .arg(&file)
+        .arg("--store")
+        .arg(dir.join("store"));
+    (file, command)
+}
+
 #[test]
 fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("small.yaml");
-    std::fs::write(
-        &file,
+    let (_, mut command) = campaign(
+        dir.path(),
+        "small",
         "name: small\n\
          defaults: { time_limit: 2, recovery: 0.5, concurrency: 4 }\n\
          matrix:\n  replication: [quorum]\n  nemesis: [none, kill]\n\
          expect:\n  - when: { nemesis: kill }\n    verdict: invalid\n  - verdict: valid\n",
-    )
-    .expect("write");
-    let out = faultline()
-        .arg("campaign")
-        .arg(&file)
-        .arg("--store")
-        .arg(dir.path().join("store"))
-        .output()
-        .expect("starts");
+    );
+    let out = command.output().expect("starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The quorum run under kill is valid, so its "invalid" expectation fails.
     assert_eq!(
@@ -84,19 +92,12 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
 #[test]
 fn a_campaign_file_error_names_line_and_column_and_runs_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("bad.yaml");
-    std::fs::write(
-        &file,
+    let (file, mut command) = campaign(
+        dir.path(),
+        "bad",
         "name: bad\nmatrix:\n  replication: [quorum]\n  nemesiss: [kill]\n",
-    )
-    .expect("write");
-    let out = faultline()
-        .arg("campaign")
-        .arg(&file)
-        .arg("--store")
-        .arg(dir.path().join("store"))
-        .output()
-        .expect("starts");
+    );
+    let out = command.output().expect("starts");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains(&format!("{}:4:", file.display())), "{err}");
@@ -106,18 +107,13 @@ fn a_campaign_file_error_names_line_and_column_and_runs_nothing() {
 #[test]
 fn ctrl_c_stops_after_the_current_run_and_still_writes_the_index() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("long.yaml");
-    std::fs::write(
-        &file,
+    let (_, mut command) = campaign(
+        dir.path(),
+        "long",
         "name: long\ndefaults: { time_limit: 60, concurrency: 2 }\n\
          matrix:\n  replication: [quorum, sync]\n",
-    )
-    .expect("write");
-    let mut child = faultline()
-        .arg("campaign")
-        .arg(&file)
-        .arg("--store")
-        .arg(dir.path().join("store"))
+    );
+    let mut child = command
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
