@@ -13,6 +13,11 @@ pub struct Capabilities {
     pub faketime: bool,
 }
 
+/// Whether a process with this pid exists (the owner of a leftover table or file).
+pub(crate) fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
 pub fn probe() -> Capabilities {
     Capabilities {
         nft: crate::network::nft::available(),

@@ -25,6 +25,26 @@ pub trait Clocks: Send + Sync {
     ) -> impl Future<Output = Result<(), ClockError>> + Send;
 }
 
+/// Sets `offset_ms` on every node in turn, going on past failures; the failures, joined into
+/// one line, if any.
+pub async fn set_offsets<C: Clocks>(
+    clocks: &C,
+    nodes: &[NodeId],
+    offset_ms: i64,
+) -> Result<(), String> {
+    let mut errors = Vec::new();
+    for &node in nodes {
+        if let Err(e) = clocks.set_offset(node, offset_ms).await {
+            errors.push(e.to_string());
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
 /// For clusters whose clocks cannot be skewed: every clock fault fails (and is reported in the
 /// history), resetting is a no-op.
 pub struct NoClocks;

@@ -13,7 +13,7 @@ mod nodes;
 mod run;
 mod schedule;
 
-pub use clock::{ClockChange, ClockError, ClockSpec, Clocks, NoClocks};
+pub use clock::{ClockChange, ClockError, ClockSpec, Clocks, NoClocks, set_offsets};
 pub use fault::{Aim, FaultKind, Target, lanes};
 pub use grudge::{Grudge, Shape};
 pub use network::{LinkDelay, Network, NetworkError, NoNetwork};

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::clock::{ClockChange, Clocks};
+use crate::clock::{ClockChange, Clocks, set_offsets};
 use crate::fault::{Aim, FaultKind};
 use crate::grudge::Grudge;
 use crate::network::{LinkDelay, Network};
-use crate::nodes::{NodeId, Nodes, NodesError};
+use crate::nodes::{NodeId, Nodes};
 use crate::schedule::{NemesisEvent, NemesisEventKind, Schedule};
 
 /// Runs the schedule until `stop` turns true, reporting every start and heal on `events`; heals
@@ -126,31 +126,21 @@ impl<N: Nodes, W: Network, C: Clocks> Faulty<'_, N, W, C> {
             FaultKind::Partition => {
                 // The deck pairs partitions with shapes only, so a grudge is always there.
                 let grudge = grudge.cloned().unwrap_or_default();
-                if let Err(e) = self.network.partition(&grudge).await {
-                    errors.push(e.to_string());
-                }
+                collect(&mut errors, self.network.partition(&grudge).await);
             }
-            FaultKind::Delay => {
-                if let Err(e) = self.network.slow(targets, delay).await {
-                    errors.push(e.to_string());
-                }
-            }
+            FaultKind::Delay => collect(&mut errors, self.network.slow(targets, delay).await),
             FaultKind::Clock => {
                 let offset = clock.map_or(0, ClockChange::offset_ms);
+                collect(&mut errors, set_offsets(self.clocks, targets, offset).await);
+            }
+            FaultKind::Kill => {
                 for &node in targets {
-                    if let Err(e) = self.clocks.set_offset(node, offset).await {
-                        errors.push(e.to_string());
-                    }
+                    collect(&mut errors, self.nodes.kill(node).await);
                 }
             }
-            FaultKind::Kill | FaultKind::Pause => {
+            FaultKind::Pause => {
                 for &node in targets {
-                    let result = if fault == FaultKind::Kill {
-                        self.nodes.kill(node).await
-                    } else {
-                        self.nodes.pause(node).await
-                    };
-                    collect(&mut errors, result);
+                    collect(&mut errors, self.nodes.pause(node).await);
                 }
             }
         }
@@ -165,25 +155,17 @@ impl<N: Nodes, W: Network, C: Clocks> Faulty<'_, N, W, C> {
         let mut errors = Vec::new();
         match fault {
             FaultKind::Partition | FaultKind::Delay => {
-                if let Err(e) = self.network.heal().await {
-                    errors.push(e.to_string());
+                collect(&mut errors, self.network.heal().await);
+            }
+            FaultKind::Clock => collect(&mut errors, set_offsets(self.clocks, targets, 0).await),
+            FaultKind::Kill => {
+                for &node in targets {
+                    collect(&mut errors, self.nodes.restart(node).await);
                 }
             }
-            FaultKind::Clock => {
+            FaultKind::Pause => {
                 for &node in targets {
-                    if let Err(e) = self.clocks.set_offset(node, 0).await {
-                        errors.push(e.to_string());
-                    }
-                }
-            }
-            FaultKind::Kill | FaultKind::Pause => {
-                for &node in targets {
-                    let result = if fault == FaultKind::Kill {
-                        self.nodes.restart(node).await
-                    } else {
-                        self.nodes.resume(node).await
-                    };
-                    collect(&mut errors, result);
+                    collect(&mut errors, self.nodes.resume(node).await);
                 }
             }
         }
@@ -211,13 +193,11 @@ async fn strobe<C: Clocks>(
         }
         skewed = !skewed;
         let offset = if skewed { offset_ms } else { 0 };
-        for &node in targets {
-            let _ = clocks.set_offset(node, offset).await;
-        }
+        let _ = set_offsets(clocks, targets, offset).await;
     }
 }
 
-fn collect(errors: &mut Vec<String>, result: Result<(), NodesError>) {
+fn collect<E: std::fmt::Display>(errors: &mut Vec<String>, result: Result<(), E>) {
     if let Err(e) = result {
         errors.push(e.to_string());
     }

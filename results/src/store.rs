@@ -73,6 +73,11 @@ impl RunDir {
         self.path.join("report.html")
     }
 
+    /// The controller's estimates of the nodes' clock offsets, one JSON line each.
+    pub fn clocks(&self) -> PathBuf {
+        self.path.join("clocks.jsonl")
+    }
+
     /// Points `<store>/<test>/latest` at this run (replacing the link atomically).
     pub fn mark_latest(&self) -> Result<(), StoreError> {
         let (Some(parent), Some(name)) = (self.path.parent(), self.path.file_name()) else {

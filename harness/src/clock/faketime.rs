@@ -92,7 +92,7 @@ pub fn remove_stale_files() {
         else {
             continue;
         };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
+        if !crate::machine::process_alive(pid) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

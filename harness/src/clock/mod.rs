@@ -106,17 +106,7 @@ impl RunClocks {
     /// Every node back to real time: the explicit heal at the end of a run, whatever the
     /// schedule left. Errors are collected into one line.
     pub async fn reset_all(&self, nodes: &[NodeId]) -> Result<(), String> {
-        let mut errors = Vec::new();
-        for &node in nodes {
-            if let Err(e) = self.set_offset(node, 0).await {
-                errors.push(e.to_string());
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors.join("; "))
-        }
+        faultline_nemeses::set_offsets(self, nodes, 0).await
     }
 }
 

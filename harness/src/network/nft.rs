@@ -128,7 +128,7 @@ pub fn remove_stale_tables() {
         return;
     };
     let listing = String::from_utf8_lossy(&out.stdout);
-    for (family, table) in stale_tables(&listing, pid_alive) {
+    for (family, table) in stale_tables(&listing, crate::machine::process_alive) {
         let _ = run_script(&format!("delete table {family} {table}\n"));
     }
 }
@@ -149,10 +149,6 @@ fn stale_tables(listing: &str, alive: impl Fn(u32) -> bool) -> Vec<(String, Stri
             (!alive(pid)).then(|| (family.to_owned(), name.to_owned()))
         })
         .collect()
-}
-
-fn pid_alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Runs an nft script (`nft -f -`) as one transaction.

@@ -61,7 +61,7 @@ pub fn analyze(dir: &Path) -> anyhow::Result<RunResults> {
     };
     let checked = check_run(dir)?;
     run.write_json(&run.results(), &checked.results)?;
-    let clocks = read_clock_samples(&run.path.join("clocks.jsonl"));
+    let clocks = read_clock_samples(&run.clocks());
     let html = render_report(&ReportInput {
         spec: &checked.spec_json,
         results: &checked.results,

@@ -49,9 +49,8 @@ pub async fn execute(
 ) -> anyhow::Result<RunOutcome> {
     // Tables and timestamp files of earlier controllers that were killed before they could
     // delete them: whatever backends this run uses, a controller start clears them.
-    if crate::network::nft::available() {
-        crate::network::nft::remove_stale_tables();
-    }
+    // Without root or nft the listing fails and nothing is removed.
+    crate::network::nft::remove_stale_tables();
     crate::clock::remove_stale_files();
     let dir = RunDir::create(store, &spec.name)?;
     dir.write_json(&dir.spec(), &spec)?;
@@ -121,7 +120,7 @@ pub async fn execute(
     let active_fault = Arc::new(Mutex::new(String::from("none")));
 
     // Every node's clock as the controller sees it, once a second (clocks.jsonl).
-    let clock_file = dir.path.join("clocks.jsonl");
+    let clock_file = dir.clocks();
     let clock_sampler = tokio::spawn(clock_offsets::sample(
         cluster.clone(),
         std::fs::File::create(&clock_file).with_context(|| format!("{}", clock_file.display()))?,
