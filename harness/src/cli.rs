@@ -49,7 +49,7 @@ pub enum Command {
     /// and junit.xml in store/campaigns/<name>/<timestamp>/.
     #[command(after_help = CAMPAIGN_EXIT_CODES)]
     Campaign(CampaignArgs),
-    /// About 75 seconds, nothing to install: sync, quorum and async replication under
+    /// About 75 seconds on two cores, nothing to install: sync, quorum and async replication under
     /// partitions and crashes, compared on one page.
     #[command(after_help = CAMPAIGN_EXIT_CODES)]
     Quickstart(QuickstartArgs),

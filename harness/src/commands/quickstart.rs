@@ -1,5 +1,5 @@
 //! `faultline quickstart`: the built-in campaign — sync, quorum and async replication under
-//! partitions and crashes, about a minute, nothing to install — then where to look and one
+//! partitions and crashes, about 75 s on two cores, nothing to install — then where to look and one
 //! line per mode.
 
 use std::path::Path;

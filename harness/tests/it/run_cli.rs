@@ -181,7 +181,6 @@ fn nft_table_of(pid: u32) -> bool {
     String::from_utf8_lossy(&out.stdout).contains(&format!("faultline_{pid}_"))
 }
 
-/// A short partitioned run on `backend`: valid, backend said and recorded, the first fault
 /// A finished `faultline run` with `args` into a fresh store: the store, the controller's pid,
 /// stdout and stderr. Asserts it exited 0.
 struct FinishedRun {
@@ -209,6 +208,7 @@ fn run_to_the_end(args: &[&str]) -> FinishedRun {
     FinishedRun { store, pid, stderr }
 }
 
+/// A short partitioned run on `backend`: valid, backend said and recorded, the first fault
 /// isolating the leader with its grudge in the history, nothing left behind.
 fn partitioned_run(backend: &str, nemesis: &str) {
     let FinishedRun { store, pid, stderr } = run_to_the_end(&[
