@@ -114,13 +114,3 @@ fn cut_off_from_leader(value: &Value) -> Option<Vec<u64>> {
     nodes.dedup();
     Some(nodes)
 }
-
-/// If an operation invoked at `time` met a fault in force, when the last such fault began to
-/// heal.
-pub(crate) fn in_force_until(windows: &[FaultWindow], time: u64) -> Option<u64> {
-    windows
-        .iter()
-        .filter(|w| w.in_force_at(time))
-        .map(|w| w.heal_start)
-        .max()
-}

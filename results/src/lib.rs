@@ -11,6 +11,7 @@
 mod anomalies;
 pub mod campaign;
 mod faults;
+mod figures;
 mod latency;
 mod report;
 pub mod serve;
@@ -19,6 +20,7 @@ mod summary;
 
 pub use anomalies::{Anomaly, find_anomalies};
 pub use faults::{FaultWindow, fault_windows};
+pub use figures::percent;
 pub use latency::{LatencySummary, latencies};
 pub use report::{ReportError, ReportInput, render_report};
 pub use store::{ClockSample, RunDir, StoreError, read_clock_samples, read_run_history};

@@ -7,7 +7,7 @@ use faultline_checker::{CheckResult, Verdict as CheckVerdict};
 use serde::Serialize;
 
 use crate::anomalies::{Anomaly, find_anomalies};
-use crate::faults::{FaultWindow, fault_windows, in_force_until};
+use crate::faults::{FaultWindow, fault_windows};
 use crate::latency::{LatencySummary, latencies};
 
 /// The run's verdict.
@@ -123,6 +123,22 @@ impl Tally {
     }
 }
 
+/// All operations and writes alone, over one stretch of the run.
+#[derive(Default)]
+struct Tallies {
+    all: Tally,
+    writes: Tally,
+}
+
+impl Tallies {
+    fn count(&mut self, answered: bool, write: bool) {
+        self.all.count(answered);
+        if write {
+            self.writes.count(answered);
+        }
+    }
+}
+
 fn ratio(ok: usize, all: usize) -> Option<f64> {
     (all > 0).then(|| ok as f64 / all as f64)
 }
@@ -188,13 +204,8 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
 
     // Outcomes, counted from the events themselves (pairing drops `fail`s).
     let mut counts: BTreeMap<String, OpCounts> = BTreeMap::new();
-    let (mut all_in_faults, mut all_outside) = (Tally::default(), Tally::default());
-    let (mut writes_in_faults, mut writes_outside) = (Tally::default(), Tally::default());
-    // Per fault window: all operations, writes.
-    let mut per_window: Vec<(Tally, Tally)> = windows
-        .iter()
-        .map(|_| (Tally::default(), Tally::default()))
-        .collect();
+    let (mut in_faults, mut outside) = (Tallies::default(), Tallies::default());
+    let mut per_window: Vec<Tallies> = windows.iter().map(|_| Tallies::default()).collect();
     let mut open: BTreeMap<u64, (String, u64)> = BTreeMap::new();
     for e in events {
         let Process::Client(p) = e.process else {
@@ -220,32 +231,23 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             _ => c.info += 1,
         }
         // During a fault, an answer counts only if it came before the heal began: a write
-        // that waits out a partition was not available during it.
-        let (all, writes, answered) = match in_force_until(&windows, invoked) {
-            Some(heal) => (
-                &mut all_in_faults,
-                &mut writes_in_faults,
-                ok && e.time < heal,
-            ),
-            None => (&mut all_outside, &mut writes_outside, ok),
-        };
-        all.count(answered);
-        if write {
-            writes.count(answered);
-        }
-        for (w, (all, writes)) in windows.iter().zip(per_window.iter_mut()) {
+        // that waits out a partition was not available during it. Run-wide, that is the
+        // last heal of the faults the operation met.
+        let mut last_heal = None;
+        for (w, tallies) in windows.iter().zip(per_window.iter_mut()) {
             if w.in_force_at(invoked) {
-                let answered = ok && e.time < w.heal_start;
-                all.count(answered);
-                if write {
-                    writes.count(answered);
-                }
+                tallies.count(ok && e.time < w.heal_start, write);
+                last_heal = last_heal.max(Some(w.heal_start));
             }
         }
+        match last_heal {
+            Some(heal) => in_faults.count(ok && e.time < heal, write),
+            None => outside.count(ok, write),
+        }
     }
-    for (w, (all, writes)) in windows.iter_mut().zip(&per_window) {
-        w.availability = all.ratio();
-        w.write_availability = writes.ratio();
+    for (w, tallies) in windows.iter_mut().zip(&per_window) {
+        w.availability = tallies.all.ratio();
+        w.write_availability = tallies.writes.ratio();
     }
     for (f, _) in open.into_values() {
         counts.entry(f).or_default().pending += 1;
@@ -276,10 +278,10 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         linearizability: check,
         availability: Availability {
             overall: ratio(answered, completed),
-            during_faults: all_in_faults.ratio(),
-            outside_faults: all_outside.ratio(),
-            writes_during_faults: writes_in_faults.ratio(),
-            writes_outside_faults: writes_outside.ratio(),
+            during_faults: in_faults.all.ratio(),
+            outside_faults: outside.all.ratio(),
+            writes_during_faults: in_faults.writes.ratio(),
+            writes_outside_faults: outside.writes.ratio(),
             by_f: counts
                 .iter()
                 .map(|(f, c)| (f.clone(), ratio(c.answered(), c.completed())))

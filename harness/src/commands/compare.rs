@@ -6,13 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use faultline_results::campaign::{CampaignRun, Expect, render_index, summarise_campaign};
+use faultline_results::percent;
 
 use crate::cli::CompareArgs;
 use crate::run::check_run;
-
-fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
-}
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let mut runs = Vec::with_capacity(args.dirs.len());

@@ -4,6 +4,7 @@
 use askama::Template;
 
 use super::summary::CampaignSummary;
+use crate::figures::percent;
 
 struct ModeRow {
     replication: String,
@@ -35,10 +36,6 @@ struct IndexPage {
     interrupted: bool,
     modes: Vec<ModeRow>,
     runs: Vec<RunRow>,
-}
-
-fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
 fn millis(v: Option<f64>) -> String {

@@ -4,6 +4,7 @@ use faultline_checker::history::{Event, EventType, Operation, Process};
 use faultline_checker::{Explanation, OpSummary};
 
 use super::charts::{Bar, BarKind, LatencyPoint};
+use crate::figures::percent;
 use crate::store::ClockSample;
 use crate::summary::RunResults;
 
@@ -76,10 +77,6 @@ pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
             pending: c.pending,
         })
         .collect()
-}
-
-fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
 pub fn availability_rows(r: &RunResults) -> Vec<(String, String)> {
