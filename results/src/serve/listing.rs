@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use crate::store::RunDir;
+
 /// One run of the store, as the index page lists it.
 pub struct RunEntry {
     pub test: String,
@@ -80,14 +82,15 @@ pub fn runs(store: &Path) -> Vec<RunEntry> {
         if test == CAMPAIGNS {
             continue;
         }
-        let verdict = std::fs::read(dir.join("results.json"))
+        let run = RunDir { path: dir };
+        let verdict = std::fs::read(run.results())
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v.get("verdict").and_then(|v| v.as_str()).map(str::to_owned))
             .unwrap_or_else(|| "running / unfinished".to_owned());
         found.push(RunEntry {
             path: format!("{test}/{stamp}"),
-            has_report: dir.join("report.html").is_file(),
+            has_report: run.report().is_file(),
             test,
             timestamp: stamp,
             verdict,
