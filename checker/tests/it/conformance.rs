@@ -1,4 +1,4 @@
-//! Every history of ../shared/corpora/MANIFEST.tsv gets the verdict Knossos and Porcupine give it.
+//! Every history of checker/tests/corpora/MANIFEST.tsv gets the verdict Knossos and Porcupine give it.
 
 use faultline_checker::import::{Format, read_history_file};
 use faultline_checker::{Budget, ModelKind, check_events};

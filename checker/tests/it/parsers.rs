@@ -60,11 +60,9 @@ fn every_corpus_file_parses_with_its_format_and_with_detection() {
 }
 
 fn corpus_events(name: &str, format: Format) -> Vec<Event> {
-    read_history_file(
-        &crate::support::corpus::corpus_dir().join(name),
-        Some(format),
-    )
-    .expect("corpus file reads")
+    let path = crate::support::corpus::corpus_dir().join(name);
+    read_history_file(&path, Some(format))
+        .unwrap_or_else(|e| panic!("corpus file {} does not read: {e}", path.display()))
 }
 
 #[test]
@@ -367,8 +365,7 @@ proptest! {
 
 /// The first `lines` lines of a corpus file, a realistic seed for mutation.
 fn seed(name: &str, lines: usize) -> Vec<u8> {
-    let text = std::fs::read_to_string(crate::support::corpus::corpus_dir().join(name))
-        .expect("read corpus file");
+    let text = crate::support::corpus::read(&crate::support::corpus::corpus_dir().join(name));
     let mut out: String = text.split_inclusive('\n').take(lines).collect();
     // Close a vector or list left open by the cut, so the seed itself is valid.
     let body = out

@@ -1,4 +1,6 @@
-//! The shared corpus of reference histories and its manifest (../shared/corpora/MANIFEST.tsv).
+//! The corpus of reference histories and its manifest (checker/tests/corpora/MANIFEST.tsv):
+//! public Jepsen, Knossos and Porcupine histories carried in the repository with their licence
+//! notices, so a fresh clone's tests need nothing beside it.
 
 use std::path::PathBuf;
 
@@ -14,12 +16,30 @@ pub struct Row {
     pub expected: String,
 }
 
-/// `../shared/corpora` beside the workspace, or `FAULTLINE_CORPORA` for a checkout elsewhere.
+/// `checker/tests/corpora` in this repository, or `FAULTLINE_CORPORA` to check another corpus.
+/// Found from this file's own location, so the harness's tests (which include this module by
+/// path) read the same folder.
 pub fn corpus_dir() -> PathBuf {
     std::env::var_os("FAULTLINE_CORPORA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora"),
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("checker/tests/corpora")
+        },
         PathBuf::from,
     )
+}
+
+/// The text of a corpus file; panics naming the path when it cannot be read (the corpus is the
+/// tests' fixture: a missing file is a broken checkout, and the message must say which).
+pub fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read corpus file {}: {e} (the corpus is carried in checker/tests/corpora; \
+             FAULTLINE_CORPORA overrides it)",
+            path.display()
+        )
+    })
 }
 
 /// Every row of the manifest. Panics with the line when the manifest is malformed: the corpus is
@@ -27,13 +47,7 @@ pub fn corpus_dir() -> PathBuf {
 pub fn manifest() -> Vec<Row> {
     let dir = corpus_dir();
     let path = dir.join("MANIFEST.tsv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (the corpus sits in ../shared beside the checkout; \
-                 elsewhere set FAULTLINE_CORPORA)",
-            path.display()
-        )
-    });
+    let text = read(&path);
     text.lines()
         .enumerate()
         .skip(1)

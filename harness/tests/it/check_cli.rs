@@ -15,8 +15,16 @@ fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
 }
 
+/// The corpus folder; fails naming the path when it is not there, rather than letting a missing
+/// file surface as an unexplained assertion on faultline's output.
 fn corpus() -> PathBuf {
-    corpus_dir()
+    let dir = corpus_dir();
+    assert!(
+        dir.join("MANIFEST.tsv").is_file(),
+        "corpus not found at {} (carried in checker/tests/corpora; FAULTLINE_CORPORA overrides it)",
+        dir.display()
+    );
+    dir
 }
 
 fn run(args: &[&str]) -> Output {
