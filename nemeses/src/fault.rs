@@ -73,6 +73,21 @@ pub enum Target {
     Minority,
 }
 
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "one" => Ok(Target::One),
+            "leader" => Ok(Target::Leader),
+            "minority" => Ok(Target::Minority),
+            other => Err(format!(
+                "unknown target \"{other}\"; expected one of one, leader, minority"
+            )),
+        }
+    }
+}
+
 /// The faults split into lanes, one schedule each: faults of one family act on the same thing
 /// (processes, the network, clocks) and take turns, faults of different families overlap, as
 /// Jepsen's composed nemeses do. Overlap is the point: a leader whose clock is set back while

@@ -2,9 +2,16 @@
 //! workload × nemesis × nodes, seeds (or a repeat count) and expectations. Unknown keys are
 //! errors, so a typo never silently runs the wrong campaign.
 
-use serde::Deserialize;
+use std::marker::PhantomData;
 
+use serde::{Deserialize, Deserializer};
+
+use faultline_nemeses::{FaultKind, Target};
 use faultline_results::campaign::Expect;
+use faultline_workloads::WorkloadKind;
+
+use crate::network::Requested;
+use crate::run::{READ_MODES, REPLICATION_MODES};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,33 +43,33 @@ pub struct Defaults {
     pub fault_duration: Option<f64>,
     pub quiet_duration: Option<f64>,
     pub request_timeout: Option<u64>,
-    pub network: Option<String>,
-    pub targets: Option<String>,
+    pub network: Option<Checked<Network>>,
+    pub targets: Option<Checked<Targets>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Matrix {
-    pub replication: Vec<String>,
+    pub replication: Vec<Checked<Replication>>,
     #[serde(default = "default_reads")]
-    pub reads: Vec<String>,
+    pub reads: Vec<Checked<Reads>>,
     #[serde(default = "default_workload")]
-    pub workload: Vec<String>,
+    pub workload: Vec<Checked<Workload>>,
     /// Each entry a comma-separated nemesis list (`kill,pause`), or `none`.
     #[serde(default = "default_nemesis")]
-    pub nemesis: Vec<String>,
+    pub nemesis: Vec<Checked<Nemesis>>,
     #[serde(default = "default_nodes")]
     pub nodes: Vec<usize>,
 }
 
-fn default_reads() -> Vec<String> {
-    vec!["read-index".into()]
+fn default_reads() -> Vec<Checked<Reads>> {
+    vec![Checked::known("read-index")]
 }
-fn default_workload() -> Vec<String> {
-    vec!["register".into()]
+fn default_workload() -> Vec<Checked<Workload>> {
+    vec![Checked::known("register")]
 }
-fn default_nemesis() -> Vec<String> {
-    vec!["none".into()]
+fn default_nemesis() -> Vec<Checked<Nemesis>> {
+    vec![Checked::known("none")]
 }
 fn default_nodes() -> Vec<usize> {
     vec![3]
@@ -80,9 +87,128 @@ pub struct ExpectRule {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct When {
-    pub replication: Option<String>,
-    pub reads: Option<String>,
-    pub workload: Option<String>,
-    pub nemesis: Option<String>,
+    pub replication: Option<Checked<Replication>>,
+    pub reads: Option<Checked<Reads>>,
+    pub workload: Option<Checked<Workload>>,
+    pub nemesis: Option<Checked<Nemesis>>,
     pub nodes: Option<usize>,
+}
+
+/// A value that must name something faultline knows (a replication mode, a nemesis list, ...).
+/// It is checked while the file is read, so an unknown one is reported at its own line and
+/// column, in the words `faultline run` uses for the same mistake. A typo in an expectation's
+/// `when` is caught the same way (it would otherwise silently match nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked<K> {
+    value: String,
+    kind: PhantomData<K>,
+}
+
+/// What a [`Checked`] value must be.
+pub trait Known {
+    fn check(value: &str) -> Result<(), String>;
+}
+
+impl<K> Checked<K> {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// A default written in this file, known to be valid.
+    fn known(value: &str) -> Self {
+        Checked {
+            value: value.to_owned(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<'de, K: Known> Deserialize<'de> for Checked<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(CheckedVisitor(PhantomData))
+    }
+}
+
+/// Checks inside the visitor rather than after `String::deserialize`: an error raised while the
+/// scalar is being read carries the scalar's own position, one raised after it only the
+/// position of the sequence or map around it.
+struct CheckedVisitor<K>(PhantomData<K>);
+
+impl<K: Known> serde::de::Visitor<'_> for CheckedVisitor<K> {
+    type Value = Checked<K>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        K::check(value).map_err(E::custom)?;
+        Ok(Checked::known(value))
+    }
+}
+
+fn one_of(what: &str, value: &str, names: &[&str]) -> Result<(), String> {
+    if names.contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown {what} \"{value}\"; expected one of {}",
+            names.join(", ")
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replication;
+impl Known for Replication {
+    fn check(value: &str) -> Result<(), String> {
+        one_of("replication mode", value, &REPLICATION_MODES)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reads;
+impl Known for Reads {
+    fn check(value: &str) -> Result<(), String> {
+        one_of("read mode", value, &READ_MODES)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload;
+impl Known for Workload {
+    fn check(value: &str) -> Result<(), String> {
+        value.parse::<WorkloadKind>().map(drop)
+    }
+}
+
+/// A comma-separated list of faults, or `none`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nemesis;
+impl Known for Nemesis {
+    fn check(value: &str) -> Result<(), String> {
+        value
+            .split(',')
+            .filter(|n| !n.is_empty() && *n != "none")
+            .try_for_each(|n| n.parse::<FaultKind>().map(drop))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network;
+impl Known for Network {
+    fn check(value: &str) -> Result<(), String> {
+        value.parse::<Requested>().map(drop)
+    }
+}
+
+/// A comma-separated list of fault targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets;
+impl Known for Targets {
+    fn check(value: &str) -> Result<(), String> {
+        value
+            .split(',')
+            .try_for_each(|t| t.parse::<Target>().map(drop))
+    }
 }

@@ -41,10 +41,16 @@ pub fn load(path: &Path, text: &str) -> Result<Campaign, String> {
 fn matches(when: &When, c: &Cell, nodes: usize) -> bool {
     when.replication
         .as_ref()
-        .is_none_or(|r| *r == c.replication)
-        && when.reads.as_ref().is_none_or(|r| *r == c.reads)
-        && when.workload.as_ref().is_none_or(|w| *w == c.workload)
-        && when.nemesis.as_ref().is_none_or(|n| *n == c.nemesis)
+        .is_none_or(|r| r.as_str() == c.replication)
+        && when.reads.as_ref().is_none_or(|r| r.as_str() == c.reads)
+        && when
+            .workload
+            .as_ref()
+            .is_none_or(|w| w.as_str() == c.workload)
+        && when
+            .nemesis
+            .as_ref()
+            .is_none_or(|n| n.as_str() == c.nemesis)
         && when.nodes.is_none_or(|n| n == nodes)
 }
 
@@ -91,14 +97,14 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("fault-duration", d.fault_duration.map(|v| v.to_string()));
     flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
     flag("request-timeout", d.request_timeout.map(|v| v.to_string()));
-    flag("network", d.network.clone());
-    flag("targets", d.targets.clone());
+    flag("network", d.network.as_ref().map(|v| v.as_str().to_owned()));
+    flag("targets", d.targets.as_ref().map(|v| v.as_str().to_owned()));
 
     let mut cells = Vec::new();
-    for replication in &m.replication {
-        for reads in &m.reads {
-            for workload in &m.workload {
-                for nemesis in &m.nemesis {
+    for replication in m.replication.iter().map(|v| v.as_str()) {
+        for reads in m.reads.iter().map(|v| v.as_str()) {
+            for workload in m.workload.iter().map(|v| v.as_str()) {
+                for nemesis in m.nemesis.iter().map(|v| v.as_str()) {
                     for &nodes in &m.nodes {
                         for &seed in &seeds {
                             let label = format!(
@@ -123,10 +129,10 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
                             flags.extend(shared.iter().cloned());
                             let mut cell = Cell {
                                 label,
-                                replication: replication.clone(),
-                                reads: reads.clone(),
-                                workload: workload.clone(),
-                                nemesis: nemesis.clone(),
+                                replication: replication.to_owned(),
+                                reads: reads.to_owned(),
+                                workload: workload.to_owned(),
+                                nemesis: nemesis.to_owned(),
                                 seed,
                                 flags,
                                 expect: Expect::Any,
@@ -205,6 +211,58 @@ expect:
         )
         .expect_err("bad verdict");
         assert!(err.starts_with("c.yaml:4:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_modes_and_faults_name_the_value_s_line_and_column_not_a_flag() {
+        let err = load(
+            Path::new("c.yaml"),
+            "name: t\nmatrix:\n  replication: [sync, asink]\n",
+        )
+        .expect_err("unknown mode");
+        assert!(
+            err.starts_with(
+                "c.yaml:3:23: matrix.replication[1]: unknown replication mode \"asink\""
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("--") && !err.contains(" at line "), "{err}");
+        let err = load(
+            Path::new("c.yaml"),
+            "name: t\nmatrix:\n  replication: [sync]\n  nemesis:\n    - kill\n    - \"kill,flood\"\n",
+        )
+        .expect_err("unknown fault");
+        assert!(
+            err.starts_with("c.yaml:6:7: matrix.nemesis[1]: unknown nemesis \"flood\""),
+            "{err}"
+        );
+        for (text, at) in [
+            ("matrix: {replication: [sync], reads: [stale]}", "c.yaml:2:"),
+            (
+                "matrix: {replication: [sync], workload: [bank]}",
+                "c.yaml:2:",
+            ),
+            (
+                "defaults: {targets: \"one,all\"}\nmatrix: {replication: [sync]}",
+                "c.yaml:2:",
+            ),
+            (
+                "defaults: {network: iptables}\nmatrix: {replication: [sync]}",
+                "c.yaml:2:",
+            ),
+            // A typo in an expectation would silently match no cell.
+            (
+                "matrix: {replication: [sync]}\nexpect:\n  - when: {replication: snyc}\n    verdict: valid",
+                "c.yaml:4:",
+            ),
+        ] {
+            let err = load(Path::new("c.yaml"), &format!("name: t\n{text}\n")).expect_err(text);
+            assert!(
+                err.starts_with(at) && err.contains("unknown"),
+                "{text}: {err}"
+            );
+            assert!(!err.contains("--"), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -72,14 +72,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
     let targets = args
         .targets
         .iter()
-        .map(|t| match t.as_str() {
-            "one" => Ok(Target::One),
-            "leader" => Ok(Target::Leader),
-            "minority" => Ok(Target::Minority),
-            other => Err(anyhow!(
-                "--targets: unknown target \"{other}\"; expected one of one, leader, minority"
-            )),
-        })
+        .map(|t| t.parse::<Target>().map_err(|e| anyhow!("--targets: {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let shapes = args
         .shapes
