@@ -102,10 +102,12 @@ pub struct ServeArgs {
     pub listen: std::net::SocketAddr,
 }
 
+// Numeric flags allow a leading '-' (`allow_negative_numbers`), so `--time-limit -1` reaches the
+// range check and its "expected a positive number" rather than clap's "unexpected argument".
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Nodes in the cluster.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub nodes: usize,
     /// Replication mode: async, sync or quorum.
     #[arg(long, default_value = "quorum")]
@@ -134,22 +136,32 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', default_value = "one,leader,minority")]
     pub targets: Vec<String>,
     /// Seconds of workload (with faults).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30.0,
+        allow_negative_numbers = true
+    )]
     pub time_limit: f64,
     /// Seconds of quiet after healing, before the final reads.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3.0,
+        allow_negative_numbers = true
+    )]
     pub recovery: f64,
     /// Clients running at once.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub concurrency: usize,
     /// Invocations per second across all clients (unlimited by default).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Keys for the kv and append workloads.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub keys: Option<usize>,
     /// Choose keys with a Zipfian distribution of this exponent (uniform by default).
-    #[arg(long, value_name = "EXPONENT")]
+    #[arg(long, value_name = "EXPONENT", allow_negative_numbers = true)]
     pub zipfian: Option<f64>,
     /// Relative weights of read, write and cas (append: read and append), e.g. `2,1,1`.
     #[arg(long, value_name = "R,W,C", value_delimiter = ',', num_args = 1..=3)]
@@ -158,10 +170,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Seconds a fault lasts before it heals.
-    #[arg(long, value_name = "SECONDS", default_value_t = 4.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 4.0,
+        allow_negative_numbers = true
+    )]
     pub fault_duration: f64,
     /// Seconds of quiet between faults.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3.0,
+        allow_negative_numbers = true
+    )]
     pub quiet_duration: f64,
     /// A client request's timeout, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
@@ -199,7 +221,7 @@ pub struct CheckArgs {
     pub format: Option<String>,
 
     /// Give up on a history after this many seconds (verdict unknown). Unlimited by default.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub timeout: Option<f64>,
 
     /// Memory the search of one history may hold, in MB; past it the verdict is unknown.

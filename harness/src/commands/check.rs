@@ -96,6 +96,7 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
         .map_err(|e| e.to_string())
         .and_then(|events| {
             check_events(&events, config.model, config.init.as_ref(), config.budget)
+                .map(|result| no_events_is_no_verdict(result, events.is_empty()))
                 .map_err(|e| format!("{}: {e}", path.display()))
         });
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -113,6 +114,22 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
             elapsed_ms,
         },
     }
+}
+
+/// A file with no events at all (an empty file, or a log whose every line was noise to the
+/// format) proves nothing: calling it linearizable with exit 0 would pass a CI job that checked
+/// nothing. A history whose operations all failed is different: it has a verdict (Knossos and
+/// Porcupine call it linearizable, and so do we).
+fn no_events_is_no_verdict(mut result: CheckResult, no_events: bool) -> CheckResult {
+    if no_events && result.verdict == Verdict::Linearizable {
+        result.verdict = Verdict::Unknown;
+        result.reason = Some(
+            "the file holds no events: nothing was checked (an empty file, or not a history in \
+             this format)"
+                .to_owned(),
+        );
+    }
+    result
 }
 
 /// Output is best effort: a reader that goes away (`| head`) must not change the exit status.
@@ -173,12 +190,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         let _ = writeln!(
             out,
-            "total: {} files, {} linearizable, {} not linearizable, {} unknown, {} errors",
+            "total: {} file{}, {} linearizable, {} not linearizable, {} unknown, {} error{}",
             totals.files,
+            if totals.files == 1 { "" } else { "s" },
             totals.linearizable,
             totals.not_linearizable,
             totals.unknown,
-            totals.errors
+            totals.errors,
+            if totals.errors == 1 { "" } else { "s" }
         );
     }
     let code = if totals.errors > 0 {

@@ -90,7 +90,11 @@ pub async fn execute(
         .into_iter()
         .map(|(id, addr)| NodeAddr { id, addr })
         .collect();
-    log.line(&format!("cluster up: {nodes:?}"));
+    let named: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("n{} at {}", n.id, n.addr))
+        .collect();
+    log.line(&format!("cluster up: {}", named.join(", ")));
     // Held until the end of this function: dropping it (also on an error or a panic) deletes
     // the run's nftables table.
     let nft = match spec.network {

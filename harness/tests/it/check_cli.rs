@@ -90,6 +90,23 @@ fn several_files_print_a_line_each_and_a_total() {
 }
 
 #[test]
+fn a_history_with_nothing_to_check_is_unknown_not_linearizable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let out = faultline()
+        .args(["check", "-m", "register"])
+        .arg(&empty)
+        .output()
+        .expect("starts");
+    let text = stdout(&out);
+    assert!(text.starts_with("unknown"), "{text}");
+    assert!(text.contains("no events"), "{text}");
+    assert!(text.contains("total: 1 file, "), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+}
+
+#[test]
 fn json_output_carries_the_explanation() {
     let file = corpus().join("knossos/cas-register/bad/cas-failure.edn");
     let out = faultline()

@@ -32,6 +32,9 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
         &["--nodes", "0"],
         &["--time-limit", "abc"],
         &["--time-limit", "-5"],
+        &["--recovery", "-1"],
+        &["--rate", "-2"],
+        &["--nodes", "-1"],
         &["--concurrency", "0"],
         &["--mix", "0,0,0"],
         &["--zipfian", "-1"],
@@ -53,6 +56,15 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
         assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("faultline: "), "{args:?}: {err}");
+        // The message names the flag whose value is wrong (a negative number included, which
+        // clap alone would call an "unexpected argument").
+        let flag = args
+            .iter()
+            .rev()
+            .find(|a| a.starts_with("--"))
+            .expect("a flag");
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
         assert!(
             !store.path().join("store").exists(),
             "{args:?} created the store"
