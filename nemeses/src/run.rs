@@ -40,11 +40,11 @@ pub async fn run_schedule<N: Nodes, W: Network, C: Clocks>(
         let ids = nodes.ids();
         // Asked whatever the target, so the history says whether the leader was hit.
         let leader = nodes.leader().await;
-        let (targets, grudge) = match aim {
-            Aim::Nodes(target) => (schedule.pick(target, &ids, leader), None),
+        let (targets, grudge, shape) = match aim {
+            Aim::Nodes(target) => (schedule.pick(target, &ids, leader), None, None),
             Aim::Grudge(shape) => {
                 let grudge = schedule.grudge(shape, &ids, leader);
-                (grudge.nodes(), Some(grudge))
+                (grudge.nodes(), Some(grudge), Some(shape))
             }
         };
         if targets.is_empty() {
@@ -59,6 +59,7 @@ pub async fn run_schedule<N: Nodes, W: Network, C: Clocks>(
                 fault,
                 targets: targets.clone(),
                 grudge: grudge.clone(),
+                shape,
                 clock,
                 leader,
                 error,

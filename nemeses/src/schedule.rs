@@ -160,6 +160,9 @@ pub struct NemesisEvent {
     pub targets: Vec<NodeId>,
     /// A partition's grudge (who cannot hear from whom); None for other faults.
     pub grudge: Option<Grudge>,
+    /// The shape the grudge was drawn in; None for other faults. (On three nodes halves and
+    /// isolate-one draw the same grudges: only the shape says which was meant.)
+    pub shape: Option<Shape>,
     /// A clock fault's skew; None for other faults.
     pub clock: Option<ClockChange>,
     /// The leader when the fault was chosen, as the cluster reported it.

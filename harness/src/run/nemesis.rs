@@ -23,6 +23,7 @@ pub fn record(recorder: &Recorder, event: &NemesisEvent) {
             "fault": event.fault.name(),
             "targets": event.targets,
             "grudge": event.grudge,
+            "shape": event.shape,
             "clock": event.clock,
             "leader": event.leader,
         }),

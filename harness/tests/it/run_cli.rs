@@ -265,6 +265,7 @@ fn partitioned_run(backend: &str, nemesis: &str) {
     // The first fault isolates the leader: its grudge names it against every other node.
     let first = &starts[0]["value"];
     assert_eq!(first["fault"], "partition", "{first}");
+    assert_eq!(first["shape"], "isolate-leader", "{first}");
     for start in &starts {
         assert!(start["error"].is_null(), "{start}");
     }

@@ -441,13 +441,15 @@ async fn partitions_and_delays_act_on_the_network_and_heal() {
     // The first fault dealt isolates the leader; every partition event carries its grudge.
     assert_eq!(events[0].fault, FaultKind::Partition);
     assert_eq!(events[0].grudge, Some(Grudge::isolate(4, &[1, 2, 3, 4, 5])));
+    assert_eq!(events[0].shape, Some(Shape::IsolateLeader));
     for e in &events {
         match e.fault {
             FaultKind::Partition => {
                 let g = e.grudge.as_ref().expect("a partition carries its grudge");
                 assert_eq!(e.targets, g.nodes());
+                assert!(e.shape.is_some(), "and the shape it was drawn in");
             }
-            _ => assert!(e.grudge.is_none()),
+            _ => assert!(e.grudge.is_none() && e.shape.is_none()),
         }
     }
     let shapes_seen = events

@@ -1,9 +1,11 @@
-//! The run's charts as SVG, drawn by plotters: latency over time, throughput over time, and
-//! per-process bars (the timeline and the counterexample). Fault windows are shaded and named.
+//! The run's charts as SVG, drawn by plotters: latency, throughput and clocks over time (their
+//! frame, with the fault windows, in `time_chart.rs`), and per-process bars (the timeline and
+//! the counterexample).
 
-use plotters::coord::types::RangedCoordf64;
+use plotters::element::{DynElement, IntoDynElement};
 use plotters::prelude::*;
 
+use super::time_chart::{TimeChart, WIDTH, YAxis, line_mark};
 use crate::faults::FaultWindow;
 
 /// Why a chart could not be drawn.
@@ -18,16 +20,65 @@ fn err(chart: &'static str) -> impl Fn(String) -> ChartError {
     move |message| ChartError { chart, message }
 }
 
-const WIDTH: u32 = 960;
-const FAULT_SHADE: RGBAColor = RGBAColor(220, 50, 50, 0.12);
+/// What became of an operation, as the latency chart marks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Fail,
+    /// Indeterminate: the client gave up (a timeout); its latency is when it did.
+    Info,
+    /// Invoked and never completed in the history: drawn in a band above every answer.
+    Unanswered,
+}
 
-/// One point of the latency chart.
+impl Outcome {
+    const ALL: [Outcome; 4] = [
+        Outcome::Ok,
+        Outcome::Fail,
+        Outcome::Info,
+        Outcome::Unanswered,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Fail => "fail",
+            Outcome::Info => "info",
+            Outcome::Unanswered => "no answer",
+        }
+    }
+
+    /// Colour says the operation type, the mark its outcome: a dot for ok, a cross for fail, a
+    /// triangle for info, a hollow one for no answer. `scale` enlarges it for the key.
+    fn mark<'a, DB: DrawingBackend + 'a, C: Clone + 'static>(
+        self,
+        at: C,
+        colour: RGBColor,
+        scale: i32,
+    ) -> DynElement<'a, DB, C> {
+        match self {
+            Outcome::Ok => Circle::new(at, scale, colour.filled()).into_dyn(),
+            Outcome::Fail => Cross::new(at, 2 * scale, colour.stroke_width(1)).into_dyn(),
+            Outcome::Info => TriangleMarker::new(at, 3 * scale, colour.filled()).into_dyn(),
+            Outcome::Unanswered => {
+                let (w, h) = (3 * scale, 3 * scale);
+                let outline = vec![(0, -h), (w, h), (-w, h), (0, -h)];
+                (EmptyElement::at(at) + PathElement::new(outline, colour.stroke_width(1)))
+                    .into_dyn()
+            }
+        }
+    }
+}
+
+/// One operation on the latency chart.
 pub struct LatencyPoint {
     /// Seconds since the run started (invocation).
     pub at: f64,
+    /// Invocation to completion; for `Unanswered`, to the end of the history (a lower bound).
     pub millis: f64,
     /// Index into the series (op type) colours.
     pub series: usize,
+    pub outcome: Outcome,
 }
 
 pub const SERIES_COLOURS: [RGBColor; 5] = [
@@ -38,44 +89,9 @@ pub const SERIES_COLOURS: [RGBColor; 5] = [
     RGBColor(127, 127, 127),
 ];
 
-fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
-    faults: &[FaultWindow],
-    (y0, y1): (f64, f64),
-) -> Result<(), String> {
-    chart
-        .draw_series(faults.iter().map(|w| {
-            Rectangle::new(
-                [(w.start as f64 / 1e9, y0), (w.end as f64 / 1e9, y1)],
-                FAULT_SHADE.filled(),
-            )
-        }))
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(faults.iter().map(|w| {
-            Text::new(
-                w.fault.clone(),
-                (w.start as f64 / 1e9, y1),
-                ("sans-serif", 11).into_font().color(&RED),
-            )
-        }))
-        .map_err(|e| e.to_string())?;
-    Ok(())
-}
-
-/// Draws the series' legend in the chart's corner.
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())
-}
-
-/// Latency of completed operations against the time they were invoked, log scale.
+/// Latency against the time operations were invoked, log scale, as Jepsen's latency-raw plot:
+/// every point it is given (ok, fail, info) on an axis spanning all of them, so timeouts form a
+/// band at the top; operations never answered in a shaded band above that.
 pub fn latency(
     points: &[LatencyPoint],
     series: &[String],
@@ -83,39 +99,67 @@ pub fn latency(
     duration_s: f64,
 ) -> Result<String, ChartError> {
     let e = err("latency");
+    // A log axis needs a floor above zero: a microsecond is below any network round trip.
+    const FLOOR_MS: f64 = 0.001;
+    let answered = points
+        .iter()
+        .filter(|p| p.outcome != Outcome::Unanswered)
+        .map(|p| p.millis.max(FLOOR_MS));
+    let (lo, hi) = answered.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if hi > 0.0 {
+        (lo / 1.5, (hi * 1.5).max(lo * 10.0))
+    } else {
+        (0.05, 1.5)
+    };
+    let no_answer = points.iter().any(|p| p.outcome == Outcome::Unanswered);
+    let top = if no_answer { hi * 3.0 } else { hi };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-        let max = points.iter().map(|p| p.millis).fold(1.0, f64::max) * 1.5;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..duration_s.max(1.0), (0.05f64..max).log_scale())
-            .map_err(|x| e(x.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("latency (ms)")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        shade_faults(&mut chart, faults, (0.05, max)).map_err(&e)?;
+        let y = YAxis {
+            range: (lo..top).log_scale(),
+            extent: (lo, top),
+            desc: "latency (ms)",
+            label_area: 50,
+        };
+        let mut chart = TimeChart::new(&root, faults, duration_s, y).map_err(&e)?;
+        if no_answer {
+            chart
+                .plot
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, hi), (duration_s.max(1.0), top)],
+                    BLACK.mix(0.05).filled(),
+                )))
+                .map_err(|x| e(x.to_string()))?;
+        }
+        let band = (hi * top).sqrt();
         for (i, name) in series.iter().enumerate() {
             let colour = SERIES_COLOURS[i.min(SERIES_COLOURS.len() - 1)];
-            chart
-                .draw_series(
-                    points
-                        .iter()
-                        .filter(|p| p.series == i)
-                        .map(|p| Circle::new((p.at, p.millis.max(0.05)), 1, colour.filled())),
-                )
-                .map_err(|x| e(x.to_string()))?
-                .label(name.clone())
-                .legend(move |(x, y)| Circle::new((x, y), 3, colour.filled()));
+            for outcome in Outcome::ALL {
+                let mut mine = points
+                    .iter()
+                    .filter(|p| p.series == i && p.outcome == outcome)
+                    .peekable();
+                if mine.peek().is_none() {
+                    continue;
+                }
+                let plot = chart.plot.plotting_area();
+                for p in mine {
+                    let y = match outcome {
+                        Outcome::Unanswered => band,
+                        _ => p.millis.max(FLOOR_MS),
+                    };
+                    plot.draw(&outcome.mark((p.at, y), colour, 1))
+                        .map_err(|x| e(x.to_string()))?;
+                }
+                chart.key(format!("{name} {}", outcome.name()), move |at| {
+                    outcome.mark(at, colour, 2)
+                });
+            }
         }
-        legend(&mut chart).map_err(&e)?;
-        root.present().map_err(|x| e(x.to_string()))?;
+        chart.finish().map_err(&e)?;
     }
     Ok(svg)
 }
@@ -130,7 +174,6 @@ pub fn throughput(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 260)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
         let max = buckets
             .iter()
             .flat_map(|(_, c)| c.iter())
@@ -138,32 +181,25 @@ pub fn throughput(
             .max()
             .unwrap_or(1) as f64
             * 1.15;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..duration_s.max(1.0), 0f64..max.max(1.0))
-            .map_err(|x| e(x.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("ops/s")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        shade_faults(&mut chart, faults, (0.0, max)).map_err(&e)?;
+        let y = YAxis {
+            range: 0f64..max.max(1.0),
+            extent: (0.0, max),
+            desc: "ops/s",
+            label_area: 60,
+        };
+        let mut chart = TimeChart::new(&root, faults, duration_s, y).map_err(&e)?;
         let outcomes = [("ok", GREEN), ("fail", BLUE), ("info", RED)];
         for (i, (name, colour)) in outcomes.into_iter().enumerate() {
             chart
+                .plot
                 .draw_series(LineSeries::new(
                     buckets.iter().map(|(t, c)| (*t, c[i] as f64)),
                     colour,
                 ))
-                .map_err(|x| e(x.to_string()))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
+                .map_err(|x| e(x.to_string()))?;
+            chart.key(name, line_mark(colour));
         }
-        legend(&mut chart).map_err(&e)?;
-        root.present().map_err(|x| e(x.to_string()))?;
+        chart.finish().map_err(&e)?;
     }
     Ok(svg)
 }
@@ -178,35 +214,27 @@ pub fn clocks(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 240)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
         let values = series
             .iter()
             .flat_map(|(_, points)| points.iter().map(|p| p.1));
         let (lo, hi) = values.fold((-1.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let pad = (hi - lo) * 0.1;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..duration_s.max(1.0), (lo - pad)..(hi + pad))
-            .map_err(|x| e(x.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("clock offset (ms)")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        shade_faults(&mut chart, faults, (lo - pad, hi + pad)).map_err(&e)?;
+        let y = YAxis {
+            range: (lo - pad)..(hi + pad),
+            extent: (lo - pad, hi + pad),
+            desc: "clock offset (ms)",
+            label_area: 60,
+        };
+        let mut chart = TimeChart::new(&root, faults, duration_s, y).map_err(&e)?;
         for (i, (node, points)) in series.iter().enumerate() {
             let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
             chart
+                .plot
                 .draw_series(LineSeries::new(points.iter().copied(), colour))
-                .map_err(|x| e(x.to_string()))?
-                .label(format!("node {node}"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
+                .map_err(|x| e(x.to_string()))?;
+            chart.key(format!("node {node}"), line_mark(colour));
         }
-        legend(&mut chart).map_err(&e)?;
-        root.present().map_err(|x| e(x.to_string()))?;
+        chart.finish().map_err(&e)?;
     }
     Ok(svg)
 }

@@ -3,10 +3,14 @@
 //! Verdict, spec and seed first; then counts, availability, latency, the charts with fault
 //! windows shaded, the counterexample when there is one, and links to the raw files.
 //!
-//! Large runs stay readable: the latency chart samples at most `MAX_POINTS` operations and the
-//! per-process views show a bounded window of operations, so the page stays small.
+//! Large runs stay readable and the page small: the latency chart draws every operation slower
+//! than its type's p99, every `info` and every operation never answered, and samples only the
+//! rest (at most `MAX_POINTS`); the per-process views show a bounded window of operations. Fault
+//! windows are shaded by family (process, network, clock), their labels stacked above the plot;
+//! the fault table gives each partition's shape and grudge in words.
 
 mod charts;
+mod time_chart;
 mod views;
 
 use askama::Template;
@@ -63,7 +67,7 @@ struct ReportPage {
 pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
     let r = input.results;
     let ops = pair_operations(input.events);
-    let (points, series) = views::latency_points(&ops);
+    let (points, series) = views::latency_points(input.events);
     let latency_svg = charts::latency(&points, &series, &r.faults, r.duration_s)?;
     let buckets = views::throughput_buckets(input.events, r.duration_s);
     let throughput_svg = charts::throughput(&buckets, &r.faults, r.duration_s)?;
@@ -119,7 +123,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         timeline_svg,
         anomalies: views::anomaly_rows(r),
         anomaly_total: r.anomaly_counts.values().sum(),
-        faults: views::fault_rows(r),
+        faults: views::fault_rows(r, input.events),
         node_logs: (1..=nodes).map(|n| format!("nodes/{n}.log")).collect(),
     };
     Ok(page.render()?)

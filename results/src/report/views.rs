@@ -1,14 +1,19 @@
 //! The report's data, shaped for the page and the charts (no drawing, no HTML here).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use faultline_checker::history::{Event, EventType, Operation, Process};
 use faultline_checker::{Explanation, OpSummary};
+use serde_json::Value;
 
-use super::charts::{Bar, BarKind, LatencyPoint};
+use super::charts::{Bar, BarKind, LatencyPoint, Outcome};
+use super::time_chart::fault_colour;
 use crate::figures::percent;
 use crate::store::ClockSample;
 use crate::summary::RunResults;
 
-/// At most this many operations on the latency chart (sampled evenly beyond it).
+/// At most this many ordinary operations on the latency chart (sampled evenly beyond it);
+/// outliers, `info`s and unanswered operations come on top.
 pub const MAX_POINTS: usize = 4000;
 /// Operations shown on the timeline.
 const TIMELINE_OPS: usize = 120;
@@ -43,6 +48,11 @@ pub struct AnomalyRow {
 
 pub struct FaultRow {
     pub fault: String,
+    /// The fault's family shade in the charts (CSS), for the row's swatch.
+    pub colour: String,
+    /// What the start event says of its shape: a partition's shape and grudge in words, a clock
+    /// fault's change; "–" when it says nothing.
+    pub shape: String,
     pub targets: String,
     pub hit_leader: bool,
     /// Nodes a partition separated from the leader ("–" for other faults, or when no leader
@@ -132,12 +142,18 @@ pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
         .collect()
 }
 
-pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
+pub fn fault_rows(r: &RunResults, events: &[Event]) -> Vec<FaultRow> {
     let s = |ns: u64| format!("{:.2}", ns as f64 / 1e9);
+    let shapes = fault_shapes(events);
     r.faults
         .iter()
         .map(|w| FaultRow {
             fault: w.fault.clone(),
+            colour: fault_colour(&w.fault),
+            shape: shapes
+                .get(&(w.fault.as_str(), w.start))
+                .cloned()
+                .unwrap_or_else(|| "–".to_owned()),
             targets: w.targets.to_string(),
             hit_leader: w.hit_leader,
             cut_off: match &w.cut_off_from_leader {
@@ -153,35 +169,189 @@ pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
         .collect()
 }
 
-/// Completed operations as latency points, sampled evenly down to `MAX_POINTS`, with the
-/// names of their series (operation types).
-pub fn latency_points(ops: &[Operation]) -> (Vec<LatencyPoint>, Vec<String>) {
-    let mut series: Vec<String> = Vec::new();
-    let done: Vec<&Operation> = ops.iter().filter(|op| op.return_time.is_some()).collect();
-    let step = done.len().div_ceil(MAX_POINTS).max(1);
-    let points = done
+/// Each fault's shape in words, by (fault, time of its `start` invoke): the time its window
+/// starts at (faults.rs).
+fn fault_shapes(events: &[Event]) -> HashMap<(&str, u64), String> {
+    events
         .iter()
-        .step_by(step)
-        .map(|op| {
-            let i = match series.iter().position(|s| *s == op.f) {
-                Some(i) => i,
-                None => {
-                    series.push(op.f.clone());
-                    series.len() - 1
-                }
-            };
-            LatencyPoint {
-                at: op.call_time as f64 / 1e9,
-                millis: op
-                    .return_time
-                    .unwrap_or(op.call_time)
-                    .saturating_sub(op.call_time) as f64
-                    / 1e6,
-                series: i,
-            }
+        .filter(|e| e.process == Process::Nemesis && e.f == "start")
+        .filter(|e| e.kind == EventType::Invoke)
+        .filter_map(|e| {
+            let fault = e.value.get("fault")?.as_str()?;
+            Some(((fault, e.time), shape_in_words(&e.value)?))
+        })
+        .collect()
+}
+
+/// A partition's shape and grudge ("bridge: n1 and n3 cannot hear each other"), a clock
+/// fault's change ("bump -3120 ms"), from a start event's value.
+fn shape_in_words(value: &Value) -> Option<String> {
+    if let Some(clock) = value.get("clock").filter(|c| !c.is_null()) {
+        let mode = clock.get("mode").and_then(Value::as_str)?;
+        let offset = clock.get("offset_ms").and_then(Value::as_i64)?;
+        return Some(match clock.get("period_ms").and_then(Value::as_u64) {
+            Some(period) => format!("{mode} {offset} ms every {period} ms"),
+            None => format!("{mode} {offset} ms"),
+        });
+    }
+    let shape = value.get("shape").and_then(Value::as_str);
+    let grudge = value.get("grudge").and_then(Value::as_object).map(|g| {
+        grudge_in_words(
+            g.iter()
+                .filter_map(|(node, deaf_to)| {
+                    let deaf_to = deaf_to.as_array()?.iter().filter_map(Value::as_u64);
+                    Some((node.parse().ok()?, deaf_to.collect()))
+                })
+                .collect(),
+        )
+    });
+    match (shape, grudge) {
+        (Some(shape), Some(words)) => Some(format!("{shape}: {words}")),
+        (Some(shape), None) => Some(shape.to_owned()),
+        (None, words) => words,
+    }
+}
+
+/// A grudge (node → the nodes it cannot hear from) in words: nodes deaf to the same nodes
+/// grouped, and two groups deaf to each other said once ("n1 and {n2, n3} cannot hear each
+/// other"; "n2 cannot hear n1" when only one way).
+fn grudge_in_words(grudge: BTreeMap<u64, BTreeSet<u64>>) -> String {
+    let mut groups: BTreeMap<BTreeSet<u64>, BTreeSet<u64>> = BTreeMap::new();
+    for (node, deaf_to) in grudge {
+        if !deaf_to.is_empty() {
+            groups.entry(deaf_to).or_default().insert(node);
+        }
+    }
+    let name = |nodes: &BTreeSet<u64>| {
+        let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
+        if names.len() == 1 {
+            names.join("")
+        } else {
+            format!("{{{}}}", names.join(", "))
+        }
+    };
+    // Smaller groups first ("n3 and {n1, n2}": n3 is the one cut off), then by node.
+    let mut order: Vec<(&BTreeSet<u64>, &BTreeSet<u64>)> = groups.iter().collect();
+    order.sort_by_key(|(_, nodes)| (nodes.len(), *nodes));
+    let mut said: Vec<&BTreeSet<u64>> = Vec::new();
+    let mut words = Vec::new();
+    for (deaf_to, nodes) in order {
+        if said.contains(&nodes) {
+            continue;
+        }
+        if groups.get(nodes) == Some(deaf_to) {
+            words.push(format!(
+                "{} and {} cannot hear each other",
+                name(nodes),
+                name(deaf_to)
+            ));
+            said.push(deaf_to);
+        } else {
+            words.push(format!("{} cannot hear {}", name(nodes), name(deaf_to)));
+        }
+        said.push(nodes);
+    }
+    if words.is_empty() {
+        "nobody cut off".to_owned()
+    } else {
+        words.join("; ")
+    }
+}
+
+/// Every client operation's latency point, with the names of their series (operation types).
+///
+/// An operation slower than the p99 of its type, an `info` and one never answered are always
+/// there: they are what the chart is read for. Only the rest is sampled, evenly, down to
+/// `MAX_POINTS`.
+pub fn latency_points(events: &[Event]) -> (Vec<LatencyPoint>, Vec<String>) {
+    let timed = timed_operations(events);
+    let mut series: Vec<String> = Vec::new();
+    for op in &timed {
+        if !series.contains(&op.f) {
+            series.push(op.f.clone());
+        }
+    }
+    // Per type, over every answer (ok, fail, info), nearest rank as latency.rs.
+    let p99: Vec<u64> = series
+        .iter()
+        .map(|f| {
+            let mut ns: Vec<u64> = timed
+                .iter()
+                .filter(|op| op.f == *f && op.outcome != Outcome::Unanswered)
+                .map(|op| op.latency)
+                .collect();
+            ns.sort_unstable();
+            let rank = (0.99 * ns.len() as f64).ceil() as usize;
+            ns.get(rank.saturating_sub(1)).copied().unwrap_or(u64::MAX)
         })
         .collect();
+    let (mut rest, mut kept) = (Vec::new(), Vec::new());
+    for op in &timed {
+        let s = series.iter().position(|f| *f == op.f).unwrap_or(0);
+        let point = LatencyPoint {
+            at: op.call_time as f64 / 1e9,
+            millis: op.latency as f64 / 1e6,
+            series: s,
+            outcome: op.outcome,
+        };
+        let always = match op.outcome {
+            Outcome::Info | Outcome::Unanswered => true,
+            Outcome::Ok | Outcome::Fail => op.latency > p99[s],
+        };
+        if always {
+            kept.push(point);
+        } else {
+            rest.push(point);
+        }
+    }
+    let step = rest.len().div_ceil(MAX_POINTS).max(1);
+    // Sampled first, so that the outliers are drawn over them.
+    let mut points: Vec<LatencyPoint> = rest.into_iter().step_by(step).collect();
+    points.extend(kept);
     (points, series)
+}
+
+/// A client operation with its latency, whatever its outcome (pairing operations for the
+/// checker drops `fail`s and leaves `info`s pending; the chart wants both).
+struct TimedOp {
+    f: String,
+    call_time: u64,
+    /// Nanoseconds to the completion; to the end of the history when there is none.
+    latency: u64,
+    outcome: Outcome,
+}
+
+/// Each invocation with the next completion of its process (docs/history-format.md: a process
+/// has one operation in flight, and a new invocation leaves the previous one unanswered).
+fn timed_operations(events: &[Event]) -> Vec<TimedOp> {
+    let end = events.iter().map(|e| e.time).max().unwrap_or(0);
+    let mut open: HashMap<u64, usize> = HashMap::new();
+    let mut ops: Vec<TimedOp> = Vec::new();
+    for e in events {
+        let Process::Client(process) = e.process else {
+            continue;
+        };
+        let outcome = match e.kind {
+            EventType::Invoke => {
+                open.insert(process, ops.len());
+                ops.push(TimedOp {
+                    f: e.f.clone(),
+                    call_time: e.time,
+                    latency: end.saturating_sub(e.time),
+                    outcome: Outcome::Unanswered,
+                });
+                continue;
+            }
+            EventType::Ok => Outcome::Ok,
+            EventType::Fail => Outcome::Fail,
+            EventType::Info => Outcome::Info,
+        };
+        if let Some(op) = open.remove(&process).and_then(|i| ops.get_mut(i)) {
+            op.latency = e.time.saturating_sub(op.call_time);
+            op.outcome = outcome;
+        }
+    }
+    ops
 }
 
 /// Client completions per second, by outcome (ok, fail, info).

@@ -1,6 +1,7 @@
 //! faultline-results' integration tests, compiled into one binary.
 
 mod browser;
+mod charts;
 mod report;
 mod serve;
 mod store;
