@@ -23,5 +23,8 @@ pub use faults::{FaultWindow, fault_windows};
 pub use figures::percent;
 pub use latency::{LatencySummary, latencies};
 pub use report::{ReportError, ReportInput, render_report};
-pub use store::{ClockSample, RunDir, StoreError, read_clock_samples, read_run_history};
+pub use store::{
+    ClockSample, FolderKind, Removal, Retention, RunDir, StoreError, StoredFolder, plan_removals,
+    read_clock_samples, read_run_history, remove_folder, stored_folders,
+};
 pub use summary::{Availability, OpCounts, RunResults, Verdict, final_reads_from, summarise};
