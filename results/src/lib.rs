@@ -1,12 +1,13 @@
 //! faultline-results owns what a run leaves behind: the result store on disk
-//! (`<store>/<test>/<timestamp>/` and its `latest` link), and `results.json` — the verdict with
-//! its explanation, op counts, latency percentiles, availability during and outside faults, and
-//! the anomalies found (stale reads, lost acknowledged writes); `report.html` per run; and the
-//! read-only `serve` web view of a store. Campaign comparisons and JUnit XML come with issue 6.
+//! (`<store>/<test>/<timestamp>/` and its `latest` link, what a store holds, what `prune`
+//! removes), and `results.json` — the verdict with its explanation, op counts, latency
+//! percentiles, availability during and outside faults, and the anomalies found (stale reads,
+//! lost acknowledged writes); `report.html` per run; campaign pages, comparisons and JUnit XML;
+//! and the read-only `serve` web view of a store.
 //!
 //! Invariants: computing results is pure (events in, `RunResults` out); only `store` touches
-//! the disk (and `serve` reads it, refusing every path outside it); depends on no faultline crate
-//! but the checker (for the history types).
+//! the disk (and `serve` reads it), never through a symlink that leads out of the store;
+//! depends on no faultline crate but the checker (for the history types).
 
 mod anomalies;
 pub mod campaign;
