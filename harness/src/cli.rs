@@ -55,6 +55,36 @@ pub enum Command {
     Quickstart(QuickstartArgs),
     /// Compare stored runs side by side: a summary per replication mode, then a row per run.
     Compare(CompareArgs),
+    /// Remove old runs and campaigns from the store: each test and campaign keeps its newest
+    /// N (and, with --keep-failures, every one that is not valid or did not pass).
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The store to prune.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// Runs kept per test, and campaigns per campaign name: the newest N (at least 1).
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub keep_last: std::num::NonZeroUsize,
+    /// Also keep every run that is not valid (or never finished) and every campaign that did
+    /// not pass.
+    #[arg(long)]
+    pub keep_failures: bool,
+    /// List what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn at_least_one(value: &str) -> Result<std::num::NonZeroUsize, String> {
+    let n: usize = value
+        .parse()
+        .map_err(|_| format!("expected a whole number, found {value:?}"))?;
+    std::num::NonZeroUsize::new(n).ok_or_else(|| {
+        "expected at least 1: the newest run of each test is always kept (it may still be running)"
+            .to_owned()
+    })
 }
 
 #[derive(Debug, Args)]
@@ -107,7 +137,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Nodes in the cluster.
-    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = DEFAULT_NODES, allow_negative_numbers = true)]
     pub nodes: usize,
     /// Replication mode: async, sync or quorum.
     #[arg(long, default_value = "quorum")]
@@ -194,10 +224,17 @@ pub struct RunArgs {
     /// Where runs are stored.
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
+    /// Keep every node's data (data/n<id>, its WAL) after a valid run too; a run that is not
+    /// valid always keeps it.
+    #[arg(long)]
+    pub keep_data: bool,
     /// Run this kvnode binary instead of the one built into faultline.
     #[arg(long, value_name = "PATH")]
     pub kvnode: Option<PathBuf>,
 }
+
+/// `--nodes` when not given; a test's folder name says the nodes only when they differ.
+pub const DEFAULT_NODES: usize = 3;
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {

@@ -1,12 +1,13 @@
 //! faultline-results owns what a run leaves behind: the result store on disk
-//! (`<store>/<test>/<timestamp>/` and its `latest` link), and `results.json` — the verdict with
-//! its explanation, op counts, latency percentiles, availability during and outside faults, and
-//! the anomalies found (stale reads, lost acknowledged writes); `report.html` per run; and the
-//! read-only `serve` web view of a store. Campaign comparisons and JUnit XML come with issue 6.
+//! (`<store>/<test>/<timestamp>/` and its `latest` link, what a store holds, what `prune`
+//! removes), and `results.json` — the verdict with its explanation, op counts, latency
+//! percentiles, availability during and outside faults, and the anomalies found (stale reads,
+//! lost acknowledged writes); `report.html` per run; campaign pages, comparisons and JUnit XML;
+//! and the read-only `serve` web view of a store.
 //!
 //! Invariants: computing results is pure (events in, `RunResults` out); only `store` touches
-//! the disk (and `serve` reads it, refusing every path outside it); depends on no faultline crate
-//! but the checker (for the history types).
+//! the disk (and `serve` reads it), never through a symlink that leads out of the store;
+//! depends on no faultline crate but the checker (for the history types).
 
 mod anomalies;
 pub mod campaign;
@@ -23,5 +24,8 @@ pub use faults::{FaultWindow, fault_windows};
 pub use figures::percent;
 pub use latency::{LatencySummary, latencies};
 pub use report::{ReportError, ReportInput, render_report};
-pub use store::{ClockSample, RunDir, StoreError, read_clock_samples, read_run_history};
+pub use store::{
+    ClockSample, FolderKind, Removal, Retention, RunDir, StoreError, StoredFolder, plan_removals,
+    read_clock_samples, read_run_history, remove_folder, stored_folders,
+};
 pub use summary::{Availability, OpCounts, RunResults, Verdict, final_reads_from, summarise};

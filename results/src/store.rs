@@ -1,30 +1,64 @@
 //! The result store: `<store>/<test>/<timestamp>/` per run, `<store>/<test>/latest` pointing at
-//! the newest.
+//! the newest, `<store>/campaigns/<name>/<timestamp>/` per campaign (its runs in `runs/`);
+//! `contents` finds them without following a link, `prune` removes the ones not kept.
+
+mod contents;
+mod prune;
 
 use std::path::{Path, PathBuf};
 
 use faultline_checker::history::{Event, read_jsonl};
 
+pub use contents::{FolderKind, StoredFolder, stored_folders};
+pub use prune::{Removal, Retention, plan_removals, remove_folder};
+
+/// The folder campaigns live in, beside the tests' folders.
+pub(crate) const CAMPAIGNS: &str = "campaigns";
+
+// The OS error is part of each message and deliberately not a `source`: an error chain printed
+// in full (`{:#}`) would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{}: {source}", path.display())]
+    #[error("cannot create store folder {}: {error}", path.display())]
+    CreateStore {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{}:{source}", path.display())]
+    #[error("{}:{error}", path.display())]
     History {
         path: PathBuf,
-        source: faultline_checker::import::ParseError,
+        error: faultline_checker::import::ParseError,
     },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
+    move |error| StoreError::Io {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
+
+/// Creates the store itself first, so a store that cannot be created is named as such rather
+/// than as the first folder inside it.
+fn create_store(store: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(store).map_err(|error| StoreError::CreateStore {
+        path: store.to_owned(),
+        error,
+    })
+}
+
+/// A sortable, unique name for a folder created now: its UTC start time with milliseconds.
+fn stamp_now() -> String {
+    jiff::Timestamp::now().strftime(STAMP_FORMAT).to_string()
+}
+
+/// `YYYYmmddTHHMMSS.mmmZ`: run and campaign folders are named so, and nothing else in a store is.
+const STAMP_FORMAT: &str = "%Y%m%dT%H%M%S%.3fZ";
 
 /// One run's folder.
 #[derive(Debug, Clone)]
@@ -35,22 +69,32 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `<store>/<test>/<timestamp>/` (UTC, milliseconds: sortable, unique per test).
     pub fn create(store: &Path, test: &str) -> Result<RunDir, StoreError> {
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%S%.3fZ")
-            .to_string();
-        let path = store.join(test).join(stamp);
+        create_store(store)?;
+        let path = store.join(test).join(stamp_now());
         std::fs::create_dir_all(path.join("nodes")).map_err(io(&path))?;
         Ok(RunDir { path })
     }
 
     /// Creates `<store>/campaigns/<name>/<timestamp>/` for a campaign's outputs.
     pub fn create_campaign(store: &Path, name: &str) -> Result<RunDir, StoreError> {
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%S%.3fZ")
-            .to_string();
-        let path = store.join("campaigns").join(name).join(stamp);
+        create_store(store)?;
+        let path = store.join(CAMPAIGNS).join(name).join(stamp_now());
         std::fs::create_dir_all(&path).map_err(io(&path))?;
         Ok(RunDir { path })
+    }
+
+    /// The store this run is in, from the layout alone: `<store>/<test>/<timestamp>`, or
+    /// `<store>/campaigns/<name>/<timestamp>/runs/<test>/<timestamp>` for a campaign's run.
+    pub fn store(&self) -> Option<&Path> {
+        let tests = self.path.parent()?.parent()?;
+        let named = |p: &Path, name: &str| p.file_name().is_some_and(|n| n == name);
+        if named(tests, "runs") {
+            let campaigns = tests.ancestors().nth(3);
+            if let Some(campaigns) = campaigns.filter(|c| named(c, CAMPAIGNS)) {
+                return campaigns.parent();
+            }
+        }
+        Some(tests)
     }
 
     pub fn history(&self) -> PathBuf {
@@ -71,6 +115,23 @@ impl RunDir {
 
     pub fn report(&self) -> PathBuf {
         self.path.join("report.html")
+    }
+
+    /// Every node's data folder (`data/n<id>`: its WAL).
+    pub fn node_data(&self) -> PathBuf {
+        self.path.join("data")
+    }
+
+    /// Removes the nodes' data: most of a run's size, worth keeping only to look into a run
+    /// that went wrong. Never follows a link out of the run.
+    pub fn remove_node_data(&self) -> Result<(), StoreError> {
+        let data = self.node_data();
+        match std::fs::symlink_metadata(&data) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&data).map_err(io(&data)),
+            Ok(_) => std::fs::remove_file(&data).map_err(io(&data)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&data)(e)),
+        }
     }
 
     /// The controller's estimates of the nodes' clock offsets, one JSON line each.
@@ -98,7 +159,7 @@ impl RunDir {
     ) -> Result<(), StoreError> {
         let text = serde_json::to_string_pretty(value).map_err(|e| StoreError::Io {
             path: path.to_owned(),
-            source: std::io::Error::other(e),
+            error: std::io::Error::other(e),
         })?;
         self.write_file(path, (text + "\n").as_bytes())
     }
@@ -143,9 +204,9 @@ pub fn read_run_history(path: &Path) -> Result<(Vec<Event>, bool), StoreError> {
         let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         bytes.truncate(keep);
     }
-    let events = read_jsonl(&bytes).map_err(|source| StoreError::History {
+    let events = read_jsonl(&bytes).map_err(|error| StoreError::History {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     Ok((events, torn))
 }

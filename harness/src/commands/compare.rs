@@ -1,11 +1,14 @@
 //! `faultline compare DIR...`: any stored runs side by side — a summary per replication mode,
-//! then a row per run — on stdout, and as a page with `--out`. Reads the runs, writes nothing
-//! into them.
+//! then a row per run — on stdout, and as a page with `--out`, whose report links hold where
+//! the page is written. Reads the runs, writes nothing into them.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use faultline_results::campaign::{CampaignRun, Expect, render_index, summarise_campaign};
+use faultline_results::campaign::{
+    CampaignRun, Expect, render_comparison, report_href, summarise_campaign,
+};
 use faultline_results::percent;
 
 use crate::cli::CompareArgs;
@@ -13,12 +16,19 @@ use crate::run::check_run;
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let mut runs = Vec::with_capacity(args.dirs.len());
+    // Each run's own folder (a `latest` link resolved), absolute: what the page links to, and
+    // its name is when the run started.
+    let mut folders = Vec::with_capacity(args.dirs.len());
     for dir in &args.dirs {
-        let checked = check_run(dir).with_context(|| format!("{}", dir.display()))?;
+        let folder = dir
+            .canonicalize()
+            .with_context(|| format!("{}: cannot read the run folder", dir.display()))?;
+        let checked = check_run(&folder).with_context(|| format!("{}", dir.display()))?;
         let s = &checked.spec;
         let nemesis: Vec<&str> = s.nemesis.iter().map(|n| n.name()).collect();
+        let started = stamp(&folder);
         runs.push(CampaignRun::new(
-            s.name.clone(),
+            format!("{} {started}", s.name),
             (
                 s.replication.clone(),
                 s.reads.clone(),
@@ -35,8 +45,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             &checked.results,
             checked.results.duration_s,
         ));
+        folders.push(folder);
     }
-    let summary = summarise_campaign("comparison".into(), String::new(), runs, false);
+    let mut stamps: Vec<String> = folders.iter().map(|f| stamp(f)).collect();
+    stamps.sort();
+    let started = match (stamps.first(), stamps.last()) {
+        (Some(first), Some(last)) if first != last => format!("{first} to {last} (UTC)"),
+        (Some(first), _) => format!("{first} (UTC)"),
+        _ => String::new(),
+    };
+    let summary = summarise_campaign("comparison".into(), started, runs, false);
     println!(
         "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>13} {:>12}",
         "mode",
@@ -65,9 +83,40 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(out) = &args.out {
-        let html = render_index(&summary)?;
-        std::fs::write(out, html).with_context(|| format!("{}", out.display()))?;
+        let page = page_path(out)?;
+        let links: Vec<String> = folders
+            .iter()
+            .map(|f| {
+                report_href(&page, f).unwrap_or_else(|| f.join("report.html").display().to_string())
+            })
+            .collect();
+        let html = render_comparison(&summary, &links)?;
+        std::fs::write(&page, html).with_context(|| format!("{}", out.display()))?;
         println!("page: {}", out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run folder's name: when it started.
+fn stamp(folder: &Path) -> String {
+    folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Where the page goes, absolute with its folder's links resolved, so links can be made
+/// relative to it.
+fn page_path(out: &Path) -> anyhow::Result<PathBuf> {
+    let name = out
+        .file_name()
+        .with_context(|| format!("--out: {} names no file", out.display()))?;
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = folder
+        .canonicalize()
+        .with_context(|| format!("--out: cannot write into {}", folder.display()))?;
+    Ok(folder.join(name))
 }

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod campaign;
 pub mod check;
 pub mod compare;
+pub mod prune;
 pub mod quickstart;
 pub mod run;
 pub mod serve;

@@ -9,7 +9,7 @@ use faultline_nemeses::{FaultKind, Shape, Target};
 use faultline_results::{RunResults, Verdict};
 use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 
-use crate::cli::RunArgs;
+use crate::cli::{DEFAULT_NODES, RunArgs};
 use crate::clock::{self, RequestedClock};
 use crate::cluster::NodeProgram;
 use crate::machine::{self, Capabilities};
@@ -139,7 +139,11 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
             bail!("--name: expected a folder name (no '/', not starting with '.'), found {name:?}")
         }
         Some(name) => name.clone(),
-        None => format!("{}-{replication}-{reads}-{nemesis_name}", kind.name()),
+        None => test_name(
+            &format!("{}-{replication}-{reads}-{nemesis_name}", kind.name()),
+            args,
+            &workload,
+        ),
     };
     Ok(RunSpec {
         name,
@@ -161,7 +165,25 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         quiet_duration_s: seconds("--quiet-duration", args.quiet_duration, false)?,
         request_timeout_ms: args.request_timeout.max(1),
         node_args: Vec::new(),
+        keep_data: args.keep_data,
     })
+}
+
+/// The test's folder name: workload, modes and faults, then the nodes, keys and seed where they
+/// differ from the defaults (`register-quorum-read-index-kill+pause-n5-s7`). A random seed is
+/// the default and is left out, so repeated runs of one test share its folder and `latest`.
+fn test_name(base: &str, args: &RunArgs, workload: &WorkloadSpec) -> String {
+    let mut name = base.to_owned();
+    if args.nodes != DEFAULT_NODES {
+        name += &format!("-n{}", args.nodes);
+    }
+    if workload.keys != WorkloadSpec::defaults(workload.kind).keys {
+        name += &format!("-k{}", workload.keys);
+    }
+    if let Some(seed) = args.seed {
+        name += &format!("-s{seed}");
+    }
+    name
 }
 
 pub fn exit_code(results: &RunResults) -> ExitCode {

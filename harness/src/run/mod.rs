@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use faultline_nemeses::{ClockSpec, LinkDelay, Nodes, Schedule, ScheduleSpec, lanes, run_schedule};
-use faultline_results::{RunDir, RunResults};
+use faultline_results::{RunDir, RunResults, Verdict};
 use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -53,6 +53,7 @@ pub async fn execute(
     crate::network::nft::remove_stale_tables();
     crate::clock::remove_stale_files();
     let dir = RunDir::create(store, &spec.name)?;
+    let keep_data = spec.keep_data;
     dir.write_json(&dir.spec(), &spec)?;
     let history = std::fs::File::create(dir.history())
         .with_context(|| format!("{}", dir.history().display()))?;
@@ -290,6 +291,15 @@ pub async fn execute(
     let results = analyze(&dir.path)?;
     dir.mark_latest()?;
     log.line(&format!("verdict: {}", results.verdict.name()));
+    // Every node's WAL is most of a run's size (~190 MB for 30 s), worth its space only to look
+    // into a run that went wrong: kept when the run is not valid or when asked. A run that
+    // failed returned above with its data.
+    if results.verdict == Verdict::Valid && !keep_data {
+        match dir.remove_node_data() {
+            Ok(()) => log.line("node data removed: the run is valid (--keep-data keeps it)"),
+            Err(e) => log.line(&format!("keeping node data: {e}")),
+        }
+    }
     Ok(RunOutcome { dir, results })
 }
 

@@ -38,6 +38,9 @@ pub struct RunSpec {
     pub request_timeout_ms: u64,
     /// Flags passed to every node besides the modes.
     pub node_args: Vec<String>,
+    /// Keep the nodes' data after a valid run (a run that is not valid always keeps it).
+    #[serde(default)]
+    pub keep_data: bool,
 }
 
 pub const REPLICATION_MODES: [&str; 3] = ["async", "sync", "quorum"];

@@ -11,3 +11,4 @@ mod cluster;
 mod kvnode_bin;
 mod partition;
 mod run_cli;
+mod store_cli;

@@ -1,5 +1,7 @@
 //! index.html of a campaign: the per-mode comparison first (the answer to "what does async
-//! cost me, what does sync cost me"), then one row per run with a link to its report.
+//! cost me, what does sync cost me"), then one row per run with a link to its report. The page
+//! `compare --out` writes is the same page without expectations: verdicts only, no summary.json
+//! or junit.xml beside it to link to.
 
 use askama::Template;
 
@@ -31,6 +33,8 @@ struct RunRow {
 #[template(path = "campaign_index.html")]
 struct IndexPage {
     name: String,
+    /// Stored runs compared (`compare`): no expectations, no campaign files.
+    comparison: bool,
     started: String,
     passed: bool,
     interrupted: bool,
@@ -51,9 +55,34 @@ fn anomalies(stale: usize, lost: usize) -> String {
     }
 }
 
+/// A campaign's index.html, beside its summary.json and junit.xml; each run's report linked
+/// through its folder relative to the campaign's.
 pub fn render_index(summary: &CampaignSummary) -> Result<String, askama::Error> {
+    let reports: Vec<String> = summary
+        .runs
+        .iter()
+        .map(|r| format!("{}/report.html", r.dir))
+        .collect();
+    page(summary, false, &reports)
+}
+
+/// The page of `compare --out`: `started` says when the compared runs started, `report_links`
+/// is each run's report link (see `report_href`), in the order of `summary.runs`.
+pub fn render_comparison(
+    summary: &CampaignSummary,
+    report_links: &[String],
+) -> Result<String, askama::Error> {
+    page(summary, true, report_links)
+}
+
+fn page(
+    summary: &CampaignSummary,
+    comparison: bool,
+    reports: &[String],
+) -> Result<String, askama::Error> {
     let page = IndexPage {
         name: summary.name.clone(),
+        comparison,
         started: summary.started.clone(),
         passed: summary.passed,
         interrupted: summary.interrupted,
@@ -79,14 +108,15 @@ pub fn render_index(summary: &CampaignSummary) -> Result<String, askama::Error> 
         runs: summary
             .runs
             .iter()
-            .map(|r| RunRow {
+            .zip(reports)
+            .map(|(r, report)| RunRow {
                 label: r.label.clone(),
                 verdict: r.verdict.name(),
                 outcome: if r.passed { "pass" } else { "FAIL" },
                 expect: format!("{:?}", r.expect).to_lowercase(),
                 availability: percent(r.availability_during_faults),
                 anomalies: anomalies(r.stale_reads, r.lost_writes),
-                report: format!("{}/report.html", r.dir),
+                report: report.clone(),
             })
             .collect(),
     };

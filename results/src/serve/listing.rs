@@ -1,8 +1,11 @@
-//! The runs in a store, newest first, with their verdicts (read from each results.json).
+//! The runs and campaigns in a store, newest first, with their verdicts (read from each
+//! results.json or summary.json). Only what `stored_folders` finds is listed: real folders
+//! inside the store, no symlink followed. The `latest` links are not listed either: each repeats
+//! the newest run of its test, which is.
 
 use std::path::Path;
 
-use crate::store::RunDir;
+use crate::store::{FolderKind, stored_folders};
 
 /// One run of the store, as the index page lists it.
 pub struct RunEntry {
@@ -24,79 +27,35 @@ pub struct CampaignEntry {
     pub path: String,
 }
 
-/// The folder campaigns live in, beside the tests' folders.
-const CAMPAIGNS: &str = "campaigns";
-
 /// Every `campaigns/<name>/<timestamp>/` folder, newest first.
 pub fn campaigns(store: &Path) -> Vec<CampaignEntry> {
-    let mut found = Vec::new();
-    for (name, stamp, dir) in timestamped(&store.join(CAMPAIGNS)) {
-        let summary = std::fs::read(dir.join("summary.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-        let outcome = match summary {
-            None => "running / unfinished",
-            Some(s) if s["interrupted"] == true => "interrupted",
-            Some(s) if s["passed"] == true => "passed",
-            Some(_) => "failed",
-        };
-        found.push(CampaignEntry {
-            path: format!("{CAMPAIGNS}/{name}/{stamp}"),
-            name,
-            timestamp: stamp,
-            outcome: outcome.to_owned(),
-        });
-    }
-    found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
-    found
+    stored_folders(store)
+        .into_iter()
+        .filter(|f| f.kind == FolderKind::Campaign)
+        .map(|f| CampaignEntry {
+            outcome: f
+                .outcome()
+                .unwrap_or_else(|| "running / unfinished".to_owned()),
+            path: f.relative(),
+            name: f.group,
+            timestamp: f.stamp,
+        })
+        .collect()
 }
 
-/// `(group, timestamp, folder)` for every `<group>/<timestamp>/` under `root`, skipping the
-/// `latest` links and hidden entries.
-fn timestamped(root: &Path) -> Vec<(String, String, std::path::PathBuf)> {
-    let mut found = Vec::new();
-    let Ok(groups) = std::fs::read_dir(root) else {
-        return found;
-    };
-    for group in groups.flatten() {
-        let group_name = group.file_name().to_string_lossy().into_owned();
-        let Ok(entries) = std::fs::read_dir(group.path()) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if name == "latest" || name.starts_with('.') || !is_dir {
-                continue;
-            }
-            found.push((group_name.clone(), name, entry.path()));
-        }
-    }
-    found
-}
-
-/// Every `<test>/<timestamp>/` folder of the store (the `latest` links skipped), newest first.
+/// Every `<test>/<timestamp>/` folder of the store, newest first.
 pub fn runs(store: &Path) -> Vec<RunEntry> {
-    let mut found = Vec::new();
-    for (test, stamp, dir) in timestamped(store) {
-        if test == CAMPAIGNS {
-            continue;
-        }
-        let run = RunDir { path: dir };
-        let verdict = std::fs::read(run.results())
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("verdict").and_then(|v| v.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| "running / unfinished".to_owned());
-        found.push(RunEntry {
-            path: format!("{test}/{stamp}"),
-            has_report: run.report().is_file(),
-            test,
-            timestamp: stamp,
-            verdict,
-        });
-    }
-    // Timestamps sort as text (YYYYmmddTHHMMSS.mmmZ): newest first across tests.
-    found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.test.cmp(&b.test)));
-    found
+    stored_folders(store)
+        .into_iter()
+        .filter(|f| f.kind == FolderKind::Run)
+        .map(|f| RunEntry {
+            verdict: f
+                .outcome()
+                .unwrap_or_else(|| "running / unfinished".to_owned()),
+            path: f.relative(),
+            has_report: f.has_report(),
+            test: f.group,
+            timestamp: f.stamp,
+        })
+        .collect()
 }

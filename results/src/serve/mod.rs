@@ -1,6 +1,7 @@
 //! `faultline serve`: the store over HTTP, read-only. `/` lists the campaigns and the runs,
-//! newest first, with their outcomes; `/files/<path>` serves any regular file inside the store (reports, results,
-//! histories, node logs) and refuses every path that leads outside it.
+//! newest first, with their outcomes (real folders of the store only, see `listing`);
+//! `/files/<path>` serves any regular file inside the store (reports, results, histories, node
+//! logs) and refuses every path that leads outside it.
 
 mod listing;
 mod paths;

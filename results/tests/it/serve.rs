@@ -87,3 +87,54 @@ async fn lists_runs_newest_first_and_serves_only_files_inside_the_store() {
         assert!(!body.contains("secret"), "{escape}: {body}");
     }
 }
+
+#[tokio::test]
+async fn nothing_outside_the_store_is_listed_or_served_whatever_links_to_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let run = store.join("a/20260101T000000.000Z");
+    std::fs::create_dir_all(&run).expect("mkdir");
+    std::fs::write(run.join("results.json"), r#"{"verdict":"valid"}"#).expect("write");
+    std::os::unix::fs::symlink("20260101T000000.000Z", store.join("a/latest")).expect("latest");
+    // Outside the store: a folder that looks like a test with a run, and a bare results file.
+    let outside = dir.path().join("elsewhere");
+    let foreign = outside.join("foreign/20991231T000000.000Z");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::write(foreign.join("results.json"), r#"{"verdict":"leaked"}"#).expect("write");
+    std::fs::write(foreign.join("report.html"), "secret").expect("write");
+    // Linked from inside the store as a test folder, as a run folder, as the campaigns folder
+    // and as a run's results.json.
+    std::os::unix::fs::symlink(outside.join("foreign"), store.join("linked-test")).expect("link");
+    std::os::unix::fs::symlink(&foreign, store.join("a/20991230T000000.000Z")).expect("link");
+    std::os::unix::fs::symlink(&outside, store.join("campaigns")).expect("link");
+    let other = store.join("b/20260102T000000.000Z");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::os::unix::fs::symlink(foreign.join("results.json"), other.join("results.json"))
+        .expect("link");
+
+    let (status, index) = get(&store, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(index.contains("20260101T000000.000Z"), "{index}");
+    for leak in ["linked-test", "2099", "leaked", "foreign", "latest"] {
+        assert!(!index.contains(leak), "{leak} listed: {index}");
+    }
+    for url in [
+        "/files/linked-test/20991231T000000.000Z/report.html",
+        "/files/a/20991230T000000.000Z/report.html",
+        "/files/campaigns/foreign/20991231T000000.000Z/report.html",
+        "/files/b/20260102T000000.000Z/results.json",
+    ] {
+        let (status, body) = get(&store, url).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{url}: {body}");
+        assert!(
+            !body.contains("secret") && !body.contains("leaked"),
+            "{url}"
+        );
+    }
+    let (status, _) = get(&store, "/files/a/latest/results.json").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a link inside the store is followed"
+    );
+}
