@@ -1,6 +1,7 @@
 //! A campaign's outputs: `summary.json` (every run and a summary per replication mode),
 //! `index.html` (the comparison page: per mode first, then one row per run) and `junit.xml`
-//! (one test case per run: a failed expectation is a failure, an unknown verdict an error).
+//! (one test case per run: a failed expectation is a failure, an unknown verdict an error, a
+//! run cut short by a signal or a cell never run skipped).
 
 mod index;
 mod junit;
@@ -8,4 +9,6 @@ mod summary;
 
 pub use index::render_index;
 pub use junit::junit_xml;
-pub use summary::{CampaignRun, CampaignSummary, Expect, ModeSummary, summarise_campaign};
+pub use summary::{
+    CampaignRun, CampaignSummary, Expect, ModeSummary, Outcome, SkippedCell, summarise_campaign,
+};

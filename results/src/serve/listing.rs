@@ -8,8 +8,11 @@ use crate::store::RunDir;
 pub struct RunEntry {
     pub test: String,
     pub timestamp: String,
-    /// `valid`, `invalid`, `unknown`, or `running / unfinished` when there is no results.json.
+    /// `valid`, `invalid`, `unknown` (with `, interrupted` for a run cut short by a signal),
+    /// or `running or unfinished` when there is no results.json.
     pub verdict: String,
+    /// A CSS class for the verdict: `valid`, `invalid`, `unknown` or `unfinished`.
+    pub verdict_class: &'static str,
     /// Path of the run's folder relative to the store, with `/`.
     pub path: String,
     pub has_report: bool,
@@ -19,10 +22,13 @@ pub struct RunEntry {
 pub struct CampaignEntry {
     pub name: String,
     pub timestamp: String,
-    /// `passed`, `failed`, `interrupted`, or `running / unfinished` without summary.json.
+    /// `passed`, `failed`, `interrupted`, or `running or unfinished` without summary.json.
     pub outcome: String,
     pub path: String,
 }
+
+/// What a run or campaign without its results (still running, or its controller died) shows.
+const UNFINISHED: &str = "running or unfinished";
 
 /// The folder campaigns live in, beside the tests' folders.
 const CAMPAIGNS: &str = "campaigns";
@@ -35,7 +41,7 @@ pub fn campaigns(store: &Path) -> Vec<CampaignEntry> {
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
         let outcome = match summary {
-            None => "running / unfinished",
+            None => UNFINISHED,
             Some(s) if s["interrupted"] == true => "interrupted",
             Some(s) if s["passed"] == true => "passed",
             Some(_) => "failed",
@@ -83,17 +89,32 @@ pub fn runs(store: &Path) -> Vec<RunEntry> {
             continue;
         }
         let run = RunDir { path: dir };
-        let verdict = std::fs::read(run.results())
+        let results = std::fs::read(run.results())
             .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("verdict").and_then(|v| v.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| "running / unfinished".to_owned());
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let (verdict, verdict_class) = match results {
+            Some(r) => {
+                let class = match r["verdict"].as_str() {
+                    Some("valid") => "valid",
+                    Some("invalid") => "invalid",
+                    _ => "unknown",
+                };
+                let interrupted = if r["interrupted"].is_object() {
+                    ", interrupted"
+                } else {
+                    ""
+                };
+                (format!("{class}{interrupted}"), class)
+            }
+            None => (UNFINISHED.to_owned(), "unfinished"),
+        };
         found.push(RunEntry {
             path: format!("{test}/{stamp}"),
             has_report: run.report().is_file(),
             test,
             timestamp: stamp,
             verdict,
+            verdict_class,
         });
     }
     // Timestamps sort as text (YYYYmmddTHHMMSS.mmmZ): newest first across tests.

@@ -1,6 +1,8 @@
 //! faultline-results' integration tests, compiled into one binary.
 
 mod browser;
+mod campaign;
+mod interruption;
 mod report;
 mod serve;
 mod store;
