@@ -47,8 +47,6 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
             m.ops_per_s
         );
     }
-    if outcome.summary.interrupted {
-        println!("{}", outcome.summary.headline());
-    }
+    println!("{}", outcome.summary.headline());
     Ok(exit_code(&outcome.summary))
 }
