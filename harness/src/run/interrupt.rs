@@ -4,8 +4,8 @@
 //! would (nodes die with the controller; `faultline analyze` checks the history later).
 
 use std::time::Instant;
-use tokio::signal::unix::{SignalKind, signal};
 
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 /// Exit status of an interrupted run or campaign (128 + SIGINT, what a shell reports for
@@ -26,8 +26,8 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Catches SIGINT and SIGTERM from now on: they stop no longer the process but set the
-    /// flag. Must be called inside the tokio runtime that keeps running while the flag is
+    /// Catches SIGINT and SIGTERM from now on: instead of ending the process, the first sets
+    /// the flag. Must be called inside the tokio runtime that keeps running while the flag is
     /// watched.
     pub fn listen() -> std::io::Result<Interrupt> {
         let mut int = signal(SignalKind::interrupt())?;
@@ -57,24 +57,18 @@ impl Interrupt {
         Ok(Interrupt { signal: rx })
     }
 
-    /// A flag that is never set (for callers that handle no signals).
-    pub fn never() -> Interrupt {
-        Interrupt {
-            signal: watch::channel(None).1,
-        }
-    }
-
     /// The signal that set the flag, if one did.
     pub fn signal(&self) -> Option<Signal> {
         *self.signal.borrow()
     }
 
-    /// Waits until the flag is set and returns the signal; never returns for `never`.
+    /// Waits until the flag is set and returns the signal.
     pub async fn wait(&self) -> Signal {
         let mut rx = self.signal.clone();
         let set = rx.wait_for(Option::is_some).await.ok().and_then(|s| *s);
         match set {
             Some(signal) => signal,
+            // The listener is gone (its runtime shut down): no signal can come any more.
             None => std::future::pending().await,
         }
     }
