@@ -10,7 +10,8 @@ Exit status:
   0  the history is valid (linearizable; for set, no acknowledged element lost)
   1  the history is invalid
   2  the checker could not decide within its budget (unknown)
-  3  the run itself failed: bad flag, a node that never started, an unwritable store";
+  3  the run itself failed: bad flag, a node that never started, an unwritable store
+130  `run` only: interrupted (Ctrl-C or SIGTERM); what was recorded is checked all the same";
 
 pub const EXIT_CODES: &str = "\
 Exit status:
@@ -101,7 +102,8 @@ pub const CAMPAIGN_EXIT_CODES: &str = "\
 Exit status:
   0  every run met its expectation (expect: valid | invalid | any)
   1  some expectation failed
-  3  the campaign itself failed: unreadable or invalid file, a run that could not start";
+  3  the campaign itself failed: unreadable or invalid file, a run that could not start
+130  interrupted (Ctrl-C or SIGTERM): the cells never run are listed as skipped";
 
 #[derive(Debug, Args)]
 pub struct CampaignArgs {

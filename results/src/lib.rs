@@ -3,7 +3,8 @@
 //! removes), and `results.json` — the verdict with its explanation, op counts, latency
 //! percentiles, availability during and outside faults, and the anomalies found (stale reads,
 //! lost acknowledged writes); `report.html` per run; campaign pages, comparisons and JUnit XML;
-//! and the read-only `serve` web view of a store.
+//! and the read-only `serve` web view of a store. A run or campaign cut short by a signal says
+//! so in each of them (`Interruption`).
 //!
 //! Invariants: computing results is pure (events in, `RunResults` out); only `store` touches
 //! the disk (and `serve` reads it), never through a symlink that leads out of the store;
@@ -13,6 +14,7 @@ mod anomalies;
 pub mod campaign;
 mod faults;
 mod figures;
+mod interruption;
 mod latency;
 mod report;
 pub mod serve;
@@ -22,6 +24,7 @@ mod summary;
 pub use anomalies::{Anomaly, find_anomalies};
 pub use faults::{FaultWindow, fault_windows};
 pub use figures::percent;
+pub use interruption::{Interruption, interruption};
 pub use latency::{LatencySummary, latencies};
 pub use report::{ReportError, ReportInput, render_report};
 pub use store::{

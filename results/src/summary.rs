@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::anomalies::{Anomaly, find_anomalies};
 use crate::faults::{FaultWindow, fault_windows};
+use crate::interruption::Interruption;
 use crate::latency::{LatencySummary, latencies};
 
 /// The run's verdict.
@@ -93,6 +94,10 @@ pub struct RunResults {
     /// the first write invoked after it that succeeded (how long writes were down). Faults with
     /// no such write before the next fault are left out.
     pub failover_s: Vec<f64>,
+    /// Set when a signal cut the workload short: what was recorded until then was checked,
+    /// and the verdict is of that part (`interruption`, from the history's markers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
 }
 
 const MAX_LISTED: usize = 100;
@@ -300,5 +305,6 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         anomalies: anomalies.into_iter().take(MAX_LISTED).collect(),
         history_torn,
         failover_s,
+        interrupted: None,
     }
 }

@@ -1,25 +1,24 @@
 //! `faultline campaign FILE` (and the built-in `quickstart`): every cell resolved before anything
-//! runs, then the runs one after the other, then index.html, summary.json and junit.xml.
-//! Ctrl-C stops after the current run (which heals and is checked) and still writes the index.
+//! runs, then the runs one after the other under one progress bar (N/M runs), then index.html,
+//! summary.json and junit.xml. A signal (Ctrl-C, SIGTERM) cuts the current run short (it heals
+//! and is checked), lists the cells never run as skipped, still writes the pages, and exits 130.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use clap::Parser;
 use faultline_results::RunDir;
 use faultline_results::campaign::{
-    CampaignRun, CampaignSummary, junit_xml, render_index, summarise_campaign,
+    CampaignRun, CampaignSummary, Outcome, SkippedCell, junit_xml, render_index, summarise_campaign,
 };
 
 use crate::campaign::{Campaign, load};
 use crate::cli::{CampaignArgs, Cli, Command};
 use crate::cluster::NodeProgram;
 use crate::commands::run::resolve;
-use crate::run::execute;
+use crate::run::{INTERRUPTED_EXIT, Interrupt, execute};
 
 /// A finished campaign: its folder and what it concluded.
 pub struct CampaignOutcome {
@@ -33,11 +32,19 @@ pub fn run(args: CampaignArgs) -> anyhow::Result<ExitCode> {
     let campaign = load(&args.file, &text).map_err(|e| anyhow!(e))?;
     let outcome = run_campaign(campaign, &args.store, args.kvnode.as_deref())?;
     println!("index: {}", outcome.dir.path.join("index.html").display());
-    Ok(if outcome.summary.passed {
+    println!("{}", outcome.summary.headline());
+    Ok(exit_code(&outcome.summary))
+}
+
+/// 130 for a campaign cut short by a signal, else 0 when every expectation held, else 1.
+pub fn exit_code(summary: &CampaignSummary) -> ExitCode {
+    if summary.interrupted {
+        ExitCode::from(INTERRUPTED_EXIT)
+    } else if summary.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }
 
 /// Runs every cell of `campaign` into `<store>/campaigns/<name>/<timestamp>/`.
@@ -84,17 +91,12 @@ pub fn run_campaign(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        runtime.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::Relaxed);
-            }
-        });
-    }
+    let campaign_started = Instant::now();
+    let interrupt = runtime
+        .block_on(async { Interrupt::listen() })
+        .context("cannot catch SIGINT and SIGTERM")?;
     let total = resolved.len();
-    // One bar for the campaign, and each run adds its own below it.
+    // One bar for the campaign; each run's line goes below it and is cleared when the run ends.
     let progress = indicatif::MultiProgress::new();
     let overall = progress.add(indicatif::ProgressBar::new(total as u64));
     overall.set_style(
@@ -103,15 +105,30 @@ pub fn run_campaign(
             .progress_chars("=> "),
     );
     let mut runs: Vec<CampaignRun> = Vec::with_capacity(total);
+    let mut skipped: Vec<SkippedCell> = Vec::new();
     for (i, (cell, spec)) in resolved.into_iter().enumerate() {
-        if interrupted.load(Ordering::Relaxed) {
-            break;
+        if interrupt.signal().is_some() {
+            skipped.push(SkippedCell {
+                label: cell.label,
+                replication: cell.replication,
+                reads: cell.reads,
+                workload: cell.workload,
+                nemesis: cell.nemesis,
+                seed: cell.seed,
+                expect: cell.expect,
+            });
+            continue;
         }
         say(&progress, format!("[{}/{total}] {}", i + 1, cell.label));
         overall.set_message(cell.label.clone());
         let t0 = Instant::now();
-        let outcome =
-            runtime.block_on(execute(spec, &runs_store(&dir), program.clone(), &progress))?;
+        let outcome = runtime.block_on(execute(
+            spec,
+            &runs_store(&dir),
+            program.clone(),
+            &progress,
+            &interrupt,
+        ))?;
         let relative = outcome
             .dir
             .path
@@ -127,25 +144,37 @@ pub fn run_campaign(
             &outcome.results,
             t0.elapsed().as_secs_f64(),
         );
-        println!(
-            "      {} (expected {:?}){}",
-            run.verdict.name(),
-            run.expect,
-            if run.passed {
-                ""
-            } else {
-                "  ← expectation failed"
-            }
+        say(
+            &progress,
+            format!(
+                "      {}{} (expected {}){}",
+                run.interrupted
+                    .map(|i| format!("{i}; until then "))
+                    .unwrap_or_default(),
+                run.verdict.name(),
+                run.expect.name(),
+                match run.outcome {
+                    Outcome::Pass | Outcome::Interrupted => "",
+                    Outcome::Fail => "  ← expectation failed",
+                }
+            ),
         );
+        overall.inc(1);
         runs.push(run);
     }
     overall.finish_and_clear();
-    let summary = summarise_campaign(
-        campaign.name,
-        started,
-        runs,
-        interrupted.load(Ordering::Relaxed),
-    );
+    let signal = interrupt.signal();
+    let summary = summarise_campaign(campaign.name, started, runs, signal.is_some());
+    let summary = match signal {
+        Some(signal) => summary.interrupted_after(
+            signal
+                .at
+                .saturating_duration_since(campaign_started)
+                .as_secs_f64(),
+            skipped,
+        ),
+        None => summary,
+    };
     dir.write_json(&dir.path.join("summary.json"), &summary)?;
     dir.write_file(
         &dir.path.join("index.html"),
@@ -157,12 +186,8 @@ pub fn run_campaign(
     Ok(CampaignOutcome { dir, summary })
 }
 
-/// A line above the bars on a terminal; a plain line in a log (where the bars are hidden and
-/// would swallow it).
+/// A line on stdout, above the bars on a terminal: they are cleared while it is printed and
+/// drawn again below it, so no copy of them is left in the scrollback.
 fn say(progress: &indicatif::MultiProgress, line: String) {
-    if progress.is_hidden() {
-        println!("{line}");
-    } else {
-        let _ = progress.println(line);
-    }
+    progress.suspend(|| println!("{line}"));
 }

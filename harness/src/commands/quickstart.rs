@@ -9,7 +9,7 @@ use anyhow::anyhow;
 
 use crate::campaign::{QUICKSTART, load};
 use crate::cli::QuickstartArgs;
-use crate::commands::campaign::run_campaign;
+use crate::commands::campaign::{exit_code, run_campaign};
 
 fn percent(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{:.0}%", v * 100.0))
@@ -47,9 +47,6 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
             m.ops_per_s
         );
     }
-    Ok(if outcome.summary.passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    println!("{}", outcome.summary.headline());
+    Ok(exit_code(&outcome.summary))
 }

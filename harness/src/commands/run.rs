@@ -14,7 +14,7 @@ use crate::clock::{self, RequestedClock};
 use crate::cluster::NodeProgram;
 use crate::machine::{self, Capabilities};
 use crate::network::{self, Requested};
-use crate::run::{READ_MODES, REPLICATION_MODES, RunSpec, execute};
+use crate::run::{INTERRUPTED_EXIT, Interrupt, READ_MODES, REPLICATION_MODES, RunSpec, execute};
 
 fn one_of(flag: &str, value: &str, allowed: &[&str]) -> anyhow::Result<String> {
     if allowed.contains(&value) {
@@ -186,6 +186,7 @@ fn test_name(base: &str, args: &RunArgs, workload: &WorkloadSpec) -> String {
     name
 }
 
+/// The verdict's exit status (130 for a run cut short is `run`'s, not `analyze`'s, to give).
 pub fn exit_code(results: &RunResults) -> ExitCode {
     ExitCode::from(match results.verdict {
         Verdict::Valid => 0,
@@ -194,8 +195,13 @@ pub fn exit_code(results: &RunResults) -> ExitCode {
     })
 }
 
-/// The final summary: verdict, counts, throughput, anomalies, where the files are.
+/// The final summary: verdict (after the interruption, for a run cut short), counts,
+/// throughput, anomalies, where the files are.
 pub fn print_summary(dir: &Path, r: &RunResults) {
+    let verdict = match r.interrupted {
+        Some(i) => format!("{i}; until then {}", r.verdict.name()),
+        None => r.verdict.name().to_owned(),
+    };
     let ok: usize = r.ops.values().map(|c| c.ok).sum();
     let fail: usize = r.ops.values().map(|c| c.fail).sum();
     let info: usize = r.ops.values().map(|c| c.info).sum();
@@ -205,8 +211,7 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
     println!(
-        "{}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults ({} on the leader){}  ({})",
-        r.verdict.name(),
+        "{verdict}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults ({} on the leader){}  ({})",
         r.throughput_ops_per_s,
         r.faults.len(),
         r.faults.iter().filter(|f| f.hit_leader).count(),
@@ -247,7 +252,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let progress = indicatif::MultiProgress::new();
-    let outcome = runtime.block_on(execute(spec, &args.store, program, &progress))?;
+    let outcome = runtime.block_on(async {
+        let interrupt = Interrupt::listen().context("cannot catch SIGINT and SIGTERM")?;
+        execute(spec, &args.store, program, &progress, &interrupt).await
+    })?;
     print_summary(&outcome.dir.path, &outcome.results);
-    Ok(exit_code(&outcome.results))
+    Ok(if outcome.results.interrupted.is_some() {
+        ExitCode::from(INTERRUPTED_EXIT)
+    } else {
+        exit_code(&outcome.results)
+    })
 }

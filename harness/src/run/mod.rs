@@ -1,10 +1,12 @@
-//! One test run, phase by phase: setup → workload with faults until the time limit → heal →
-//! recovery → final reads of every key → teardown → check. The run's folder receives the spec
-//! first, then the history as it happens, then the results.
+//! One test run, phase by phase: setup → workload with faults until the time limit (or a
+//! signal) → heal → recovery → final reads of every key → teardown → check. The run's folder
+//! receives the spec first, then the history as it happens, then the results. Each phase is
+//! said on the run's progress line (or as a plain line on stderr without a terminal).
 
 mod analysis;
 mod clients;
 mod clock_offsets;
+mod interrupt;
 mod nemesis;
 mod progress;
 mod recorder;
@@ -26,6 +28,8 @@ use crate::machine::LIBFAKETIME;
 use crate::network::{Backend, NftNet, RunNetwork};
 
 pub use analysis::{CheckedRun, analyze, check_run};
+pub use interrupt::{INTERRUPTED_EXIT, Interrupt, Signal};
+pub use progress::RunProgress;
 pub use spec::{READ_MODES, REPLICATION_MODES, RunSpec};
 
 use recorder::Recorder;
@@ -39,13 +43,17 @@ pub struct RunOutcome {
     pub results: RunResults,
 }
 
-/// Runs one test. Errors mean the run itself failed (a node never started, the store is not
-/// writable); a history that is not linearizable is a result, not an error.
+/// Runs one test, its progress on a line of `multi`. Errors mean the run itself failed (a node
+/// never started, the store is not writable); a history that is not linearizable is a result,
+/// not an error. A signal (`interrupt`) before the final reads cuts the workload or recovery
+/// short: the run heals, marks the history and checks what it recorded
+/// (`RunResults::interrupted`).
 pub async fn execute(
     spec: RunSpec,
     store: &std::path::Path,
     program: NodeProgram,
-    progress: &indicatif::MultiProgress,
+    multi: &indicatif::MultiProgress,
+    interrupt: &Interrupt,
 ) -> anyhow::Result<RunOutcome> {
     // Tables and timestamp files of earlier controllers that were killed before they could
     // delete them: whatever backends this run uses, a controller start clears them.
@@ -60,7 +68,9 @@ pub async fn execute(
     let started = std::time::Instant::now();
     let recorder = Arc::new(Recorder::new(history, started));
     let mut log = Log::open(&dir)?;
+    let progress = RunProgress::new(multi, &spec.name);
 
+    progress.phase(format!("starting the cluster ({} nodes)", spec.nodes));
     log.line(&format!(
         "starting {} nodes ({} replication, {} reads, network backend {})",
         spec.nodes, spec.replication, spec.reads, spec.network
@@ -120,6 +130,8 @@ pub async fn execute(
     };
 
     let time_limit = Duration::from_secs_f64(spec.time_limit_s);
+    // Marks where the workload's time starts, for an interruption's "after N s".
+    nemesis::phase(&recorder, "workload");
     let deadline = Instant::now() + time_limit;
     let (stop_tx, stop_rx) = watch::channel(false);
     let active_fault = Arc::new(Mutex::new(String::from("none")));
@@ -232,28 +244,41 @@ pub async fn execute(
         ));
     }
 
-    // Wait for the time limit (or Ctrl-C), showing progress.
-    let bar = progress.add(progress::bar(time_limit));
+    // Wait for the time limit (or a signal), showing progress.
+    let faults: Vec<&str> = spec.nemesis.iter().map(|n| n.name()).collect();
+    progress.workload(
+        time_limit,
+        &format!(
+            "{} clients, nemesis {}",
+            spec.concurrency,
+            if faults.is_empty() {
+                "none".to_owned()
+            } else {
+                faults.join(",")
+            }
+        ),
+    );
+    let workload_started = std::time::Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let interrupted = loop {
+    let mut interrupted = loop {
         tokio::select! {
             _ = tick.tick() => {
                 let fault = active_fault.lock().map(|a| a.clone()).unwrap_or_default();
-                progress::update(&bar, &recorder.counters, started.elapsed(), &fault, "run");
+                progress.update(&recorder.counters, workload_started.elapsed(), &fault);
                 if Instant::now() >= deadline { break false; }
             }
-            _ = tokio::signal::ctrl_c() => break true,
+            signal = interrupt.wait() => {
+                mark_interrupted(&recorder, &mut log, &progress, signal, "stopping the clients");
+                break true;
+            }
         }
     };
-    if interrupted {
-        log.line("interrupted: stopping clients and healing");
-    }
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;
     }
     let _ = clock_sampler.await;
-    bar.set_message("healing");
+    progress.phase("healing");
     if let Some((runners, forwarder)) = nemesis {
         for runner in runners {
             let _ = runner.await;
@@ -270,14 +295,22 @@ pub async fn execute(
     log.line("healed");
 
     if !interrupted {
-        bar.set_message(format!("recovery ({:.0} s)", spec.recovery_s));
-        tokio::time::sleep(Duration::from_secs_f64(spec.recovery_s)).await;
+        progress.phase(format!("recovery ({} s)", spec.recovery_s));
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs_f64(spec.recovery_s)) => {}
+            signal = interrupt.wait() => {
+                mark_interrupted(&recorder, &mut log, &progress, signal, "skipping the final reads");
+                interrupted = true;
+            }
+        }
+    }
+    if !interrupted {
         nemesis::phase(&recorder, "final-reads");
-        bar.set_message("final reads");
+        progress.phase("final reads");
         final_reads(&recorder, &generator, &nodes, timeout).await;
     }
-    bar.finish_and_clear();
 
+    progress.phase("stopping the cluster");
     flusher.abort();
     if let Some(c) = Arc::into_inner(cluster) {
         let mut c = c;
@@ -288,7 +321,8 @@ pub async fn execute(
         .finish()
         .with_context(|| format!("{}", dir.history().display()))?;
 
-    let results = analyze(&dir.path)?;
+    let results = analyze(&dir.path, &progress)?;
+    progress.finish();
     dir.mark_latest()?;
     log.line(&format!("verdict: {}", results.verdict.name()));
     // Every node's WAL is most of a run's size (~190 MB for 30 s), worth its space only to look
@@ -301,6 +335,20 @@ pub async fn execute(
         }
     }
     Ok(RunOutcome { dir, results })
+}
+
+/// A signal arrived before the final reads: marked in the history (where `analyze` finds it),
+/// said in the log and on the progress line, then the run does `next`.
+fn mark_interrupted(
+    recorder: &Recorder,
+    log: &mut Log,
+    progress: &RunProgress,
+    signal: Signal,
+    next: &str,
+) {
+    nemesis::phase(recorder, "interrupted");
+    log.line(&format!("interrupted by {}: {next}", signal.name));
+    progress.phase(format!("{}: {next}", signal.name));
 }
 
 /// Reads every key the workload may have touched, retrying each until it succeeds.

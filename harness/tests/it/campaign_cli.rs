@@ -105,7 +105,7 @@ fn a_campaign_file_error_names_line_and_column_and_runs_nothing() {
 }
 
 #[test]
-fn ctrl_c_stops_after_the_current_run_and_still_writes_the_index() {
+fn ctrl_c_stops_the_current_run_lists_the_rest_as_skipped_and_exits_130() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_, mut command) = campaign(
         dir.path(),
@@ -113,9 +113,9 @@ fn ctrl_c_stops_after_the_current_run_and_still_writes_the_index() {
         "name: long\ndefaults: { time_limit: 60, concurrency: 2 }\n\
          matrix:\n  replication: [quorum, sync]\n",
     );
-    let mut child = command
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
     // Wait for the first run's history to appear, then interrupt.
@@ -132,19 +132,46 @@ fn ctrl_c_stops_after_the_current_run_and_still_writes_the_index() {
     // SAFETY: kill(2) with a pid we spawned and still own (not yet waited for).
     let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert_eq!(rc, 0);
-    let status = child.wait().expect("waits");
+    let out = child.wait_with_output().expect("waits");
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         started.elapsed().as_secs() < 45,
         "stopped long before the 2 × 60 s campaign"
     );
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("interrupted after "), "{stdout}");
+    let latest = runs.join("latest");
     let summary: Value = serde_json::from_slice(
-        &std::fs::read(runs.join("latest/summary.json")).expect("summary written"),
+        &std::fs::read(latest.join("summary.json")).expect("summary written"),
     )
     .expect("json");
     assert_eq!(summary["interrupted"], true);
+    assert_eq!(
+        summary["passed"], false,
+        "an interrupted campaign never passes"
+    );
     assert_eq!(summary["runs"].as_array().map(Vec::len), Some(1));
-    assert!(runs.join("latest/index.html").is_file());
+    assert_eq!(summary["runs"][0]["interrupted"]["of_s"], 60.0);
+    assert_eq!(summary["skipped"][0]["replication"], "sync", "{summary}");
+    let skipped = summary["skipped"][0]["label"].as_str().unwrap_or("?");
+    let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit");
+    assert!(
+        junit.contains("tests=\"2\"") && junit.contains("skipped=\"2\""),
+        "the cut-short run and the one never run are both skipped: {junit}"
+    );
+    assert!(junit.contains("interrupted after "), "{junit}");
+    let index = std::fs::read_to_string(latest.join("index.html")).expect("index");
+    assert!(!index.contains("every expectation held"), "{index}");
+    assert!(index.contains("interrupted after "), "{index}");
+    assert!(
+        index.contains(&format!(">{skipped}<")) && index.contains(">skipped<"),
+        "{index}"
+    );
 }
 
 fn history_exists(campaigns: &std::path::Path) -> bool {

@@ -8,6 +8,8 @@ mod campaign_cli;
 mod check_cli;
 mod clock;
 mod cluster;
+mod feedback;
+mod interrupt;
 mod kvnode_bin;
 mod partition;
 mod run_cli;

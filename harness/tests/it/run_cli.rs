@@ -504,7 +504,7 @@ fn a_clock_skewed_run_under_libfaketime_is_valid() {
 }
 
 /// Pids of processes whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<u32> {
+pub(crate) fn processes_mentioning(needle: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -5,7 +5,7 @@
 
 use askama::Template;
 
-use super::summary::CampaignSummary;
+use super::summary::{CampaignSummary, Outcome};
 use crate::figures::percent;
 
 struct ModeRow {
@@ -21,12 +21,17 @@ struct ModeRow {
 
 struct RunRow {
     label: String,
+    /// The verdict; `–` for a cell that never ran.
     verdict: &'static str,
-    outcome: &'static str,
-    expect: String,
+    /// A CSS class: the verdict, or `none`.
+    verdict_class: &'static str,
+    /// A CSS class: pass, FAIL, interrupted, skipped.
+    outcome_class: &'static str,
+    outcome: String,
+    expect: &'static str,
     availability: String,
     anomalies: String,
-    report: String,
+    report: Option<String>,
 }
 
 #[derive(Template)]
@@ -38,6 +43,7 @@ struct IndexPage {
     started: String,
     passed: bool,
     interrupted: bool,
+    headline: String,
     modes: Vec<ModeRow>,
     runs: Vec<RunRow>,
 }
@@ -86,6 +92,7 @@ fn page(
         started: summary.started.clone(),
         passed: summary.passed,
         interrupted: summary.interrupted,
+        headline: summary.headline(),
         modes: summary
             .modes
             .iter()
@@ -109,15 +116,39 @@ fn page(
             .runs
             .iter()
             .zip(reports)
-            .map(|(r, report)| RunRow {
-                label: r.label.clone(),
-                verdict: r.verdict.name(),
-                outcome: if r.passed { "pass" } else { "FAIL" },
-                expect: format!("{:?}", r.expect).to_lowercase(),
-                availability: percent(r.availability_during_faults),
-                anomalies: anomalies(r.stale_reads, r.lost_writes),
-                report: report.clone(),
+            .map(|(r, report)| {
+                let (outcome_class, outcome) = match (r.outcome, r.interrupted) {
+                    (Outcome::Pass, _) => ("pass", "pass".to_owned()),
+                    (Outcome::Fail, None) => ("FAIL", "FAIL".to_owned()),
+                    (Outcome::Fail, Some(i)) => ("FAIL", format!("FAIL ({i})")),
+                    (Outcome::Interrupted, i) => (
+                        "interrupted",
+                        i.map_or_else(|| "interrupted".to_owned(), |i| i.to_string()),
+                    ),
+                };
+                RunRow {
+                    label: r.label.clone(),
+                    verdict: r.verdict.name(),
+                    verdict_class: r.verdict.name(),
+                    outcome_class,
+                    outcome,
+                    expect: r.expect.name(),
+                    availability: percent(r.availability_during_faults),
+                    anomalies: anomalies(r.stale_reads, r.lost_writes),
+                    report: Some(report.clone()),
+                }
             })
+            .chain(summary.skipped.iter().map(|c| RunRow {
+                label: c.label.clone(),
+                verdict: "–",
+                verdict_class: "none",
+                outcome_class: "skipped",
+                outcome: "skipped".to_owned(),
+                expect: c.expect.name(),
+                availability: "–".to_owned(),
+                anomalies: "–".to_owned(),
+                report: None,
+            }))
             .collect(),
     };
     page.render()

@@ -1,7 +1,8 @@
 //! A campaign's outputs: `summary.json` (every run and a summary per replication mode),
 //! `index.html` (the comparison page: per mode first, then one row per run) and `junit.xml`
-//! (one test case per run: a failed expectation is a failure, an unknown verdict an error); and
-//! the same page for stored runs compared (`compare --out`), its links valid where it is written.
+//! (one test case per run: a failed expectation is a failure, an unknown verdict an error, a
+//! run cut short by a signal or a cell never run skipped); and the same page for stored runs
+//! compared (`compare --out`), its links valid where it is written.
 
 mod index;
 mod junit;
@@ -11,4 +12,6 @@ mod summary;
 pub use index::{render_comparison, render_index};
 pub use junit::junit_xml;
 pub use links::report_href;
-pub use summary::{CampaignRun, CampaignSummary, Expect, ModeSummary, summarise_campaign};
+pub use summary::{
+    CampaignRun, CampaignSummary, Expect, ModeSummary, Outcome, SkippedCell, summarise_campaign,
+};

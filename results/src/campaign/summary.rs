@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::interruption::{Interruption, seconds};
 use crate::summary::{RunResults, Verdict};
 
 /// What a campaign cell expects of its runs.
@@ -19,11 +20,43 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// As a campaign file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Expect::Valid => "valid",
+            Expect::Invalid => "invalid",
+            Expect::Any => "any",
+        }
+    }
+
     pub fn allows(self, verdict: Verdict) -> bool {
         match self {
             Expect::Valid => verdict == Verdict::Valid,
             Expect::Invalid => verdict == Verdict::Invalid,
             Expect::Any => verdict != Verdict::Unknown,
+        }
+    }
+}
+
+/// What a run's verdict says about its expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Cut short by a signal without a conclusive failure: neither a pass nor a failure.
+    Interrupted,
+}
+
+impl Outcome {
+    fn of(expect: Expect, verdict: Verdict, interrupted: bool) -> Outcome {
+        match (interrupted, expect.allows(verdict)) {
+            (false, true) => Outcome::Pass,
+            (false, false) => Outcome::Fail,
+            // A history that is not linearizable stays so however much longer it would have
+            // run: a "valid" expectation failed even if the run was cut short.
+            (true, _) if expect == Expect::Valid && verdict == Verdict::Invalid => Outcome::Fail,
+            (true, _) => Outcome::Interrupted,
         }
     }
 }
@@ -41,7 +74,12 @@ pub struct CampaignRun {
     pub dir: String,
     pub verdict: Verdict,
     pub expect: Expect,
+    pub outcome: Outcome,
+    /// Whether the outcome is a pass.
     pub passed: bool,
+    /// Set when a signal cut the run's workload short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
     pub ops_per_s: f64,
     pub availability: Option<f64>,
     pub availability_during_faults: Option<f64>,
@@ -73,6 +111,7 @@ impl CampaignRun {
             .or_else(|| results.latency.get("append"))
             .or_else(|| results.latency.get("add"));
         let count = |kind: &str| results.anomaly_counts.get(kind).copied().unwrap_or(0);
+        let outcome = Outcome::of(expect, results.verdict, results.interrupted.is_some());
         CampaignRun {
             label,
             replication,
@@ -83,7 +122,9 @@ impl CampaignRun {
             dir,
             verdict: results.verdict,
             expect,
-            passed: expect.allows(results.verdict),
+            outcome,
+            passed: outcome == Outcome::Pass,
+            interrupted: results.interrupted,
             ops_per_s: results.throughput_ops_per_s,
             availability: results.availability.overall,
             availability_during_faults: results.availability.during_faults,
@@ -120,16 +161,73 @@ pub struct ModeSummary {
     pub failover_s: Option<f64>,
 }
 
+/// A cell of an interrupted campaign that never ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedCell {
+    pub label: String,
+    pub replication: String,
+    pub reads: String,
+    pub workload: String,
+    pub nemesis: String,
+    pub seed: u64,
+    pub expect: Expect,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignSummary {
     pub name: String,
     pub started: String,
     pub runs: Vec<CampaignRun>,
     pub modes: Vec<ModeSummary>,
-    /// Whether every expectation held.
+    /// Whether every cell ran and every expectation held: never for an interrupted campaign.
     pub passed: bool,
-    /// Whether the campaign was stopped (Ctrl-C) before every cell ran.
+    /// Whether the campaign was stopped (Ctrl-C, SIGTERM) before every cell ran to its end.
     pub interrupted: bool,
+    /// Seconds from the campaign's start to the signal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted_after_s: Option<f64>,
+    /// The cells that never ran, in campaign order.
+    pub skipped: Vec<SkippedCell>,
+}
+
+impl CampaignSummary {
+    /// Marks the campaign as stopped by a signal `after_s` seconds in, with the cells that
+    /// never ran.
+    pub fn interrupted_after(mut self, after_s: f64, skipped: Vec<SkippedCell>) -> Self {
+        self.interrupted = true;
+        self.passed = false;
+        self.interrupted_after_s = Some(after_s);
+        self.skipped = skipped;
+        self
+    }
+
+    /// What the campaign concluded, in one line: the banner of index.html and the last line
+    /// of `faultline campaign`.
+    pub fn headline(&self) -> String {
+        let failed = self.runs.iter().any(|r| r.outcome == Outcome::Fail);
+        if !self.interrupted {
+            return if failed || !self.passed {
+                "an expectation failed".to_owned()
+            } else {
+                "every expectation held".to_owned()
+            };
+        }
+        let total = self.runs.len() + self.skipped.len();
+        let cut = self.runs.iter().filter(|r| r.interrupted.is_some()).count();
+        format!(
+            "interrupted{}: {} of {total} runs done, {cut} cut short, {} skipped; {}",
+            self.interrupted_after_s
+                .map(|s| format!(" after {}", seconds(s)))
+                .unwrap_or_default(),
+            self.runs.len() - cut,
+            self.skipped.len(),
+            if failed {
+                "an expectation failed"
+            } else {
+                "no expectation failed in what ran"
+            }
+        )
+    }
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -181,7 +279,7 @@ pub fn summarise_campaign(
             }
         })
         .collect();
-    let passed = runs.iter().all(|r| r.passed);
+    let passed = !interrupted && runs.iter().all(|r| r.passed);
     CampaignSummary {
         name,
         started,
@@ -189,5 +287,7 @@ pub fn summarise_campaign(
         modes,
         passed,
         interrupted,
+        interrupted_after_s: None,
+        skipped: Vec::new(),
     }
 }

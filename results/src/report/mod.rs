@@ -45,6 +45,8 @@ pub struct ReportInput<'a> {
 struct ReportPage {
     title: String,
     verdict: &'static str,
+    /// "interrupted after 9 s of 30 s" for a run cut short by a signal.
+    interrupted: Option<String>,
     summary: String,
     spec: String,
     seed: String,
@@ -105,6 +107,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
             .unwrap_or("faultline run")
             .to_owned(),
         verdict: r.verdict.name(),
+        interrupted: r.interrupted.map(|i| i.to_string()),
         summary: views::summary_line(r),
         spec: serde_json::to_string_pretty(input.spec).unwrap_or_default(),
         seed: input

@@ -11,8 +11,11 @@ use crate::store::{FolderKind, stored_folders};
 pub struct RunEntry {
     pub test: String,
     pub timestamp: String,
-    /// `valid`, `invalid`, `unknown`, or `running / unfinished` when there is no results.json.
+    /// `valid`, `invalid`, `unknown` (with `, interrupted` for a run cut short by a signal),
+    /// or `running or unfinished` when there is no results.json.
     pub verdict: String,
+    /// A CSS class for the verdict: `valid`, `invalid`, `unknown` or `unfinished`.
+    pub verdict_class: &'static str,
     /// Path of the run's folder relative to the store, with `/`.
     pub path: String,
     pub has_report: bool,
@@ -22,10 +25,13 @@ pub struct RunEntry {
 pub struct CampaignEntry {
     pub name: String,
     pub timestamp: String,
-    /// `passed`, `failed`, `interrupted`, or `running / unfinished` without summary.json.
+    /// `passed`, `failed`, `interrupted`, or `running or unfinished` without summary.json.
     pub outcome: String,
     pub path: String,
 }
+
+/// What a run or campaign without its results (still running, or its controller died) shows.
+const UNFINISHED: &str = "running or unfinished";
 
 /// Every `campaigns/<name>/<timestamp>/` folder, newest first.
 pub fn campaigns(store: &Path) -> Vec<CampaignEntry> {
@@ -33,9 +39,7 @@ pub fn campaigns(store: &Path) -> Vec<CampaignEntry> {
         .into_iter()
         .filter(|f| f.kind == FolderKind::Campaign)
         .map(|f| CampaignEntry {
-            outcome: f
-                .outcome()
-                .unwrap_or_else(|| "running / unfinished".to_owned()),
+            outcome: f.outcome().unwrap_or_else(|| UNFINISHED.to_owned()),
             path: f.relative(),
             name: f.group,
             timestamp: f.stamp,
@@ -48,14 +52,27 @@ pub fn runs(store: &Path) -> Vec<RunEntry> {
     stored_folders(store)
         .into_iter()
         .filter(|f| f.kind == FolderKind::Run)
-        .map(|f| RunEntry {
-            verdict: f
-                .outcome()
-                .unwrap_or_else(|| "running / unfinished".to_owned()),
-            path: f.relative(),
-            has_report: f.has_report(),
-            test: f.group,
-            timestamp: f.stamp,
+        .map(|f| {
+            let (verdict, verdict_class) = match f.outcome() {
+                Some(verdict) => {
+                    let class = match verdict.as_str() {
+                        "valid" => "valid",
+                        "invalid" => "invalid",
+                        _ => "unknown",
+                    };
+                    let interrupted = if f.interrupted() { ", interrupted" } else { "" };
+                    (format!("{verdict}{interrupted}"), class)
+                }
+                None => (UNFINISHED.to_owned(), "unfinished"),
+            };
+            RunEntry {
+                verdict,
+                verdict_class,
+                path: f.relative(),
+                has_report: f.has_report(),
+                test: f.group,
+                timestamp: f.stamp,
+            }
         })
         .collect()
 }

@@ -64,6 +64,18 @@ impl StoredFolder {
         }
     }
 
+    /// Whether a run was cut short by a signal (its results.json says `interrupted`).
+    pub fn interrupted(&self) -> bool {
+        self.kind == FolderKind::Run
+            && read_json(
+                &RunDir {
+                    path: self.path.clone(),
+                }
+                .results(),
+            )
+            .is_some_and(|results| results["interrupted"].is_object())
+    }
+
     /// Whether it finished and came out right: a valid run, a campaign whose every expectation
     /// held.
     pub fn succeeded(&self) -> bool {

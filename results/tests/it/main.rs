@@ -1,7 +1,9 @@
 //! faultline-results' integration tests, compiled into one binary.
 
 mod browser;
+mod campaign;
 mod charts;
+mod interruption;
 mod report;
 mod serve;
 mod store;

@@ -59,7 +59,7 @@ async fn lists_runs_newest_first_and_serves_only_files_inside_the_store() {
         "{index}"
     );
     assert!(
-        !index.contains("running / unfinished"),
+        !index.contains("running or unfinished"),
         "campaigns are not runs: {index}"
     );
     let (status, body) = get(
@@ -136,5 +136,29 @@ async fn nothing_outside_the_store_is_listed_or_served_whatever_links_to_it() {
         status,
         StatusCode::OK,
         "a link inside the store is followed"
+    );
+}
+
+#[tokio::test]
+async fn a_run_without_results_or_cut_short_is_listed_with_a_one_word_class() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(store.join("a/20260101T000000.000Z")).expect("mkdir");
+    let cut = store.join("b/20260102T000000.000Z");
+    std::fs::create_dir_all(&cut).expect("mkdir");
+    std::fs::write(
+        cut.join("results.json"),
+        r#"{"verdict":"valid","interrupted":{"after_s":9.0,"of_s":30.0}}"#,
+    )
+    .expect("write");
+    let (status, index) = get(&store, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        index.contains(r#"<td class="unfinished">running or unfinished</td>"#),
+        "{index}"
+    );
+    assert!(
+        index.contains(r#"<td class="valid">valid, interrupted</td>"#),
+        "{index}"
     );
 }
