@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use faultline_nemeses::{FaultKind, Shape, Target};
-use faultline_results::{RunResults, Verdict};
+use faultline_results::{RunResults, Verdict, headline};
 use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 
 use crate::cli::RunArgs;
@@ -179,26 +179,22 @@ pub fn exit_code(results: &RunResults) -> ExitCode {
     })
 }
 
-/// The final summary: verdict, counts, throughput, anomalies, where the files are.
+/// The final summary: verdict, the run's headline (outcomes, availability during faults first,
+/// throughput, faults), anomalies, where the files are.
 pub fn print_summary(dir: &Path, r: &RunResults) {
-    let ok: usize = r.ops.values().map(|c| c.ok).sum();
-    let fail: usize = r.ops.values().map(|c| c.fail).sum();
-    let info: usize = r.ops.values().map(|c| c.info).sum();
     let anomalies: Vec<String> = r
         .anomaly_counts
         .iter()
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
     println!(
-        "{}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults ({} on the leader){}  ({})",
+        "{}: {}{}  ({})",
         r.verdict.name(),
-        r.throughput_ops_per_s,
-        r.faults.len(),
-        r.faults.iter().filter(|f| f.hit_leader).count(),
+        headline(r),
         if anomalies.is_empty() {
             String::new()
         } else {
-            format!(", anomalies: {}", anomalies.join(", "))
+            format!("; anomalies: {}", anomalies.join(", "))
         },
         dir.display()
     );

@@ -20,11 +20,12 @@ pub fn bar(time_limit: Duration) -> ProgressBar {
 /// Refreshes the bar from the recorder's counters.
 pub fn update(bar: &ProgressBar, counters: &Counters, elapsed: Duration, fault: &str, phase: &str) {
     let ok = counters.ok.load(Ordering::Relaxed);
+    let rejected = counters.rejected.load(Ordering::Relaxed);
     let fail = counters.fail.load(Ordering::Relaxed);
     let info = counters.info.load(Ordering::Relaxed);
-    let rate = (ok + fail + info) as f64 / elapsed.as_secs_f64().max(0.001);
+    let rate = (ok + rejected + fail + info) as f64 / elapsed.as_secs_f64().max(0.001);
     bar.set_position(elapsed.as_millis() as u64);
     bar.set_message(format!(
-        "{phase} {rate:.0} ops/s  ok {ok} fail {fail} info {info}  fault: {fault}"
+        "{phase} {rate:.0} ops/s  ok {ok} rejected cas {rejected} fail {fail} info {info}  fault: {fault}"
     ));
 }

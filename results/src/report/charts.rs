@@ -5,6 +5,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::faults::FaultWindow;
+use crate::nodes::node_name;
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +123,7 @@ pub fn latency(
 
 /// Completions per second by outcome.
 pub fn throughput(
-    buckets: &[(f64, [u64; 3])],
+    buckets: &[(f64, [u64; 4])],
     faults: &[FaultWindow],
     duration_s: f64,
 ) -> Result<String, ChartError> {
@@ -151,7 +152,12 @@ pub fn throughput(
             .draw()
             .map_err(|x| e(x.to_string()))?;
         shade_faults(&mut chart, faults, (0.0, max)).map_err(&e)?;
-        let outcomes = [("ok", GREEN), ("fail", BLUE), ("info", RED)];
+        let outcomes = [
+            ("ok", GREEN),
+            ("rejected", RGBColor(148, 103, 189)),
+            ("fail", BLUE),
+            ("info", RED),
+        ];
         for (i, (name, colour)) in outcomes.into_iter().enumerate() {
             chart
                 .draw_series(LineSeries::new(
@@ -202,7 +208,7 @@ pub fn clocks(
             chart
                 .draw_series(LineSeries::new(points.iter().copied(), colour))
                 .map_err(|x| e(x.to_string()))?
-                .label(format!("node {node}"))
+                .label(node_name(u64::from(*node)))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour));
         }
         legend(&mut chart).map_err(&e)?;

@@ -13,6 +13,7 @@ use askama::Template;
 use faultline_checker::history::{Event, pair_operations};
 use serde_json::Value;
 
+use crate::headline::headline;
 use crate::store::ClockSample;
 use crate::summary::RunResults;
 
@@ -101,7 +102,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
             .unwrap_or("faultline run")
             .to_owned(),
         verdict: r.verdict.name(),
-        summary: views::summary_line(r),
+        summary: headline(r),
         spec: serde_json::to_string_pretty(input.spec).unwrap_or_default(),
         seed: input
             .spec

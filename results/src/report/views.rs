@@ -6,7 +6,7 @@ use faultline_checker::{Explanation, OpSummary};
 use super::charts::{Bar, BarKind, LatencyPoint};
 use crate::figures::percent;
 use crate::store::ClockSample;
-use crate::summary::RunResults;
+use crate::summary::{RunResults, is_rejection};
 
 /// At most this many operations on the latency chart (sampled evenly beyond it).
 pub const MAX_POINTS: usize = 4000;
@@ -18,6 +18,7 @@ const PREFIX_SHOWN: usize = 12;
 pub struct CountRow {
     pub f: String,
     pub ok: usize,
+    pub rejected: usize,
     pub fail: usize,
     pub info: usize,
     pub pending: usize,
@@ -36,9 +37,16 @@ pub struct AnomalyRow {
     pub kind: String,
     pub key: String,
     pub read_index: u64,
+    /// Seconds into the run the read was invoked.
+    pub read_at: String,
+    /// The node that answered it ("–" when the history does not say).
+    pub node: String,
     pub read_value: String,
     pub missing_value: String,
-    pub write_index: u64,
+    /// The write it missed: history index, when and by which node it was acknowledged.
+    pub write: String,
+    /// The faults in force while the read ran, in words ("none").
+    pub faults: Vec<String>,
 }
 
 pub struct FaultRow {
@@ -54,24 +62,13 @@ pub struct FaultRow {
     pub end: String,
 }
 
-pub fn summary_line(r: &RunResults) -> String {
-    let ok: usize = r.ops.values().map(|c| c.ok).sum();
-    let fail: usize = r.ops.values().map(|c| c.fail).sum();
-    let info: usize = r.ops.values().map(|c| c.info).sum();
-    format!(
-        "{ok} ok, {fail} fail, {info} info in {:.1} s ({:.0} ops/s), {} faults",
-        r.duration_s,
-        r.throughput_ops_per_s,
-        r.faults.len()
-    )
-}
-
 pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
     r.ops
         .iter()
         .map(|(f, c)| CountRow {
             f: f.clone(),
             ok: c.ok,
+            rejected: c.rejected,
             fail: c.fail,
             info: c.info,
             pending: c.pending,
@@ -79,19 +76,34 @@ pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
         .collect()
 }
 
+/// During faults first: what a mode costs is what it answers while something is broken.
 pub fn availability_rows(r: &RunResults) -> Vec<(String, String)> {
     let a = &r.availability;
     let mut rows = vec![
-        ("overall".to_owned(), percent(a.overall)),
-        ("during faults".to_owned(), percent(a.during_faults)),
-        ("outside faults".to_owned(), percent(a.outside_faults)),
+        (
+            "during faults (operations answered)".to_owned(),
+            percent(a.during_faults),
+        ),
         (
             "writes during faults".to_owned(),
             percent(a.writes_during_faults),
         ),
+        ("outside faults".to_owned(), percent(a.outside_faults)),
         (
             "writes outside faults".to_owned(),
             percent(a.writes_outside_faults),
+        ),
+        (
+            "overall (operations answered)".to_owned(),
+            percent(a.overall),
+        ),
+        (
+            "overall (seconds with an answer)".to_owned(),
+            percent(a.overall_by_time),
+        ),
+        (
+            "writes overall (seconds with a write answered)".to_owned(),
+            percent(a.writes_overall_by_time),
         ),
     ];
     rows.extend(
@@ -118,6 +130,7 @@ pub fn latency_rows(r: &RunResults) -> Vec<LatencyRow> {
 }
 
 pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
+    let dash = || "–".to_owned();
     r.anomalies
         .iter()
         .take(20)
@@ -125,9 +138,28 @@ pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
             kind: a.kind.to_owned(),
             key: a.key.clone().unwrap_or_default(),
             read_index: a.read_index,
+            read_at: format!("{:.2} s", a.read_at_s),
+            node: a.node.clone().unwrap_or_else(dash),
             read_value: a.read_value.to_string(),
             missing_value: a.missing_value.to_string(),
-            write_index: a.write_index,
+            write: match a.write_index {
+                None => dash(),
+                Some(index) => {
+                    let mut w = format!("index {index}, acknowledged");
+                    if let Some(node) = &a.write_node {
+                        w.push_str(&format!(" by {node}"));
+                    }
+                    if let Some(at) = a.write_acknowledged_at_s {
+                        w.push_str(&format!(" at {at:.2} s"));
+                    }
+                    w
+                }
+            },
+            faults: if a.faults.is_empty() {
+                vec!["none".to_owned()]
+            } else {
+                a.faults.clone()
+            },
         })
         .collect()
 }
@@ -138,11 +170,11 @@ pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
         .iter()
         .map(|w| FaultRow {
             fault: w.fault.clone(),
-            targets: w.targets.to_string(),
+            targets: w.targets.join(" "),
             hit_leader: w.hit_leader,
             cut_off: match &w.cut_off_from_leader {
                 Some(nodes) if nodes.is_empty() => "none".to_owned(),
-                Some(nodes) => format!("{nodes:?}"),
+                Some(nodes) => nodes.join(" "),
                 None => "–".to_owned(),
             },
             answered: percent(w.availability),
@@ -184,18 +216,20 @@ pub fn latency_points(ops: &[Operation]) -> (Vec<LatencyPoint>, Vec<String>) {
     (points, series)
 }
 
-/// Client completions per second, by outcome (ok, fail, info).
-pub fn throughput_buckets(events: &[Event], duration_s: f64) -> Vec<(f64, [u64; 3])> {
+/// Client completions per second, by outcome: ok, rejected (a cas that found another value),
+/// fail, info.
+pub fn throughput_buckets(events: &[Event], duration_s: f64) -> Vec<(f64, [u64; 4])> {
     let n = duration_s.ceil().max(1.0) as usize;
-    let mut buckets = vec![[0u64; 3]; n + 1];
+    let mut buckets = vec![[0u64; 4]; n + 1];
     for e in events {
         if !matches!(e.process, Process::Client(_)) {
             continue;
         }
         let slot = match e.kind {
             EventType::Ok => 0,
-            EventType::Fail => 1,
-            EventType::Info => 2,
+            EventType::Fail if is_rejection(e.error.as_ref()) => 1,
+            EventType::Fail => 2,
+            EventType::Info => 3,
             EventType::Invoke => continue,
         };
         let second = ((e.time / 1_000_000_000) as usize).min(n);
