@@ -49,6 +49,37 @@ pub struct Anomaly {
     pub faults: Vec<String>,
 }
 
+/// `stale-read of key "r": n2 answered 4 at 0.43 s, should have seen 10 (acknowledged by n1 at
+/// 0.43 s); faults in force: none`.
+impl std::fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if let Some(key) = &self.key {
+            write!(f, " of key {key:?}")?;
+        }
+        let node = self.node.as_deref().unwrap_or("a node");
+        write!(
+            f,
+            ": {node} answered {} at {:.2} s, should have seen {}",
+            self.read_value, self.read_at_s, self.missing_value
+        )?;
+        if self.write_index.is_some() {
+            write!(f, " (acknowledged")?;
+            if let Some(by) = &self.write_node {
+                write!(f, " by {by}")?;
+            }
+            if let Some(at) = self.write_acknowledged_at_s {
+                write!(f, " at {at:.2} s")?;
+            }
+            write!(f, ")")?;
+        }
+        match self.faults.as_slice() {
+            [] => write!(f, "; faults in force: none"),
+            faults => write!(f, "; faults in force: {}", faults.join(", ")),
+        }
+    }
+}
+
 /// An anomaly before it is placed in the run: the read, the write it missed.
 struct Finding<'a> {
     kind: &'static str,

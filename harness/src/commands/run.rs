@@ -205,6 +205,9 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
     {
         println!("  cannot linearize {}", e.op);
     }
+    if let Some(first) = r.anomalies.first() {
+        println!("  first anomaly: {first}");
+    }
     if let Some(reason) = r.linearizability.as_ref().and_then(|c| c.reason.as_ref()) {
         println!("  unknown: {reason}");
     }

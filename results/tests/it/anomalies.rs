@@ -175,6 +175,15 @@ fn every_anomaly_names_its_node_time_faults_and_the_write_it_missed_with_its_nod
         "the faults in force while the read ran, with their shapes; not the later kill: {a:#}"
     );
 
+    // The same in a sentence, as `faultline run` prints the first anomaly.
+    let first = summarise(&h.0, None, false).anomalies[0].to_string();
+    assert_eq!(
+        first,
+        "stale-read of key \"r\": n1 answered 1 at 0.80 s, should have seen 2 (acknowledged by \
+         n2 at 0.70 s); faults in force: partition n1 | n2 n3 (leader n1), clock n1 bump -3120 \
+         ms (leader n1)"
+    );
+
     let html = report(&h.0);
     let row = html
         .split("<tr>")
