@@ -13,11 +13,12 @@ pub fn node_name(id: u64) -> String {
     format!("n{id}")
 }
 
-/// A node id from a nemesis event (a number, or a numeric string as in a grudge's keys), named.
+/// A node id from a nemesis event (a number, or a numeric string as in a grudge's keys), named;
+/// any other string is taken as a name already.
 pub fn name_of_id(id: &Value) -> Option<String> {
     match id {
         Value::Number(n) => n.as_u64().map(node_name),
-        Value::String(s) => s.parse().ok().map(node_name),
+        Value::String(s) => Some(s.parse().map_or_else(|_| s.clone(), node_name)),
         _ => None,
     }
 }
@@ -48,6 +49,7 @@ mod tests {
         assert_eq!(node_name(3), "n3");
         assert_eq!(name_of_id(&json!(2)), Some("n2".to_owned()));
         assert_eq!(name_of_id(&json!("12")), Some("n12".to_owned()));
+        assert_eq!(name_of_id(&json!("db-1")), Some("db-1".to_owned()));
         assert_eq!(name_of_id(&json!(null)), None);
         assert_eq!(name_recorded("n1"), "n1");
         assert_eq!(name_recorded("127.0.0.13:41234"), "n3");

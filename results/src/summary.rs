@@ -63,8 +63,9 @@ impl OpCounts {
 /// Per operation, by when it was invoked: during faults, those invoked while a fault was in
 /// force (injection begun, heal not yet), answered before the heal began. Per operation counts
 /// favour healthy stretches (thousands of answers a second) over dead ones (one timeout per
-/// client per request timeout), so `overall_by_time` measures time as well: the fraction of the
-/// workload's seconds in which at least one operation was answered.
+/// client per request timeout), so `overall_by_time` measures time as well: of the workload's
+/// seconds in which clients were asking, those in which at least one operation was answered
+/// (`answered_time.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Availability {
     /// Operations invoked during faults.
@@ -76,10 +77,11 @@ pub struct Availability {
     pub writes_outside_faults: Option<f64>,
     /// All operations of the run.
     pub overall: Option<f64>,
-    /// Of the workload's seconds (first client invocation to the last completion before the
-    /// final reads, in whole seconds), those in which at least one operation was answered.
+    /// Of the workload's seconds (counted from its first invocation; the final reads left out)
+    /// in which an operation was in flight, those in which at least one was answered.
     pub overall_by_time: Option<f64>,
-    /// Of the same seconds, those in which at least one write was answered.
+    /// The same for writes alone: of the seconds with a write in flight, those in which a
+    /// write was answered.
     pub writes_overall_by_time: Option<f64>,
     /// Per operation type, overall.
     pub by_f: BTreeMap<String, Option<f64>>,
@@ -216,7 +218,6 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         };
         if e.kind == EventType::Invoke {
             open.insert(p, (e.f.clone(), e.time));
-            seconds.invoked(e.time);
             continue;
         }
         let Some((f, invoked)) = open.remove(&p) else {
@@ -233,7 +234,7 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             _ => c.info += 1,
         }
         if invoked < workload_end {
-            seconds.completed(e.time, ok, write);
+            seconds.completed(invoked, e.time, ok, write);
         }
         // During a fault, an answer counts only if it came before the heal began: a write
         // that waits out a partition was not available during it. Run-wide, that is the
@@ -254,7 +255,10 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         w.availability = tallies.all.ratio();
         w.write_availability = tallies.writes.ratio();
     }
-    for (f, _) in open.into_values() {
+    for (f, invoked) in open.into_values() {
+        if invoked < workload_end {
+            seconds.pending(invoked, is_write(&f));
+        }
         counts.entry(f).or_default().pending += 1;
     }
     let completed: usize = counts.values().map(OpCounts::completed).sum();

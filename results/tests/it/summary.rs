@@ -266,34 +266,31 @@ fn rejected_cas_are_counted_apart_and_overall_availability_is_measured_in_time_t
     // One cas that failed for real: the node it reached was not the leader.
     push(4990, 0, Invoke, "cas", None);
     push(4995, 0, Fail, "cas", Some("not_leader"));
-    // Seconds 5-9: one timeout a second.
+    // Seconds 5-9: nothing answered; a read and a write time out each second.
     for second in 5..10 {
-        push(second * 1000, 1 + second, Invoke, "read", None);
-        push(
-            second * 1000 + 999,
-            1 + second,
-            Info,
-            "read",
-            Some("timeout"),
-        );
+        let (read, cas) = (10 + second, 20 + second);
+        push(second * 1000, read, Invoke, "read", None);
+        push(second * 1000, cas, Invoke, "cas", None);
+        push(second * 1000 + 999, read, Info, "read", Some("timeout"));
+        push(second * 1000 + 999, cas, Info, "cas", Some("timeout"));
     }
     let r = summarise(&events, None, false);
     let json = serde_json::to_value(&r).expect("serialises");
     let cas = &json["ops"]["cas"];
     assert_eq!(
-        (&cas["ok"], &cas["rejected"], &cas["fail"]),
-        (&json!(1), &json!(49), &json!(1)),
+        (&cas["ok"], &cas["rejected"], &cas["fail"], &cas["info"]),
+        (&json!(1), &json!(49), &json!(1), &json!(5)),
         "rejected cas apart from the one that failed: {cas}"
     );
     let a = &json["availability"];
     assert!(
-        a["overall"].as_f64().is_some_and(|v| v > 0.97),
-        "per operation: {a}"
+        a["overall"].as_f64().is_some_and(|v| v > 0.95),
+        "per operation it looks available (250 of 261 answered): {a}"
     );
     assert_eq!(a["overall_by_time"], 0.5, "5 of 10 seconds answered: {a}");
     assert_eq!(
         a["writes_overall_by_time"], 0.5,
-        "a cas answered in each of the first 5 seconds: {a}"
+        "writes asked for 10 seconds, answered in the first 5: {a}"
     );
 
     let spec = json!({"name": "half-dead", "seed": 1, "nodes": 3});
