@@ -1,42 +1,191 @@
 //! Anomalies named in plain words, next to the checker's verdict: reads that returned a value
-//! already overwritten by an acknowledged write (stale reads), and acknowledged writes that the
-//! final reads do not see (lost writes).
+//! already overwritten by an acknowledged write (stale reads), acknowledged writes that the
+//! final reads do not see (lost writes), and the checker's own non-linearizable read.
 //!
 //! These rely on unique write values, which faultline's generators guarantee: a value read names
 //! the one write that wrote it. They are evidence for a person, not the verdict: the checker
-//! decides linearizability; these say what went wrong in words.
+//! decides linearizability; these say what went wrong in words, with where and when: the node
+//! that answered the read, the faults in force, the write it missed and the node that
+//! acknowledged that write.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use faultline_checker::history::Operation;
+use faultline_checker::Explanation;
+use faultline_checker::history::{Event, Operation};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::faults::FaultWindow;
+use crate::nodes::name_recorded;
+use crate::summary::final_reads_from;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Anomaly {
-    /// `stale-read`, `lost-write`, or `non-linearizable-read` (the checker's counterexample:
-    /// `missing_value` is then the value the longest linearization found leaves, and
-    /// `write_index` the last operation of that linearization).
+    /// `stale-read`, `lost-write`, or `non-linearizable-read` (the read the checker could not
+    /// linearize).
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// History index of the read that shows it.
     pub read_index: u64,
+    /// Seconds into the run the read was invoked.
+    pub read_at_s: f64,
+    /// The node that answered the read (`nN`), when the history records it.
+    pub node: Option<String>,
     /// What the read returned.
     pub read_value: Value,
-    /// The acknowledged write it should have seen (or the missing element), and its index.
+    /// What it should have seen: the value of the latest acknowledged write that completed
+    /// before the read was invoked (for a lost write, the missing element); `null` when no
+    /// write had completed.
     pub missing_value: Value,
-    pub write_index: u64,
+    /// History index of that write's invocation.
+    pub write_index: Option<u64>,
+    /// Seconds into the run the write was acknowledged.
+    pub write_acknowledged_at_s: Option<f64>,
+    /// The node that acknowledged it.
+    pub write_node: Option<String>,
+    /// The faults in force at some moment while the read ran, in words
+    /// (`FaultWindow::describe`: `partition n1 | n2 n3 (leader n1)`).
+    pub faults: Vec<String>,
 }
 
-/// Finds stale reads and lost writes. `final_from` is the time (ns) the final reads began: a
-/// read invoked after it that misses an acknowledged write shows a lost write.
-pub fn find_anomalies(ops: &[Operation], final_from: Option<u64>) -> Vec<Anomaly> {
+/// `stale-read of key "r": n2 answered 4 at 0.43 s, should have seen 10 (acknowledged by n1 at
+/// 0.43 s); faults in force: none`.
+impl std::fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if let Some(key) = &self.key {
+            write!(f, " of key {key:?}")?;
+        }
+        let node = self.node.as_deref().unwrap_or("a node");
+        write!(
+            f,
+            ": {node} answered {} at {:.2} s, should have seen {}",
+            self.read_value, self.read_at_s, self.missing_value
+        )?;
+        if self.write_index.is_some() {
+            write!(f, " (acknowledged")?;
+            if let Some(by) = &self.write_node {
+                write!(f, " by {by}")?;
+            }
+            if let Some(at) = self.write_acknowledged_at_s {
+                write!(f, " at {at:.2} s")?;
+            }
+            write!(f, ")")?;
+        }
+        match self.faults.as_slice() {
+            [] => write!(f, "; faults in force: none"),
+            faults => write!(f, "; faults in force: {}", faults.join(", ")),
+        }
+    }
+}
+
+/// An anomaly before it is placed in the run: the read, the write it missed.
+struct Finding<'a> {
+    kind: &'static str,
+    read: &'a Operation,
+    read_value: Value,
+    missing_value: Value,
+    write: Option<&'a Operation>,
+}
+
+/// Finds the run's anomalies, in read order, the checker's non-linearizable read (when
+/// `explanation` names one no other anomaly covers) first.
+pub fn find_anomalies(
+    events: &[Event],
+    ops: &[Operation],
+    faults: &[FaultWindow],
+    explanation: Option<&Explanation>,
+) -> Vec<Anomaly> {
+    // A read invoked after the final reads began that misses an acknowledged write shows a
+    // lost write.
+    let final_from = final_reads_from(events);
     let is_final = |op: &Operation| final_from.is_some_and(|t| op.call_time >= t);
     let mut found = register_anomalies(ops, &is_final);
     found.extend(element_anomalies(ops, &is_final));
-    found.sort_by_key(|a| a.read_index);
+    found.sort_by_key(|f| f.read.call_index);
+    if let Some(f) = explanation.and_then(|e| non_linearizable_read(e, ops))
+        && !found.iter().any(|a| a.read.call_index == f.read.call_index)
+    {
+        found.insert(0, f);
+    }
+    let nodes = answered_by(events, &found);
     found
+        .into_iter()
+        .map(|f| {
+            let node = |op: &Operation| op.return_index.and_then(|i| nodes.get(&i).cloned());
+            let read_done = f.read.return_time.unwrap_or(u64::MAX);
+            Anomaly {
+                kind: f.kind,
+                key: f.read.key.clone(),
+                read_index: f.read.call_index,
+                read_at_s: seconds(f.read.call_time),
+                node: node(f.read),
+                read_value: f.read_value,
+                missing_value: f.missing_value,
+                write_index: f.write.map(|w| w.call_index),
+                write_acknowledged_at_s: f.write.and_then(|w| w.return_time).map(seconds),
+                write_node: f.write.and_then(node),
+                faults: faults
+                    .iter()
+                    .filter(|w| w.in_force_during(f.read.call_time, read_done))
+                    .map(FaultWindow::describe)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn seconds(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// The node that answered each completion the findings mention, by history index, named.
+fn answered_by(events: &[Event], found: &[Finding<'_>]) -> HashMap<u64, String> {
+    let wanted: HashSet<u64> = found
+        .iter()
+        .flat_map(|f| [Some(f.read), f.write])
+        .flatten()
+        .filter_map(|op| op.return_index)
+        .collect();
+    events
+        .iter()
+        .filter(|e| wanted.contains(&e.index))
+        .filter_map(|e| Some((e.index, name_recorded(e.node.as_deref()?))))
+        .collect()
+}
+
+/// The checker's finding in the same words: the read no linearization explains, and the write
+/// it should have seen — the last one, in the longest linearization found, that completed
+/// before the read was invoked. (That linearization may go on past the read's invocation with
+/// writes concurrent with it; those the read could not have missed.)
+fn non_linearizable_read<'a>(e: &Explanation, ops: &'a [Operation]) -> Option<Finding<'a>> {
+    if e.op.f != "read" {
+        return None;
+    }
+    let by_index: HashMap<u64, &Operation> = ops.iter().map(|op| (op.call_index, op)).collect();
+    let read = *by_index.get(&e.op.invoke_index)?;
+    let key = read.key.as_deref();
+    let completed_before = |op: &Operation| {
+        op.key.as_deref() == key && op.return_time.is_some_and(|t| t < read.call_time)
+    };
+    let in_prefix = e.prefix.iter().rev().find_map(|p| {
+        let op = *by_index.get(&p.invoke_index)?;
+        (completed_before(op) && written(op).is_some()).then_some(op)
+    });
+    // Without a prefix to go by, the write acknowledged last.
+    let write = in_prefix.or_else(|| {
+        ops.iter()
+            .filter(|op| completed_before(op) && written(op).is_some())
+            .max_by_key(|op| op.return_time)
+    });
+    Some(Finding {
+        kind: "non-linearizable-read",
+        read,
+        read_value: read.output.clone().unwrap_or_default(),
+        missing_value: write.and_then(written).cloned().unwrap_or_default(),
+        write,
+    })
 }
 
 /// The value an acknowledged register operation leaves behind: a write's value, a cas's `to`.
@@ -48,7 +197,10 @@ fn written(op: &Operation) -> Option<&Value> {
     }
 }
 
-fn register_anomalies(ops: &[Operation], is_final: &dyn Fn(&Operation) -> bool) -> Vec<Anomaly> {
+fn register_anomalies<'a>(
+    ops: &'a [Operation],
+    is_final: &dyn Fn(&Operation) -> bool,
+) -> Vec<Finding<'a>> {
     // Per key: acknowledged writes sorted by completion, with the latest invocation among the
     // writes completed so far (a write invoked after W completed is ordered after W).
     let mut writes: HashMap<Option<&str>, Vec<&Operation>> = HashMap::new();
@@ -99,17 +251,16 @@ fn register_anomalies(ops: &[Operation], is_final: &dyn Fn(&Operation) -> bool) 
         };
         if newest_call > seen_done {
             let newer = writes[&key][at];
-            found.push(Anomaly {
+            found.push(Finding {
                 kind: if is_final(read) {
                     "lost-write"
                 } else {
                     "stale-read"
                 },
-                key: read.key.clone(),
-                read_index: read.call_index,
+                read,
                 read_value: value.clone(),
                 missing_value: written(newer).cloned().unwrap_or(Value::Null),
-                write_index: newer.call_index,
+                write: Some(newer),
             });
         }
     }
@@ -117,7 +268,10 @@ fn register_anomalies(ops: &[Operation], is_final: &dyn Fn(&Operation) -> bool) 
 }
 
 /// Appends and set adds: a final read must hold every element acknowledged before it began.
-fn element_anomalies(ops: &[Operation], is_final: &dyn Fn(&Operation) -> bool) -> Vec<Anomaly> {
+fn element_anomalies<'a>(
+    ops: &'a [Operation],
+    is_final: &dyn Fn(&Operation) -> bool,
+) -> Vec<Finding<'a>> {
     let mut added: BTreeMap<Option<&str>, Vec<&Operation>> = BTreeMap::new();
     for op in ops.iter().filter(|op| op.return_time.is_some()) {
         if op.f == "append" || op.f == "add" {
@@ -134,13 +288,12 @@ fn element_anomalies(ops: &[Operation], is_final: &dyn Fn(&Operation) -> bool) -
         };
         for add in added.get(&read.key.as_deref()).into_iter().flatten() {
             if add.return_time.is_some_and(|t| t < read.call_time) && !seen.contains(&add.input) {
-                found.push(Anomaly {
+                found.push(Finding {
                     kind: "lost-write",
-                    key: read.key.clone(),
-                    read_index: read.call_index,
+                    read,
                     read_value: Value::from(format!("{} elements", seen.len())),
                     missing_value: add.input.clone(),
-                    write_index: add.call_index,
+                    write: Some(add),
                 });
             }
         }

@@ -7,6 +7,7 @@ use faultline_checker::{CheckResult, Verdict as CheckVerdict};
 use serde::Serialize;
 
 use crate::anomalies::{Anomaly, find_anomalies};
+use crate::answered_time::AnsweredSeconds;
 use crate::faults::{FaultWindow, fault_windows};
 use crate::interruption::Interruption;
 use crate::latency::{LatencySummary, latencies};
@@ -30,21 +31,25 @@ impl Verdict {
     }
 }
 
-/// Completions by outcome for one operation type; `pending` never completed.
+/// Completions by outcome for one operation type; the outcomes are disjoint. `pending` never
+/// completed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OpCounts {
     pub ok: usize,
-    pub fail: usize,
-    /// Of the `fail`s, those the store answered on their merits (a compare-and-set that found
-    /// another value): the store was available, the operation just did not apply.
+    /// Definite answers on the operation's merits: a compare-and-set that found another value
+    /// (kvnode's `cas_mismatch`, or `type_mismatch`). The store was available; the operation
+    /// just did not apply. Not counted in `fail`.
     pub rejected: usize,
+    /// Operations that certainly did not happen for any other reason: the node was not the
+    /// leader, nothing could be sent, a read that could not be served.
+    pub fail: usize,
     pub info: usize,
     pub pending: usize,
 }
 
 impl OpCounts {
     fn completed(&self) -> usize {
-        self.ok + self.fail + self.info
+        self.ok + self.rejected + self.fail + self.info
     }
 
     fn answered(&self) -> usize {
@@ -52,21 +57,35 @@ impl OpCounts {
     }
 }
 
-/// Fraction of completed client operations the store answered (`ok`, or a `fail` on the
-/// operation's merits such as a cas mismatch), by when they were invoked. During faults: those
-/// invoked while a fault was in force (injection begun, heal not yet), answered before the heal
-/// began.
+/// How much of the time, and of the operations, the store answered. An operation is answered
+/// when it completed `ok` or was rejected on its merits (a cas mismatch); `fail` and `info`
+/// are not answers.
+///
+/// Per operation, by when it was invoked: during faults, those invoked while a fault was in
+/// force (injection begun, heal not yet), answered before the heal began. Per operation counts
+/// favour healthy stretches (thousands of answers a second) over dead ones (one timeout per
+/// client per request timeout), so `overall_by_time` measures time as well: of the workload's
+/// seconds in which clients were asking, those in which at least one operation was answered
+/// (`answered_time.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Availability {
-    pub overall: Option<f64>,
+    /// Operations invoked during faults.
     pub during_faults: Option<f64>,
-    pub outside_faults: Option<f64>,
-    /// Per operation type, overall.
-    pub by_f: BTreeMap<String, Option<f64>>,
     /// Writes alone (write, cas, append, add), invoked during a fault: what the replication
     /// modes trade against safety (sync stops writing while any follower is cut off).
     pub writes_during_faults: Option<f64>,
+    pub outside_faults: Option<f64>,
     pub writes_outside_faults: Option<f64>,
+    /// All operations of the run.
+    pub overall: Option<f64>,
+    /// Of the workload's seconds (counted from its first invocation; the final reads left out)
+    /// in which an operation was in flight, those in which at least one was answered.
+    pub overall_by_time: Option<f64>,
+    /// The same for writes alone: of the seconds with a write in flight, those in which a
+    /// write was answered.
+    pub writes_overall_by_time: Option<f64>,
+    /// Per operation type, overall.
+    pub by_f: BTreeMap<String, Option<f64>>,
 }
 
 /// What `results.json` holds.
@@ -84,7 +103,7 @@ pub struct RunResults {
     pub throughput_ops_per_s: f64,
     pub duration_s: f64,
     pub faults: Vec<FaultWindow>,
-    /// Counts by kind (`stale-read`, `lost-write`).
+    /// Counts by kind (`stale-read`, `lost-write`, `non-linearizable-read`).
     pub anomaly_counts: BTreeMap<String, usize>,
     /// The first anomalies found (at most 100).
     pub anomalies: Vec<Anomaly>,
@@ -102,8 +121,9 @@ pub struct RunResults {
 
 const MAX_LISTED: usize = 100;
 
-/// Errors that are the store's answer about the operation, not about itself (kvnode's codes).
-fn is_rejection(error: Option<&serde_json::Value>) -> bool {
+/// Errors that are the store's answer about the operation, not about itself (kvnode's codes):
+/// the operation was rejected on its merits (`OpCounts::rejected`).
+pub fn is_rejection(error: Option<&serde_json::Value>) -> bool {
     matches!(
         error.and_then(serde_json::Value::as_str),
         Some("cas_mismatch" | "type_mismatch")
@@ -187,31 +207,16 @@ pub fn final_reads_from(events: &[Event]) -> Option<u64> {
 pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: bool) -> RunResults {
     let mut windows = fault_windows(events);
     let ops = pair_operations(events);
-    let mut anomalies = find_anomalies(&ops, final_reads_from(events));
-    // The checker's own finding, in the same words: the read no linearization explains, and the
-    // value the register held after the longest linearization found.
-    if let Some(e) = check.as_ref().and_then(|c| c.explanation.as_ref())
-        && e.op.f == "read"
-        && !anomalies.iter().any(|a| a.read_index == e.op.invoke_index)
-    {
-        anomalies.insert(
-            0,
-            Anomaly {
-                kind: "non-linearizable-read",
-                key: e.op.key.clone(),
-                read_index: e.op.invoke_index,
-                read_value: e.op.output.clone().unwrap_or_default(),
-                missing_value: e.state.clone(),
-                write_index: e.prefix.last().map_or(0, |op| op.invoke_index),
-            },
-        );
-    }
+    let explanation = check.as_ref().and_then(|c| c.explanation.as_ref());
+    let anomalies = find_anomalies(events, &ops, &windows, explanation);
 
     // Outcomes, counted from the events themselves (pairing drops `fail`s).
     let mut counts: BTreeMap<String, OpCounts> = BTreeMap::new();
     let (mut in_faults, mut outside) = (Tallies::default(), Tallies::default());
     let mut per_window: Vec<Tallies> = windows.iter().map(|_| Tallies::default()).collect();
     let mut open: BTreeMap<u64, (String, u64)> = BTreeMap::new();
+    let mut seconds = AnsweredSeconds::default();
+    let workload_end = final_reads_from(events).unwrap_or(u64::MAX);
     for e in events {
         let Process::Client(p) = e.process else {
             continue;
@@ -229,11 +234,12 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         let ok = e.kind == EventType::Ok || rejected;
         match e.kind {
             EventType::Ok => c.ok += 1,
-            EventType::Fail => {
-                c.fail += 1;
-                c.rejected += usize::from(rejected);
-            }
+            EventType::Fail if rejected => c.rejected += 1,
+            EventType::Fail => c.fail += 1,
             _ => c.info += 1,
+        }
+        if invoked < workload_end {
+            seconds.completed(invoked, e.time, ok, write);
         }
         // During a fault, an answer counts only if it came before the heal began: a write
         // that waits out a partition was not available during it. Run-wide, that is the
@@ -254,11 +260,15 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         w.availability = tallies.all.ratio();
         w.write_availability = tallies.writes.ratio();
     }
-    for (f, _) in open.into_values() {
+    for (f, invoked) in open.into_values() {
+        if invoked < workload_end {
+            seconds.pending(invoked, is_write(&f));
+        }
         counts.entry(f).or_default().pending += 1;
     }
     let completed: usize = counts.values().map(OpCounts::completed).sum();
     let answered: usize = counts.values().map(OpCounts::answered).sum();
+    let (overall_by_time, writes_overall_by_time) = seconds.fractions();
     let duration_ns = events.iter().map(|e| e.time).max().unwrap_or(0);
     let duration_s = duration_ns as f64 / 1e9;
 
@@ -282,11 +292,13 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         verdict,
         linearizability: check,
         availability: Availability {
-            overall: ratio(answered, completed),
             during_faults: in_faults.all.ratio(),
-            outside_faults: outside.all.ratio(),
             writes_during_faults: in_faults.writes.ratio(),
+            outside_faults: outside.all.ratio(),
             writes_outside_faults: outside.writes.ratio(),
+            overall: ratio(answered, completed),
+            overall_by_time,
+            writes_overall_by_time,
             by_f: counts
                 .iter()
                 .map(|(f, c)| (f.clone(), ratio(c.answered(), c.completed())))

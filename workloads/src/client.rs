@@ -17,7 +17,7 @@ pub struct Completion {
     pub value: Value,
     /// Why it failed or is indeterminate (`"not_leader"`, `"timeout"`, `"connection reset"`).
     pub error: Option<Value>,
-    /// The node that answered (or that was asked last).
+    /// The node that answered (or that was asked last), by name (`n1`, see `NodeAddr::name`).
     pub node: Option<String>,
 }
 

@@ -43,6 +43,20 @@ pub struct NodeAddr {
     pub addr: String,
 }
 
+impl NodeAddr {
+    /// The node's name for people and histories: `nN` for kvnode id N.
+    pub fn name(&self) -> String {
+        format!("n{}", self.id)
+    }
+}
+
+/// `n1 127.0.0.11:4000`: the name first, as everywhere, then where it listens.
+impl std::fmt::Display for NodeAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name(), self.addr)
+    }
+}
+
 /// Building the HTTP client failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -215,7 +229,7 @@ impl KvnodeClient {
             }
         }
 
-        let node = Some(self.nodes[self.cursor].addr.clone());
+        let node = Some(self.nodes[self.cursor].name());
         let (kind, error) = classify(request.class, &last, earlier_indefinite);
         let value = match (&last, request.class) {
             // A read's value is what it read; an append's is the list after it; put and cas

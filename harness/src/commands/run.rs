@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use faultline_nemeses::{FaultKind, Shape, Target};
-use faultline_results::{RunResults, Verdict};
+use faultline_results::{RunResults, Verdict, headline};
 use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 
 use crate::cli::{DEFAULT_NODES, RunArgs};
@@ -195,30 +195,26 @@ pub fn exit_code(results: &RunResults) -> ExitCode {
     })
 }
 
-/// The final summary: verdict (after the interruption, for a run cut short), counts,
-/// throughput, anomalies, where the files are.
+/// The final summary: verdict (after the interruption, for a run cut short), the run's headline
+/// (outcomes, availability during faults first, throughput, faults), anomalies, where the files
+/// are.
 pub fn print_summary(dir: &Path, r: &RunResults) {
     let verdict = match r.interrupted {
         Some(i) => format!("{i}; until then {}", r.verdict.name()),
         None => r.verdict.name().to_owned(),
     };
-    let ok: usize = r.ops.values().map(|c| c.ok).sum();
-    let fail: usize = r.ops.values().map(|c| c.fail).sum();
-    let info: usize = r.ops.values().map(|c| c.info).sum();
     let anomalies: Vec<String> = r
         .anomaly_counts
         .iter()
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
     println!(
-        "{verdict}: {ok} ok, {fail} fail, {info} info, {:.0} ops/s, {} faults ({} on the leader){}  ({})",
-        r.throughput_ops_per_s,
-        r.faults.len(),
-        r.faults.iter().filter(|f| f.hit_leader).count(),
+        "{verdict}: {}{}  ({})",
+        headline(r),
         if anomalies.is_empty() {
             String::new()
         } else {
-            format!(", anomalies: {}", anomalies.join(", "))
+            format!("; anomalies: {}", anomalies.join(", "))
         },
         dir.display()
     );
@@ -228,6 +224,9 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
         .and_then(|c| c.explanation.as_ref())
     {
         println!("  cannot linearize {}", e.op);
+    }
+    if let Some(first) = r.anomalies.first() {
+        println!("  first anomaly: {first}");
     }
     if let Some(reason) = r.linearizability.as_ref().and_then(|c| c.reason.as_ref()) {
         println!("  unknown: {reason}");

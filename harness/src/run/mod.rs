@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use faultline_nemeses::{ClockSpec, LinkDelay, Nodes, Schedule, ScheduleSpec, lanes, run_schedule};
-use faultline_results::{RunDir, RunResults, Verdict};
+use faultline_results::{RunDir, RunResults, Verdict, node_name};
 use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -101,11 +101,14 @@ pub async fn execute(
         .into_iter()
         .map(|(id, addr)| NodeAddr { id, addr })
         .collect();
-    let named: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("n{} at {}", n.id, n.addr))
-        .collect();
-    log.line(&format!("cluster up: {}", named.join(", ")));
+    log.line(&format!(
+        "cluster up: {}",
+        nodes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     // Held until the end of this function: dropping it (also on an error or a panic) deletes
     // the run's nftables table.
     let nft = match spec.network {
@@ -207,7 +210,12 @@ pub async fn execute(
                     if let Ok(mut a) = active.lock() {
                         *a = match event.kind {
                             faultline_nemeses::NemesisEventKind::Started => {
-                                format!("{} {:?}", event.fault.name(), event.targets)
+                                let targets: Vec<String> = event
+                                    .targets
+                                    .iter()
+                                    .map(|&id| node_name(id.into()))
+                                    .collect();
+                                format!("{} {}", event.fault.name(), targets.join(" "))
                             }
                             faultline_nemeses::NemesisEventKind::Healed => "none".to_owned(),
                             _ => a.clone(),

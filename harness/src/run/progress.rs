@@ -80,12 +80,13 @@ impl RunProgress {
     /// Refreshes the workload's bar from the recorder's counters (nothing without a terminal).
     pub fn update(&self, counters: &Counters, elapsed: Duration, fault: &str) {
         let ok = counters.ok.load(Ordering::Relaxed);
+        let rejected = counters.rejected.load(Ordering::Relaxed);
         let fail = counters.fail.load(Ordering::Relaxed);
         let info = counters.info.load(Ordering::Relaxed);
-        let rate = (ok + fail + info) as f64 / elapsed.as_secs_f64().max(0.001);
+        let rate = (ok + rejected + fail + info) as f64 / elapsed.as_secs_f64().max(0.001);
         self.bar.set_position(elapsed.as_millis() as u64);
         self.bar.set_message(format!(
-            "{rate:.0} ops/s  ok {ok} fail {fail} info {info}  fault: {fault}"
+            "{rate:.0} ops/s  ok {ok} rejected cas {rejected} fail {fail} info {info}  fault: {fault}"
         ));
     }
 

@@ -13,12 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use faultline_checker::history::{Event, EventType, HistoryWriter, Process};
+use faultline_results::is_rejection;
 use serde_json::Value;
 
-/// Live counts for the progress bar.
+/// Live counts for the progress bar, as results.json counts them: a cas rejected on its merits
+/// (`faultline_results::is_rejection`) is not a failure.
 #[derive(Default)]
 pub struct Counters {
     pub ok: AtomicU64,
+    pub rejected: AtomicU64,
     pub fail: AtomicU64,
     pub info: AtomicU64,
 }
@@ -71,6 +74,9 @@ impl Recorder {
     pub fn record(&self, r: Record) {
         let counter = match (r.process, r.kind) {
             (Process::Client(_), EventType::Ok) => Some(&self.counters.ok),
+            (Process::Client(_), EventType::Fail) if is_rejection(r.error.as_ref()) => {
+                Some(&self.counters.rejected)
+            }
             (Process::Client(_), EventType::Fail) => Some(&self.counters.fail),
             (Process::Client(_), EventType::Info) => Some(&self.counters.info),
             _ => None,

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use super::time_chart::{TimeChart, WIDTH, YAxis, line_mark};
 use crate::faults::FaultWindow;
+use crate::nodes::node_name;
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +167,7 @@ pub fn latency(
 
 /// Completions per second by outcome.
 pub fn throughput(
-    buckets: &[(f64, [u64; 3])],
+    buckets: &[(f64, [u64; 4])],
     faults: &[FaultWindow],
     duration_s: f64,
 ) -> Result<String, ChartError> {
@@ -188,7 +189,12 @@ pub fn throughput(
             label_area: 60,
         };
         let mut chart = TimeChart::new(&root, faults, duration_s, y).map_err(&e)?;
-        let outcomes = [("ok", GREEN), ("fail", BLUE), ("info", RED)];
+        let outcomes = [
+            ("ok", GREEN),
+            ("rejected", RGBColor(148, 103, 189)),
+            ("fail", BLUE),
+            ("info", RED),
+        ];
         for (i, (name, colour)) in outcomes.into_iter().enumerate() {
             chart
                 .plot
@@ -232,7 +238,7 @@ pub fn clocks(
                 .plot
                 .draw_series(LineSeries::new(points.iter().copied(), colour))
                 .map_err(|x| e(x.to_string()))?;
-            chart.key(format!("node {node}"), line_mark(colour));
+            chart.key(node_name(u64::from(*node)), line_mark(colour));
         }
         chart.finish().map_err(&e)?;
     }

@@ -17,6 +17,7 @@ use askama::Template;
 use faultline_checker::history::{Event, pair_operations};
 use serde_json::Value;
 
+use crate::headline::headline;
 use crate::store::ClockSample;
 use crate::summary::RunResults;
 
@@ -108,7 +109,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
             .to_owned(),
         verdict: r.verdict.name(),
         interrupted: r.interrupted.map(|i| i.to_string()),
-        summary: views::summary_line(r),
+        summary: headline(r),
         spec: serde_json::to_string_pretty(input.spec).unwrap_or_default(),
         seed: input
             .spec
@@ -126,7 +127,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         timeline_svg,
         anomalies: views::anomaly_rows(r),
         anomaly_total: r.anomaly_counts.values().sum(),
-        faults: views::fault_rows(r, input.events),
+        faults: views::fault_rows(r),
         node_logs: (1..=nodes).map(|n| format!("nodes/{n}.log")).collect(),
     };
     Ok(page.render()?)

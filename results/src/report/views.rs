@@ -1,16 +1,15 @@
 //! The report's data, shaped for the page and the charts (no drawing, no HTML here).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use faultline_checker::history::{Event, EventType, Operation, Process};
 use faultline_checker::{Explanation, OpSummary};
-use serde_json::Value;
 
 use super::charts::{Bar, BarKind, LatencyPoint, Outcome};
 use super::time_chart::fault_colour;
 use crate::figures::percent;
 use crate::store::ClockSample;
-use crate::summary::RunResults;
+use crate::summary::{RunResults, is_rejection};
 
 /// At most this many ordinary operations on the latency chart (sampled evenly beyond it);
 /// outliers, `info`s and unanswered operations come on top.
@@ -23,6 +22,7 @@ const PREFIX_SHOWN: usize = 12;
 pub struct CountRow {
     pub f: String,
     pub ok: usize,
+    pub rejected: usize,
     pub fail: usize,
     pub info: usize,
     pub pending: usize,
@@ -41,9 +41,16 @@ pub struct AnomalyRow {
     pub kind: String,
     pub key: String,
     pub read_index: u64,
+    /// Seconds into the run the read was invoked.
+    pub read_at: String,
+    /// The node that answered it ("–" when the history does not say).
+    pub node: String,
     pub read_value: String,
     pub missing_value: String,
-    pub write_index: u64,
+    /// The write it missed: history index, when and by which node it was acknowledged.
+    pub write: String,
+    /// The faults in force while the read ran, in words ("none").
+    pub faults: Vec<String>,
 }
 
 pub struct FaultRow {
@@ -64,24 +71,13 @@ pub struct FaultRow {
     pub end: String,
 }
 
-pub fn summary_line(r: &RunResults) -> String {
-    let ok: usize = r.ops.values().map(|c| c.ok).sum();
-    let fail: usize = r.ops.values().map(|c| c.fail).sum();
-    let info: usize = r.ops.values().map(|c| c.info).sum();
-    format!(
-        "{ok} ok, {fail} fail, {info} info in {:.1} s ({:.0} ops/s), {} faults",
-        r.duration_s,
-        r.throughput_ops_per_s,
-        r.faults.len()
-    )
-}
-
 pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
     r.ops
         .iter()
         .map(|(f, c)| CountRow {
             f: f.clone(),
             ok: c.ok,
+            rejected: c.rejected,
             fail: c.fail,
             info: c.info,
             pending: c.pending,
@@ -89,19 +85,34 @@ pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
         .collect()
 }
 
+/// During faults first: what a mode costs is what it answers while something is broken.
 pub fn availability_rows(r: &RunResults) -> Vec<(String, String)> {
     let a = &r.availability;
     let mut rows = vec![
-        ("overall".to_owned(), percent(a.overall)),
-        ("during faults".to_owned(), percent(a.during_faults)),
-        ("outside faults".to_owned(), percent(a.outside_faults)),
+        (
+            "during faults (operations answered)".to_owned(),
+            percent(a.during_faults),
+        ),
         (
             "writes during faults".to_owned(),
             percent(a.writes_during_faults),
         ),
+        ("outside faults".to_owned(), percent(a.outside_faults)),
         (
             "writes outside faults".to_owned(),
             percent(a.writes_outside_faults),
+        ),
+        (
+            "overall (operations answered)".to_owned(),
+            percent(a.overall),
+        ),
+        (
+            "overall (seconds with an answer)".to_owned(),
+            percent(a.overall_by_time),
+        ),
+        (
+            "writes overall (seconds with a write answered)".to_owned(),
+            percent(a.writes_overall_by_time),
         ),
     ];
     rows.extend(
@@ -128,6 +139,7 @@ pub fn latency_rows(r: &RunResults) -> Vec<LatencyRow> {
 }
 
 pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
+    let dash = || "–".to_owned();
     r.anomalies
         .iter()
         .take(20)
@@ -135,30 +147,45 @@ pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
             kind: a.kind.to_owned(),
             key: a.key.clone().unwrap_or_default(),
             read_index: a.read_index,
+            read_at: format!("{:.2} s", a.read_at_s),
+            node: a.node.clone().unwrap_or_else(dash),
             read_value: a.read_value.to_string(),
             missing_value: a.missing_value.to_string(),
-            write_index: a.write_index,
+            write: match a.write_index {
+                None => dash(),
+                Some(index) => {
+                    let mut w = format!("index {index}, acknowledged");
+                    if let Some(node) = &a.write_node {
+                        w.push_str(&format!(" by {node}"));
+                    }
+                    if let Some(at) = a.write_acknowledged_at_s {
+                        w.push_str(&format!(" at {at:.2} s"));
+                    }
+                    w
+                }
+            },
+            faults: if a.faults.is_empty() {
+                vec!["none".to_owned()]
+            } else {
+                a.faults.clone()
+            },
         })
         .collect()
 }
 
-pub fn fault_rows(r: &RunResults, events: &[Event]) -> Vec<FaultRow> {
+pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {
     let s = |ns: u64| format!("{:.2}", ns as f64 / 1e9);
-    let shapes = fault_shapes(events);
     r.faults
         .iter()
         .map(|w| FaultRow {
             fault: w.fault.clone(),
             colour: fault_colour(&w.fault),
-            shape: shapes
-                .get(&(w.fault.as_str(), w.start))
-                .cloned()
-                .unwrap_or_else(|| "–".to_owned()),
-            targets: w.targets.to_string(),
+            shape: w.shape.clone().unwrap_or_else(|| "–".to_owned()),
+            targets: w.targets.join(" "),
             hit_leader: w.hit_leader,
             cut_off: match &w.cut_off_from_leader {
                 Some(nodes) if nodes.is_empty() => "none".to_owned(),
-                Some(nodes) => format!("{nodes:?}"),
+                Some(nodes) => nodes.join(" "),
                 None => "–".to_owned(),
             },
             answered: percent(w.availability),
@@ -167,95 +194,6 @@ pub fn fault_rows(r: &RunResults, events: &[Event]) -> Vec<FaultRow> {
             end: s(w.end),
         })
         .collect()
-}
-
-/// Each fault's shape in words, by (fault, time of its `start` invoke): the time its window
-/// starts at (faults.rs).
-fn fault_shapes(events: &[Event]) -> HashMap<(&str, u64), String> {
-    events
-        .iter()
-        .filter(|e| e.process == Process::Nemesis && e.f == "start")
-        .filter(|e| e.kind == EventType::Invoke)
-        .filter_map(|e| {
-            let fault = e.value.get("fault")?.as_str()?;
-            Some(((fault, e.time), shape_in_words(&e.value)?))
-        })
-        .collect()
-}
-
-/// A partition's shape and grudge ("bridge: n1 and n3 cannot hear each other"), a clock
-/// fault's change ("bump -3120 ms"), from a start event's value.
-fn shape_in_words(value: &Value) -> Option<String> {
-    if let Some(clock) = value.get("clock").filter(|c| !c.is_null()) {
-        let mode = clock.get("mode").and_then(Value::as_str)?;
-        let offset = clock.get("offset_ms").and_then(Value::as_i64)?;
-        return Some(match clock.get("period_ms").and_then(Value::as_u64) {
-            Some(period) => format!("{mode} {offset} ms every {period} ms"),
-            None => format!("{mode} {offset} ms"),
-        });
-    }
-    let shape = value.get("shape").and_then(Value::as_str);
-    let grudge = value.get("grudge").and_then(Value::as_object).map(|g| {
-        grudge_in_words(
-            g.iter()
-                .filter_map(|(node, deaf_to)| {
-                    let deaf_to = deaf_to.as_array()?.iter().filter_map(Value::as_u64);
-                    Some((node.parse().ok()?, deaf_to.collect()))
-                })
-                .collect(),
-        )
-    });
-    match (shape, grudge) {
-        (Some(shape), Some(words)) => Some(format!("{shape}: {words}")),
-        (Some(shape), None) => Some(shape.to_owned()),
-        (None, words) => words,
-    }
-}
-
-/// A grudge (node → the nodes it cannot hear from) in words: nodes deaf to the same nodes
-/// grouped, and two groups deaf to each other said once ("n1 and {n2, n3} cannot hear each
-/// other"; "n2 cannot hear n1" when only one way).
-fn grudge_in_words(grudge: BTreeMap<u64, BTreeSet<u64>>) -> String {
-    let mut groups: BTreeMap<BTreeSet<u64>, BTreeSet<u64>> = BTreeMap::new();
-    for (node, deaf_to) in grudge {
-        if !deaf_to.is_empty() {
-            groups.entry(deaf_to).or_default().insert(node);
-        }
-    }
-    let name = |nodes: &BTreeSet<u64>| {
-        let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
-        if names.len() == 1 {
-            names.join("")
-        } else {
-            format!("{{{}}}", names.join(", "))
-        }
-    };
-    // Smaller groups first ("n3 and {n1, n2}": n3 is the one cut off), then by node.
-    let mut order: Vec<(&BTreeSet<u64>, &BTreeSet<u64>)> = groups.iter().collect();
-    order.sort_by_key(|(_, nodes)| (nodes.len(), *nodes));
-    let mut said: Vec<&BTreeSet<u64>> = Vec::new();
-    let mut words = Vec::new();
-    for (deaf_to, nodes) in order {
-        if said.contains(&nodes) {
-            continue;
-        }
-        if groups.get(nodes) == Some(deaf_to) {
-            words.push(format!(
-                "{} and {} cannot hear each other",
-                name(nodes),
-                name(deaf_to)
-            ));
-            said.push(deaf_to);
-        } else {
-            words.push(format!("{} cannot hear {}", name(nodes), name(deaf_to)));
-        }
-        said.push(nodes);
-    }
-    if words.is_empty() {
-        "nobody cut off".to_owned()
-    } else {
-        words.join("; ")
-    }
 }
 
 /// Every client operation's latency point, with the names of their series (operation types).
@@ -354,18 +292,20 @@ fn timed_operations(events: &[Event]) -> Vec<TimedOp> {
     ops
 }
 
-/// Client completions per second, by outcome (ok, fail, info).
-pub fn throughput_buckets(events: &[Event], duration_s: f64) -> Vec<(f64, [u64; 3])> {
+/// Client completions per second, by outcome: ok, rejected (a cas that found another value),
+/// fail, info.
+pub fn throughput_buckets(events: &[Event], duration_s: f64) -> Vec<(f64, [u64; 4])> {
     let n = duration_s.ceil().max(1.0) as usize;
-    let mut buckets = vec![[0u64; 3]; n + 1];
+    let mut buckets = vec![[0u64; 4]; n + 1];
     for e in events {
         if !matches!(e.process, Process::Client(_)) {
             continue;
         }
         let slot = match e.kind {
             EventType::Ok => 0,
-            EventType::Fail => 1,
-            EventType::Info => 2,
+            EventType::Fail if is_rejection(e.error.as_ref()) => 1,
+            EventType::Fail => 2,
+            EventType::Info => 3,
             EventType::Invoke => continue,
         };
         let second = ((e.time / 1_000_000_000) as usize).min(n);

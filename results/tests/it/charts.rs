@@ -442,7 +442,7 @@ fn overlapping_faults_of_different_families_get_their_own_colours_and_labels_tha
     let partition = row("partition");
     assert!(partition.contains("bridge"), "shape named: {partition}");
     assert!(
-        partition.contains("n1 and n3 cannot hear each other"),
+        partition.contains("bridge: n1 | n3; n2 hears all"),
         "grudge in words: {partition}"
     );
     let clock = row("clock");
@@ -490,9 +490,9 @@ fn the_fault_table_says_each_partition_and_clock_change_in_words() {
     assert_eq!(
         shapes,
         [
-            "isolate-one: n1 and {n2, n3} cannot hear each other",
-            "majorities-ring: n1 cannot hear n2; n2 cannot hear n3; n3 cannot hear n1",
-            "n1 and n3 cannot hear each other",
+            "isolate-one: n1 | n2 n3",
+            "majorities-ring: n1 cannot hear n2, n2 cannot hear n3, n3 cannot hear n1",
+            "n1 | n3",
             "strobe -556 ms every 200 ms",
         ]
     );

@@ -1,5 +1,6 @@
 //! faultline-results' integration tests, compiled into one binary.
 
+mod anomalies;
 mod browser;
 mod campaign;
 mod charts;

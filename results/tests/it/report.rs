@@ -114,5 +114,7 @@ fn clock_samples_become_a_chart_per_node() {
     })
     .expect("renders");
     assert!(html.contains("Node clocks"));
-    assert!(html.contains("node 1") && html.contains("node 2"));
+    // A legend entry per node, named as everywhere: n1, n2.
+    let legend = |name: &str| html.lines().any(|l| l.trim() == name);
+    assert!(legend("n1") && legend("n2"));
 }

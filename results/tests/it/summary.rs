@@ -1,7 +1,7 @@
 //! results.json from small, hand-written histories.
 
 use faultline_checker::history::{Event, EventType, Process};
-use faultline_results::{Verdict, summarise};
+use faultline_results::{ReportInput, Verdict, render_report, summarise};
 use serde_json::{Value, json};
 
 /// One row of a hand-written history: client process (`None`: the nemesis), type, f, value,
@@ -49,7 +49,7 @@ fn counts_availability_faults_and_latency() {
     assert_eq!(r.verdict, Verdict::Valid);
     assert_eq!(r.ops["write"].ok, 1);
     assert_eq!(r.ops["write"].info, 1);
-    assert_eq!((r.ops["cas"].fail, r.ops["cas"].rejected), (1, 1));
+    assert_eq!((r.ops["cas"].fail, r.ops["cas"].rejected), (0, 1));
     // The cas mismatch is an answer; the timed-out write is not.
     assert_eq!(r.availability.during_faults, Some(0.5));
     assert_eq!(r.availability.outside_faults, Some(1.0));
@@ -143,7 +143,7 @@ fn each_fault_has_its_own_availability_and_names_who_was_cut_off_from_the_leader
     ]);
     let r = summarise(&history(&rows), None, false);
     // (cut off from the leader, availability, write availability) per fault.
-    type Figures = (Option<Vec<u64>>, Option<f64>, Option<f64>);
+    type Figures = (Option<Vec<String>>, Option<f64>, Option<f64>);
     let figures: Vec<Figures> = r
         .faults
         .iter()
@@ -158,9 +158,9 @@ fn each_fault_has_its_own_availability_and_names_who_was_cut_off_from_the_leader
     assert_eq!(
         figures,
         [
-            (Some(vec![3]), Some(0.5), Some(0.0)),
+            (Some(vec!["n3".to_owned()]), Some(0.5), Some(0.0)),
             (Some(vec![]), Some(1.0), Some(1.0)),
-            (Some(vec![2]), Some(0.5), Some(0.0)),
+            (Some(vec!["n2".to_owned()]), Some(0.5), Some(0.0)),
             (None, None, None),
         ]
     );
@@ -186,7 +186,7 @@ fn a_read_of_an_overwritten_value_is_stale_and_after_the_final_marker_a_lost_wri
     assert_eq!(kinds, ["stale-read", "lost-write"]);
     assert_eq!(r.anomalies[0].read_value, json!(1));
     assert_eq!(r.anomalies[0].missing_value, json!(2));
-    assert_eq!(r.anomalies[0].write_index, 2);
+    assert_eq!(r.anomalies[0].write_index, Some(2));
 }
 
 #[test]
@@ -223,4 +223,113 @@ fn failover_is_the_time_from_losing_the_leader_to_the_first_successful_write() {
     // The fault starts at 1 ms; the first write invoked after it that succeeded completes at 6 ms.
     assert_eq!(r.failover_s.len(), 1);
     assert!((r.failover_s[0] - 0.005).abs() < 1e-9, "{:?}", r.failover_s);
+}
+
+/// Issue 10, item 12: a cluster that answered nothing for the second half of the run. Healthy
+/// seconds hold many operations and dead ones a timeout per client, so per operation it looks
+/// available; per second it was not. Compare-and-sets that found another value are answers,
+/// counted apart from the operations that failed.
+#[test]
+fn rejected_cas_are_counted_apart_and_overall_availability_is_measured_in_time_too() {
+    let mut events: Vec<Event> = Vec::new();
+    let mut push = |ms: u64, p: u64, kind: EventType, f: &str, error: Option<&str>| {
+        events.push(Event {
+            index: events.len() as u64,
+            time: ms * 1_000_000,
+            process: Process::Client(p),
+            kind,
+            f: f.to_owned(),
+            key: Some("r".to_owned()),
+            value: if f == "cas" {
+                json!([1, 2])
+            } else {
+                Value::Null
+            },
+            error: error.map(Value::from),
+            node: None,
+        });
+    };
+    // Seconds 0-4: per second 40 reads and 10 cas answered; every cas but the first rejected.
+    for second in 0..5 {
+        for i in 0..50 {
+            let at = second * 1000 + i * 20;
+            let f = if i % 5 == 0 { "cas" } else { "read" };
+            push(at, 0, Invoke, f, None);
+            // The very first cas applies; every later one finds another value.
+            if f == "cas" && at > 0 {
+                push(at + 1, 0, Fail, f, Some("cas_mismatch"));
+            } else {
+                push(at + 1, 0, Ok, f, None);
+            }
+        }
+    }
+    // One cas that failed for real: the node it reached was not the leader.
+    push(4990, 0, Invoke, "cas", None);
+    push(4995, 0, Fail, "cas", Some("not_leader"));
+    // Seconds 5-9: nothing answered; a read and a write time out each second.
+    for second in 5..10 {
+        let (read, cas) = (10 + second, 20 + second);
+        push(second * 1000, read, Invoke, "read", None);
+        push(second * 1000, cas, Invoke, "cas", None);
+        push(second * 1000 + 999, read, Info, "read", Some("timeout"));
+        push(second * 1000 + 999, cas, Info, "cas", Some("timeout"));
+    }
+    let r = summarise(&events, None, false);
+    let json = serde_json::to_value(&r).expect("serialises");
+    let cas = &json["ops"]["cas"];
+    assert_eq!(
+        (&cas["ok"], &cas["rejected"], &cas["fail"], &cas["info"]),
+        (&json!(1), &json!(49), &json!(1), &json!(5)),
+        "rejected cas apart from the one that failed: {cas}"
+    );
+    let a = &json["availability"];
+    assert!(
+        a["overall"].as_f64().is_some_and(|v| v > 0.95),
+        "per operation it looks available (250 of 261 answered): {a}"
+    );
+    assert_eq!(a["overall_by_time"], 0.5, "5 of 10 seconds answered: {a}");
+    assert_eq!(
+        a["writes_overall_by_time"], 0.5,
+        "writes asked for 10 seconds, answered in the first 5: {a}"
+    );
+
+    let spec = json!({"name": "half-dead", "seed": 1, "nodes": 3});
+    let html = render_report(&ReportInput {
+        spec: &spec,
+        results: &r,
+        events: &events,
+        clocks: &[],
+    })
+    .expect("renders");
+    let headline = html
+        .split("<p><span class=\"verdict")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .expect("headline");
+    assert!(
+        headline.contains("49 rejected cas") && headline.contains("1 failed"),
+        "{headline}"
+    );
+    assert!(
+        headline.contains("50.0% of seconds"),
+        "the headline says overall availability in time: {headline}"
+    );
+    let availability = html
+        .split("<h3>Availability</h3>")
+        .nth(1)
+        .expect("availability table");
+    let first_row = availability.split("<tr>").nth(1).unwrap_or_default();
+    assert!(
+        first_row.contains("during faults"),
+        "availability leads with the faults: {first_row}"
+    );
+    let throughput = html
+        .split("<svg")
+        .skip(1)
+        .find(|svg| svg.contains("ops/s"))
+        .expect("throughput chart");
+    assert!(
+        throughput.lines().any(|l| l.trim() == "rejected"),
+        "the throughput chart draws rejected cas as a series of their own"
+    );
 }

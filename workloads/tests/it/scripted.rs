@@ -55,7 +55,8 @@ async fn hints_are_followed_and_remembered_and_retries_keep_their_seq() -> Resul
 
     let w = c.invoke(&write(4)).await;
     assert_eq!(w.kind, EventType::Ok, "{w:?}");
-    assert_eq!(w.node, Some(leader.addr.to_string()));
+    // Named by its id in the client's list (the leader is second: n2), not by its address.
+    assert_eq!(w.node.as_deref(), Some("n2"));
     // The next invocation goes straight to the remembered leader, with a new seq.
     let r = c.invoke(&read()).await;
     assert_eq!((r.kind, r.value), (EventType::Ok, json!(4)));
