@@ -88,6 +88,10 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("concurrency", d.concurrency.map(|v| v.to_string()));
     flag("rate", d.rate.map(|v| v.to_string()));
     flag("keys", d.keys.map(|v| v.to_string()));
+    flag(
+        "max-writes-per-key",
+        d.max_writes_per_key.map(|v| v.to_string()),
+    );
     flag("fault-duration", d.fault_duration.map(|v| v.to_string()));
     flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
     flag("request-timeout", d.request_timeout.map(|v| v.to_string()));

@@ -8,6 +8,7 @@ mod campaign_cli;
 mod check_cli;
 mod clock;
 mod cluster;
+mod history_size;
 mod kvnode_bin;
 mod partition;
 mod run_cli;
