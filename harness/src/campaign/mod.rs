@@ -165,7 +165,7 @@ mod tests {
     fn the_matrix_expands_with_expectations_first_match_wins() {
         let text = r#"
 name: t
-defaults: { time_limit: 5, concurrency: 4 }
+defaults: { time_limit: 5, concurrency: 4, max_writes_per_key: 8 }
 matrix:
   replication: [sync, async]
   nemesis: ["kill,pause"]
@@ -188,6 +188,12 @@ expect:
                 .flags
                 .windows(2)
                 .any(|w| w == ["--time-limit", "5"])
+        );
+        assert!(
+            c.cells[0]
+                .flags
+                .windows(2)
+                .any(|w| w == ["--max-writes-per-key", "8"])
         );
     }
 
