@@ -192,6 +192,10 @@ pub struct RunArgs {
     /// Keys for the kv and append workloads.
     #[arg(long, allow_negative_numbers = true)]
     pub keys: Option<usize>,
+    /// append and set: appends (adds) to a key before the workload moves on to a fresh key, as
+    /// Elle's list-append does, so no list (and no read) outgrows it. Ignored by register and kv.
+    #[arg(long, value_name = "N", default_value_t = faultline_workloads::DEFAULT_MAX_WRITES_PER_KEY)]
+    pub max_writes_per_key: u64,
     /// Choose keys with a Zipfian distribution of this exponent (uniform by default).
     #[arg(long, value_name = "EXPONENT", allow_negative_numbers = true)]
     pub zipfian: Option<f64>,

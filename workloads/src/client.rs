@@ -13,7 +13,9 @@ use crate::generator::Invocation;
 pub struct Completion {
     /// `Ok`: it happened. `Fail`: it certainly did not happen. `Info`: it may have happened.
     pub kind: EventType,
-    /// The result on `ok` (the value read, the list after an append); the argument otherwise.
+    /// On `ok`: the value read for a read, nothing (null) for a set's add, the argument for
+    /// every other operation (an append's element, not the list kvnode answers). On `fail` and
+    /// `info`: the argument.
     pub value: Value,
     /// Why it failed or is indeterminate (`"not_leader"`, `"timeout"`, `"connection reset"`).
     pub error: Option<Value>,

@@ -32,22 +32,38 @@ pub struct Invocation {
 
 /// The register workload's one key.
 pub const REGISTER_KEY: &str = "r";
-/// The set workload's one key (a list the adds append to).
-pub const SET_KEY: &str = "s";
 /// How many values written per key a cas may pick its `from` among. A few, not one: with many
 /// concurrent clients the very last invoked write is often not yet (or never) applied, and an
 /// older value gives cas a fair chance; more than a few makes almost every cas a mismatch.
 const RECENT_VALUES: usize = 3;
 
 /// Produces invocations for one workload from a seed. Write values are unique across the run
-/// (the checker's search is far faster when a read names the one write it saw).
+/// and appended (added) elements unique per key (the checker's search is far faster when a read
+/// names the one write it saw).
+///
+/// Operations go to key *slots*, chosen by the key distribution. A slot of the register and kv
+/// workloads is one key for the whole run. A slot of the append and set workloads moves to a
+/// fresh key once `max_writes_per_key` appends (adds) went to its key, as Elle's list-append
+/// generator does: a list never outgrows the bound, so reads (which carry the list) and every
+/// step of the store's and the checker's work stay the same size however long the run.
 pub struct Generator {
     spec: WorkloadSpec,
     rng: fastrand::Rng,
     next_value: u64,
-    keys: KeyChooser,
-    /// Per key index: the last few values invoked as writes or cas targets, newest last.
+    slots: KeyChooser,
+    /// Per slot: the key it names now.
+    slot_key: Vec<Key>,
+    /// Keys named so far; a fresh key takes the next number.
+    keys_used: usize,
+    /// Per slot: the last few values invoked as writes or cas targets, newest last.
     recent: Vec<VecDeque<u64>>,
+}
+
+/// A key of the run: its number (its name is derived from it) and the appends (adds) it got.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    id: usize,
+    writes: u64,
 }
 
 /// Which operation to generate next, before its key and value are chosen.
@@ -62,14 +78,15 @@ enum OpKind {
 
 impl Generator {
     pub fn new(spec: WorkloadSpec, seed: u64) -> Self {
-        let keys = KeyChooser::new(key_names(&spec), spec.key_distribution);
-        let recent = vec![VecDeque::new(); keys.len()];
+        let n = slot_count(&spec);
         Generator {
-            spec,
             rng: fastrand::Rng::with_seed(seed),
             next_value: 0,
-            keys,
-            recent,
+            slots: KeyChooser::new(n, spec.key_distribution),
+            slot_key: (0..n).map(|id| Key { id, writes: 0 }).collect(),
+            keys_used: n,
+            recent: vec![VecDeque::new(); n],
+            spec,
         }
     }
 
@@ -79,14 +96,14 @@ impl Generator {
 
     /// The next operation.
     pub fn next_invocation(&mut self) -> Invocation {
-        let k = self.keys.choose(&mut self.rng);
+        let k = self.slots.choose(&mut self.rng);
         let op = match self.choose_op() {
             // Nothing written to this key yet: a cas could only mismatch, so write instead (it
             // gives later cas operations something to compare with).
             OpKind::Cas if self.recent[k].is_empty() => OpKind::Write,
             op => op,
         };
-        let key = Some(self.keys.name(k).to_owned());
+        let key = Some(self.key_name(self.slot_key[k].id));
         match op {
             OpKind::Read => Invocation {
                 f: "read".into(),
@@ -112,40 +129,66 @@ impl Generator {
                     value: Value::from(vec![from, to]),
                 }
             }
-            OpKind::Append => {
-                // Strings with a letter in front: kvnode lists hold scalars of either kind, and
-                // "e" delimits elements if a checker ever joins a list into one string.
-                let element = format!("e{}", self.fresh_value());
-                Invocation {
-                    f: "append".into(),
-                    key,
-                    value: Value::from(element),
-                }
-            }
+            OpKind::Append => Invocation {
+                f: "append".into(),
+                key,
+                value: Value::from(self.next_element(k)),
+            },
             OpKind::Add => Invocation {
                 f: "add".into(),
                 key,
-                value: Value::from(self.fresh_value()),
+                value: Value::from(self.next_element(k)),
             },
         }
     }
 
-    /// The reads that end a run: one per key the run may have touched.
+    /// The reads that end a run: one per key the run may have touched, retired keys included
+    /// (only a final read can show that one of a retired key's last appends was lost).
     pub fn final_reads(&self) -> Vec<Invocation> {
-        (0..self.keys.len())
-            .map(|k| Invocation {
+        self.keys()
+            .into_iter()
+            .map(|key| Invocation {
                 f: "read".into(),
-                key: Some(self.keys.name(k).to_owned()),
+                key: Some(key),
                 value: Value::Null,
             })
             .collect()
     }
 
-    /// Every key this generator may name, in order.
+    /// Every key named so far (a fresh generator: the keys it starts with), in order.
     pub fn keys(&self) -> Vec<String> {
-        (0..self.keys.len())
-            .map(|k| self.keys.name(k).to_owned())
-            .collect()
+        (0..self.keys_used).map(|id| self.key_name(id)).collect()
+    }
+
+    /// The `id`th key's name: the register's one key, `s0, s1, ...` for sets, `k0, k1, ...`
+    /// otherwise.
+    fn key_name(&self, id: usize) -> String {
+        match self.spec.kind {
+            WorkloadKind::Register => REGISTER_KEY.to_owned(),
+            WorkloadKind::Set => format!("s{id}"),
+            WorkloadKind::Kv | WorkloadKind::Append => format!("k{id}"),
+        }
+    }
+
+    /// The element slot `k`'s next append (add) carries: 1, 2, 3, ... per key, unique within
+    /// the key as Elle's are, and short, since every read carries the list. A key that got its
+    /// last allowed element leaves the slot, which takes a fresh key.
+    fn next_element(&mut self, k: usize) -> u64 {
+        let key = &mut self.slot_key[k];
+        key.writes += 1;
+        let element = key.writes;
+        if self
+            .spec
+            .max_writes_per_key
+            .is_some_and(|max| key.writes >= max)
+        {
+            self.slot_key[k] = Key {
+                id: self.keys_used,
+                writes: 0,
+            };
+            self.keys_used += 1;
+        }
+        element
     }
 
     fn choose_op(&mut self) -> OpKind {
@@ -184,7 +227,7 @@ impl Generator {
         choices[choices.len() - 1].0
     }
 
-    /// 1, 2, 3, ...: unique across the run whatever the op, so any value read names one write.
+    /// 1, 2, 3, ...: unique across the run, so any value read names one write.
     fn fresh_value(&mut self) -> u64 {
         self.next_value += 1;
         self.next_value
@@ -208,15 +251,12 @@ impl Generator {
     }
 }
 
-/// The keys a workload uses: one fixed key for `register` and `set`, `k0..k{n-1}` otherwise (at
+/// The key slots a workload spreads over: one for `register` and `set`, `keys` otherwise (at
 /// least one).
-fn key_names(spec: &WorkloadSpec) -> Vec<String> {
+fn slot_count(spec: &WorkloadSpec) -> usize {
     match spec.kind {
-        WorkloadKind::Register => vec![REGISTER_KEY.to_owned()],
-        WorkloadKind::Set => vec![SET_KEY.to_owned()],
-        WorkloadKind::Kv | WorkloadKind::Append => {
-            (0..spec.keys.max(1)).map(|k| format!("k{k}")).collect()
-        }
+        WorkloadKind::Register | WorkloadKind::Set => 1,
+        WorkloadKind::Kv | WorkloadKind::Append => spec.keys.max(1),
     }
 }
 

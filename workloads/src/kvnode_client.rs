@@ -232,9 +232,14 @@ impl KvnodeClient {
         let node = Some(self.nodes[self.cursor].name());
         let (kind, error) = classify(request.class, &last, earlier_indefinite);
         let value = match (&last, request.class) {
-            // A read's value is what it read; an append's is the list after it; put and cas
-            // answer null, and the history records their argument.
-            (Attempt::Ok(v), OpClass::Read | OpClass::Append) => v.clone(),
+            // A read's value is what it read.
+            (Attempt::Ok(v), OpClass::Read) => v.clone(),
+            // kvnode answers an append with the whole list, which no checker needs (it knows
+            // the list from the appends and the reads) and which grows with every append: the
+            // history records the element for an append, nothing for a set's add.
+            (Attempt::Ok(_), OpClass::Append) if invocation.f == "add" => Value::Null,
+            // Put and cas answer null; the history records their argument, as it does for
+            // every operation that did not (certainly) happen.
             _ => invocation.value.clone(),
         };
         Completion {

@@ -17,7 +17,7 @@ pub enum WorkloadKind {
     Kv,
     /// Appends to lists under many keys, and reads. Judged by the kv-append model.
     Append,
-    /// Adds of unique elements to one list, and a final read. Judged by the set checker.
+    /// Adds of unique elements to one list at a time, and final reads. Judged by the set checker.
     Set,
 }
 
@@ -36,6 +36,11 @@ impl WorkloadKind {
             WorkloadKind::Append => "append",
             WorkloadKind::Set => "set",
         }
+    }
+
+    /// Whether the workload appends to lists (append, set), which `max_writes_per_key` bounds.
+    pub fn grows_lists(self) -> bool {
+        matches!(self, WorkloadKind::Append | WorkloadKind::Set)
     }
 
     /// The linearizability model that judges this workload's history; `None` for `set`, which
@@ -73,12 +78,22 @@ impl FromStr for WorkloadKind {
     }
 }
 
+/// Appends (adds) a key of the append and set workloads takes before the workload moves on to a
+/// fresh key: Elle's list-append default. Every read carries its key's list, so this bounds
+/// the size of a read; the number of final reads (one per key) is operations / this.
+pub const DEFAULT_MAX_WRITES_PER_KEY: u64 = 32;
+
 /// Everything a generator needs besides its seed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadSpec {
     pub kind: WorkloadKind,
-    /// Keys to spread operations over (`register` and `set` use one).
+    /// Keys to spread operations over at a time (`register` and `set` use one).
     pub keys: usize,
+    /// `append` and `set`: appends (adds) per key before its slot moves to a fresh key.
+    /// `None`: unbounded, as runs recorded before the bound existed were (their `test.json` has
+    /// no such field); also `None` for `register` and `kv`, whose values do not grow.
+    #[serde(default)]
+    pub max_writes_per_key: Option<u64>,
     pub key_distribution: KeyDistribution,
     /// Relative weights of read, write and cas (register, kv) or read and append (append).
     pub read_weight: u32,
@@ -87,7 +102,8 @@ pub struct WorkloadSpec {
 }
 
 impl WorkloadSpec {
-    /// Jepsen-like defaults for a workload: an even mix, 10 keys for keyed workloads.
+    /// Jepsen-like defaults for a workload: an even mix, 10 keys for keyed workloads, lists
+    /// bounded at [`DEFAULT_MAX_WRITES_PER_KEY`].
     pub fn defaults(kind: WorkloadKind) -> Self {
         WorkloadSpec {
             kind,
@@ -95,10 +111,27 @@ impl WorkloadSpec {
                 WorkloadKind::Register | WorkloadKind::Set => 1,
                 WorkloadKind::Kv | WorkloadKind::Append => 10,
             },
+            max_writes_per_key: kind.grows_lists().then_some(DEFAULT_MAX_WRITES_PER_KEY),
             key_distribution: KeyDistribution::Uniform,
             read_weight: 1,
             write_weight: 1,
             cas_weight: 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_recorded_before_the_bound_existed_reads_as_unbounded() {
+        let old = r#"{"kind":"append","keys":10,"key_distribution":{"kind":"uniform"},
+                      "read_weight":1,"write_weight":1,"cas_weight":1}"#;
+        let spec: WorkloadSpec = serde_json::from_str(old).expect("an old test.json's workload");
+        assert_eq!(spec.max_writes_per_key, None);
+        let now =
+            serde_json::to_value(WorkloadSpec::defaults(WorkloadKind::Append)).expect("serialises");
+        assert_eq!(now["max_writes_per_key"], DEFAULT_MAX_WRITES_PER_KEY);
     }
 }

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod append_lists;
 mod budget;
 mod conformance;
 mod differential;

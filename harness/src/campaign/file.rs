@@ -40,6 +40,7 @@ pub struct Defaults {
     pub concurrency: Option<usize>,
     pub rate: Option<f64>,
     pub keys: Option<usize>,
+    pub max_writes_per_key: Option<u64>,
     pub fault_duration: Option<f64>,
     pub quiet_duration: Option<f64>,
     pub request_timeout: Option<u64>,

@@ -94,6 +94,10 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("concurrency", d.concurrency.map(|v| v.to_string()));
     flag("rate", d.rate.map(|v| v.to_string()));
     flag("keys", d.keys.map(|v| v.to_string()));
+    flag(
+        "max-writes-per-key",
+        d.max_writes_per_key.map(|v| v.to_string()),
+    );
     flag("fault-duration", d.fault_duration.map(|v| v.to_string()));
     flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
     flag("request-timeout", d.request_timeout.map(|v| v.to_string()));
@@ -167,7 +171,7 @@ mod tests {
     fn the_matrix_expands_with_expectations_first_match_wins() {
         let text = r#"
 name: t
-defaults: { time_limit: 5, concurrency: 4 }
+defaults: { time_limit: 5, concurrency: 4, max_writes_per_key: 8 }
 matrix:
   replication: [sync, async]
   nemesis: ["kill,pause"]
@@ -190,6 +194,12 @@ expect:
                 .flags
                 .windows(2)
                 .any(|w| w == ["--time-limit", "5"])
+        );
+        assert!(
+            c.cells[0]
+                .flags
+                .windows(2)
+                .any(|w| w == ["--max-writes-per-key", "8"])
         );
     }
 

@@ -108,6 +108,11 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         }
         workload.keys = keys;
     }
+    if args.max_writes_per_key == 0 {
+        bail!("--max-writes-per-key: expected at least 1 append per key, found 0");
+    }
+    // Only lists grow: register and kv record no bound (null in their test.json).
+    workload.max_writes_per_key = kind.grows_lists().then_some(args.max_writes_per_key);
     if let Some(exponent) = args.zipfian {
         if !(exponent.is_finite() && exponent > 0.0) {
             bail!("--zipfian: expected a positive exponent, found {exponent}");

@@ -9,6 +9,7 @@ mod check_cli;
 mod clock;
 mod cluster;
 mod feedback;
+mod history_size;
 mod interrupt;
 mod kvnode_bin;
 mod partition;

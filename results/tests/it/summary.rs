@@ -191,19 +191,22 @@ fn a_read_of_an_overwritten_value_is_stale_and_after_the_final_marker_a_lost_wri
 
 #[test]
 fn the_set_workload_is_invalid_when_an_acknowledged_element_is_missing() {
-    let events = history(&[
-        (Some(0), Invoke, "add", json!(1), None),
-        (Some(0), Ok, "add", json!([1]), None),
-        (Some(0), Invoke, "add", json!(2), None),
-        (Some(0), Ok, "add", json!([1, 2]), None),
-        (None, Info, "phase", json!("final-reads"), None),
-        (Some(1), Invoke, "read", Value::Null, None),
-        (Some(1), Ok, "read", json!([2]), None),
-    ]);
-    let r = summarise(&events, None, false);
-    assert_eq!(r.verdict, Verdict::Invalid);
-    assert_eq!(r.anomaly_counts["lost-write"], 1);
-    assert_eq!(r.anomalies[0].missing_value, json!(1));
+    // An add's ok carries nothing; histories recorded before carried the set after it.
+    for (first, second) in [(Value::Null, Value::Null), (json!([1]), json!([1, 2]))] {
+        let events = history(&[
+            (Some(0), Invoke, "add", json!(1), None),
+            (Some(0), Ok, "add", first, None),
+            (Some(0), Invoke, "add", json!(2), None),
+            (Some(0), Ok, "add", second, None),
+            (None, Info, "phase", json!("final-reads"), None),
+            (Some(1), Invoke, "read", Value::Null, None),
+            (Some(1), Ok, "read", json!([2]), None),
+        ]);
+        let r = summarise(&events, None, false);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        assert_eq!(r.anomaly_counts["lost-write"], 1);
+        assert_eq!(r.anomalies[0].missing_value, json!(1));
+    }
 }
 
 #[test]

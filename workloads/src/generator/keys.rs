@@ -1,35 +1,32 @@
-//! Choosing a key: uniformly, or zipfian through a precomputed CDF and a binary search (one
-//! `f64` draw and `log2(keys)` comparisons per choice, no dependency).
+//! Choosing a key slot: uniformly, or zipfian through a precomputed CDF and a binary search (one
+//! `f64` draw and `log2(slots)` comparisons per choice, no dependency).
 
 use super::KeyDistribution;
 
 pub(super) struct KeyChooser {
-    names: Vec<String>,
-    /// Zipfian only: `cdf[k]` = probability of choosing a key `<= k`; the last entry is 1.
+    slots: usize,
+    /// Zipfian only: `cdf[k]` = probability of choosing a slot `<= k`; the last entry is 1.
     cdf: Option<Vec<f64>>,
 }
 
 impl KeyChooser {
-    /// `names` must not be empty.
-    pub(super) fn new(names: Vec<String>, distribution: KeyDistribution) -> Self {
+    /// `slots` must not be zero.
+    pub(super) fn new(slots: usize, distribution: KeyDistribution) -> Self {
         let cdf = match distribution {
             KeyDistribution::Uniform => None,
-            KeyDistribution::Zipfian { exponent } => zipf_cdf(names.len(), exponent),
+            KeyDistribution::Zipfian { exponent } => zipf_cdf(slots, exponent),
         };
-        KeyChooser { names, cdf }
+        KeyChooser { slots, cdf }
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub(super) fn name(&self, k: usize) -> &str {
-        &self.names[k]
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots
     }
 
     pub(super) fn choose(&self, rng: &mut fastrand::Rng) -> usize {
         match &self.cdf {
-            None => rng.usize(..self.names.len()),
+            None => rng.usize(..self.slots),
             Some(cdf) => {
                 let u = rng.f64();
                 // The first key whose cumulative probability exceeds `u`; rounding can leave the
@@ -69,10 +66,6 @@ fn zipf_cdf(n: usize, exponent: f64) -> Option<Vec<f64>> {
 mod tests {
     use super::*;
 
-    fn names(n: usize) -> Vec<String> {
-        (0..n).map(|k| format!("k{k}")).collect()
-    }
-
     fn counts(chooser: &KeyChooser, draws: usize) -> Vec<usize> {
         let mut rng = fastrand::Rng::with_seed(1);
         let mut counts = vec![0; chooser.len()];
@@ -84,7 +77,7 @@ mod tests {
 
     #[test]
     fn zipfian_follows_the_power_law() {
-        let chooser = KeyChooser::new(names(10), KeyDistribution::Zipfian { exponent: 1.0 });
+        let chooser = KeyChooser::new(10, KeyDistribution::Zipfian { exponent: 1.0 });
         let c = counts(&chooser, 100_000);
         // P(k0) = 1 / H(10) ≈ 0.341, P(k1) ≈ 0.171, P(k9) ≈ 0.034.
         assert!((33_000..35_300).contains(&c[0]), "{c:?}");
@@ -95,28 +88,28 @@ mod tests {
 
     #[test]
     fn uniform_spreads_evenly() {
-        let chooser = KeyChooser::new(names(4), KeyDistribution::Uniform);
+        let chooser = KeyChooser::new(4, KeyDistribution::Uniform);
         let c = counts(&chooser, 40_000);
         assert!(c.iter().all(|&n| (9_500..10_500).contains(&n)), "{c:?}");
     }
 
     #[test]
     fn zero_exponent_is_uniform_and_nonsense_falls_back_to_uniform() {
-        let flat = KeyChooser::new(names(4), KeyDistribution::Zipfian { exponent: 0.0 });
+        let flat = KeyChooser::new(4, KeyDistribution::Zipfian { exponent: 0.0 });
         assert!(
             counts(&flat, 40_000)
                 .iter()
                 .all(|&n| (9_500..10_500).contains(&n))
         );
         for exponent in [f64::NAN, f64::INFINITY, -f64::INFINITY, -2000.0] {
-            let chooser = KeyChooser::new(names(4), KeyDistribution::Zipfian { exponent });
+            let chooser = KeyChooser::new(4, KeyDistribution::Zipfian { exponent });
             assert!(chooser.cdf.is_none(), "{exponent}");
         }
     }
 
     #[test]
     fn one_key_is_always_chosen() {
-        let chooser = KeyChooser::new(names(1), KeyDistribution::Zipfian { exponent: 2.0 });
+        let chooser = KeyChooser::new(1, KeyDistribution::Zipfian { exponent: 2.0 });
         assert_eq!(counts(&chooser, 100), vec![100]);
     }
 }

@@ -9,7 +9,8 @@ pub(super) enum OpClass {
     Read,
     /// `/kv/put` or `/kv/cas`: answers null; the history records the argument.
     Write,
-    /// `/kv/append` (`append` and `add`): answers the list after the append.
+    /// `/kv/append` (`append` and `add`): answers the list after the append, which the client
+    /// does not record.
     Append,
 }
 
