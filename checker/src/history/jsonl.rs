@@ -167,6 +167,30 @@ pub struct HistoryWriter<W: Write> {
     out: BufWriter<W>,
     /// One serialized event, reused between appends.
     line: Vec<u8>,
+    /// Events written so far: the position the next one takes.
+    written: u64,
+}
+
+/// An event as a line: what the reader would fill in by default is left out. An `index` equal to
+/// the event's position and a `null` value are a sixth of a history's bytes, and the reader
+/// restores both (docs/history-format.md), so the file stays linear in operations and small.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<u64>,
+    time: u64,
+    process: Process,
+    #[serde(rename = "type")]
+    kind: EventType,
+    f: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Value::is_null")]
+    value: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
 }
 
 impl<W: Write> HistoryWriter<W> {
@@ -174,15 +198,29 @@ impl<W: Write> HistoryWriter<W> {
         HistoryWriter {
             out: BufWriter::new(out),
             line: Vec::with_capacity(256),
+            written: 0,
         }
     }
 
     /// Appends one event as one line.
     pub fn append(&mut self, event: &Event) -> io::Result<()> {
         self.line.clear();
-        serde_json::to_writer(&mut self.line, event)?;
+        let line = Line {
+            index: (event.index != self.written).then_some(event.index),
+            time: event.time,
+            process: event.process,
+            kind: event.kind,
+            f: &event.f,
+            key: event.key.as_deref(),
+            value: &event.value,
+            error: event.error.as_ref(),
+            node: event.node.as_deref(),
+        };
+        serde_json::to_writer(&mut self.line, &line)?;
         self.line.push(b'\n');
-        self.out.write_all(&self.line)
+        self.out.write_all(&self.line)?;
+        self.written += 1;
+        Ok(())
     }
 
     /// Writes buffered events through to the underlying writer and flushes it.
@@ -260,8 +298,43 @@ mod tests {
         let bytes = writer.into_inner().unwrap();
         assert_eq!(
             String::from_utf8(bytes.clone()).unwrap(),
-            "{\"index\":0,\"time\":5,\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":3}\n"
+            "{\"time\":5,\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":3}\n"
         );
         assert_eq!(read_jsonl(&bytes).unwrap(), vec![event]);
+    }
+
+    #[test]
+    fn the_writer_leaves_out_only_what_the_reader_restores() {
+        let event = |index: u64, value: Value| Event {
+            index,
+            time: index * 10,
+            process: Process::Client(1),
+            kind: EventType::Invoke,
+            f: "read".into(),
+            key: Some("k".into()),
+            value,
+            error: None,
+            node: None,
+        };
+        // Positions 0 and 1 match their indices; the third does not (a history with a gap).
+        let events = vec![
+            event(0, Value::Null),
+            event(1, json!(7)),
+            event(5, Value::Null),
+        ];
+        let mut bytes = Vec::new();
+        write_jsonl(&mut bytes, &events).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            !lines[0].contains("index") && !lines[0].contains("value"),
+            "{text}"
+        );
+        assert!(
+            !lines[1].contains("index") && lines[1].contains("\"value\":7"),
+            "{text}"
+        );
+        assert!(lines[2].starts_with("{\"index\":5,"), "{text}");
+        assert_eq!(read_jsonl(&bytes).unwrap(), events);
     }
 }
