@@ -222,6 +222,11 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
             continue;
         };
         if e.kind == EventType::Invoke {
+            // Second 0 starts at the first invocation, not at the invocation of the first
+            // operation to complete (which may come later).
+            if e.time < workload_end {
+                seconds.invoked(e.time);
+            }
             open.insert(p, (e.f.clone(), e.time));
             continue;
         }

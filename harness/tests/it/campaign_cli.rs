@@ -6,9 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn faultline() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-}
+use crate::common::faultline;
 
 /// Writes `<dir>/<name>.yaml` and returns it with the command
 /// `faultline campaign <file> --store <dir>/store`.

@@ -2,18 +2,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use faultline_checker::history::write_jsonl;
 use serde_json::Value;
 
+use crate::common::faultline;
 use crate::support::corpus::{corpus_dir, manifest};
 use crate::support::simulate::explosive;
-
-fn faultline() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-}
 
 /// The corpus folder; fails naming the path when it is not there, rather than letting a missing
 /// file surface as an unexplained assertion on faultline's output.

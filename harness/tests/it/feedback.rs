@@ -5,9 +5,7 @@ use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 
-fn faultline() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-}
+use crate::common::faultline;
 
 /// Runs `command` with stdout and stderr on one pseudo-terminal of `rows` × `cols` (what a
 /// user's terminal is) and returns every byte it wrote there, and its exit code.

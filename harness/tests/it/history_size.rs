@@ -39,11 +39,15 @@ fn run(workload: &str, store: &Path) -> PathBuf {
     store.join(workload).join("latest")
 }
 
-/// The client events before the final reads, as lines.
+/// The client events before the final reads, as lines. (The history has other `phase` markers
+/// before that one: `workload`, where the clients start.)
 fn workload_lines(history: &str) -> Vec<&str> {
     history
         .lines()
-        .take_while(|line| serde_json::from_str::<Value>(line).is_ok_and(|e| e["f"] != "phase"))
+        .take_while(|line| {
+            serde_json::from_str::<Value>(line)
+                .is_ok_and(|e| !(e["f"] == "phase" && e["value"] == "final-reads"))
+        })
         .filter(|line| !line.contains(r#""process":"nemesis""#))
         .collect()
 }

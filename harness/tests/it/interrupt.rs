@@ -1,39 +1,17 @@
 //! A run stopped by SIGINT (Ctrl-C) or SIGTERM: it heals, checks what was recorded, and says
 //! everywhere that it was interrupted, with exit status 130. (Campaigns: campaign_cli.rs.)
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use serde_json::Value;
 
-/// The run folder under `<store>/<test>/` once its history has grown past a few events.
-fn wait_for_history(store: &Path, test: &str) -> PathBuf {
-    let started = Instant::now();
-    loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no history appeared"
-        );
-        if let Ok(entries) = std::fs::read_dir(store.join(test)) {
-            let found = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .find(|dir| {
-                    std::fs::metadata(dir.join("history.jsonl")).is_ok_and(|m| m.len() > 1_000)
-                });
-            if let Some(dir) = found {
-                return dir;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use crate::common::{assert_no_process_mentions, faultline, wait_for_history};
 
 /// Starts a 30 s run, sends it `signal` once it is recording, and checks what it left.
 fn interrupted_run(signal: libc::c_int, name: &str) {
     let store = tempfile::tempdir().expect("tempdir");
-    let child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let child = faultline()
         .args(["run", "--nemesis", "kill", "--time-limit", "30"])
         .args(["--fault-duration", "1", "--quiet-duration", "1"])
         .args(["--concurrency", "2", "--name", name])
@@ -43,19 +21,16 @@ fn interrupted_run(signal: libc::c_int, name: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
-    let dir = wait_for_history(store.path(), name);
+    let dir = wait_for_history(store.path(), name, 1_000);
     std::thread::sleep(Duration::from_secs(2));
-    let sent = Instant::now();
     // SAFETY: kill(2) with the pid of a child we spawned and have not yet waited for.
     let rc = unsafe { libc::kill(child.id() as i32, signal) };
     assert_eq!(rc, 0);
     let out = child.wait_with_output().expect("waits");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        sent.elapsed() < Duration::from_secs(20),
-        "stopped long before the 30 s time limit"
-    );
+    // Stopped before the time limit: exit 130 and `after_s` below 30 (not a wall-clock bound,
+    // which a loaded machine's heal and check could exceed).
     assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
     assert!(
         stdout.starts_with("interrupted after ") && stdout.contains(" s of 30 s"),
@@ -73,7 +48,7 @@ fn interrupted_run(signal: libc::c_int, name: &str) {
     let report = std::fs::read_to_string(dir.join("report.html")).expect("report");
     assert!(report.contains("interrupted after "), "report banner");
     // `analyze` finds the interruption in the history again.
-    let again = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let again = faultline()
         .arg("analyze")
         .arg(&dir)
         .output()
@@ -105,7 +80,7 @@ fn a_second_signal_exits_at_once_and_leaves_no_node() {
     let store_path = store.path().to_string_lossy().into_owned();
     // A kill in force from 0.5 s to 5.5 s: the first signal's heal restarts a node and waits
     // for it to answer, which leaves the second signal plenty of time to arrive.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let mut child = faultline()
         .args(["run", "--nemesis", "kill", "--time-limit", "30"])
         .args(["--fault-duration", "5", "--quiet-duration", "0.5"])
         .args(["--concurrency", "2", "--name", "twice"])
@@ -115,7 +90,7 @@ fn a_second_signal_exits_at_once_and_leaves_no_node() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
-    let dir = wait_for_history(store.path(), "twice");
+    let dir = wait_for_history(store.path(), "twice", 1_000);
     std::thread::sleep(Duration::from_millis(1500));
     let signal = |child: &std::process::Child| {
         // SAFETY: kill(2) with the pid of a child we spawned and have not yet waited for.
@@ -149,14 +124,5 @@ fn a_second_signal_exits_at_once_and_leaves_no_node() {
         !dir.join("results.json").exists(),
         "exited before the check"
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !super::run_cli::processes_mentioning(&store_path).is_empty() && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(
-        super::run_cli::processes_mentioning(&store_path),
-        Vec::<u32>::new(),
-        "nodes survived"
-    );
+    assert_no_process_mentions(&store_path);
 }

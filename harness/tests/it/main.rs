@@ -8,6 +8,7 @@ mod campaign_cli;
 mod check_cli;
 mod clock;
 mod cluster;
+mod common;
 mod feedback;
 mod history_size;
 mod interrupt;

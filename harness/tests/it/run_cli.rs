@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn faultline() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-}
+use crate::common::{
+    assert_no_process_mentions, faultline, processes_mentioning, wait_for_history,
+};
 
 /// The single run folder under `store/<test>/` (not the `latest` link).
 fn run_dir(store: &Path, test: &str) -> PathBuf {
@@ -503,22 +503,6 @@ fn a_clock_skewed_run_under_libfaketime_is_valid() {
     }
 }
 
-/// Pids of processes whose command line mentions `needle`.
-pub(crate) fn processes_mentioning(needle: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(needle))
-                .unwrap_or(false)
-        })
-        .collect()
-}
-
 #[test]
 fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
     let store = tempfile::tempdir().expect("tempdir");
@@ -540,24 +524,7 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
         .stderr(Stdio::null())
         .spawn()
         .expect("starts");
-    // Wait until the history has something in it (the recorder flushes every second).
-    let started = Instant::now();
-    let history = loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no history appeared"
-        );
-        if let Ok(entries) = std::fs::read_dir(store.path().join("killed")) {
-            let found = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path().join("history.jsonl"))
-                .find(|h| std::fs::metadata(h).is_ok_and(|m| m.len() > 10_000));
-            if let Some(h) = found {
-                break h;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let dir = wait_for_history(store.path(), "killed", 10_000);
     std::thread::sleep(Duration::from_secs(2));
     assert!(
         !processes_mentioning(&store_path).is_empty(),
@@ -565,17 +532,8 @@ fn a_killed_controller_leaves_no_node_and_an_analysable_history() {
     );
     controller.kill().expect("SIGKILL the controller");
     let _ = controller.wait();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !processes_mentioning(&store_path).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(
-        processes_mentioning(&store_path),
-        Vec::<u32>::new(),
-        "nodes survived"
-    );
+    assert_no_process_mentions(&store_path);
 
-    let dir = history.parent().expect("run folder").to_owned();
     assert!(!dir.join("results.json").exists());
     let out = faultline()
         .arg("analyze")

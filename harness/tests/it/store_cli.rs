@@ -2,16 +2,13 @@
 //! node data kept only where it is worth its space, `prune`, and the page `compare --out` writes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clap::Parser;
 use faultline::cli::{Cli, Command as Sub};
 use faultline::commands::run::resolve_with;
 use faultline::machine::Capabilities;
 
-fn faultline() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-}
+use crate::common::faultline;
 
 /// `faultline run` flags resolved as the command line resolves them, on a machine without nft or
 /// libfaketime.

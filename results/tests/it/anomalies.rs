@@ -5,10 +5,12 @@
 
 use faultline_checker::history::{Event, EventType, Process};
 use faultline_checker::{Budget, ModelKind, check_events};
-use faultline_results::{ReportInput, render_report, summarise};
+use faultline_results::summarise;
 use serde_json::{Value, json};
 
 use EventType::{Info, Invoke, Ok};
+
+use crate::render_page;
 
 /// A history written out event by event; each event's index is its position and its time that
 /// index in tenths of a second, so index 59 happens 5.9 s into the run.
@@ -57,17 +59,7 @@ fn results_json(events: &[Event], model: Option<ModelKind>) -> Value {
 }
 
 fn report(events: &[Event]) -> String {
-    let check =
-        check_events(events, ModelKind::CasRegister, None, Budget::default()).expect("fits");
-    let results = summarise(events, Some(check), false);
-    let spec = json!({"name": "anomalies", "seed": 7, "nodes": 3});
-    render_report(&ReportInput {
-        spec: &spec,
-        results: &results,
-        events,
-        clocks: &[],
-    })
-    .expect("renders")
+    render_page(events, Some(ModelKind::CasRegister), "anomalies", 7)
 }
 
 /// Issue 10, item 5: the checker's longest linearization ends with write 23, invoked at index

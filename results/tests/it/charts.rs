@@ -6,8 +6,9 @@
 //! over each other; the fault table names a partition's shape and grudge.
 
 use faultline_checker::history::{Event, EventType, Process};
-use faultline_results::{ReportInput, render_report, summarise};
 use serde_json::{Value, json};
+
+use crate::render_page;
 
 const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
@@ -247,15 +248,7 @@ fn finish(mut events: Vec<Event>) -> Vec<Event> {
 }
 
 fn render(events: &[Event]) -> String {
-    let results = summarise(events, None, false);
-    let spec = json!({"name": "charts", "seed": 7, "nodes": 3});
-    render_report(&ReportInput {
-        spec: &spec,
-        results: &results,
-        events,
-        clocks: &[],
-    })
-    .expect("renders")
+    render_page(events, None, "charts", 7)
 }
 
 /// Whether a marker sits at `at` seconds and `ms` milliseconds (within 10% of the latency).

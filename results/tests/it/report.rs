@@ -1,9 +1,11 @@
 //! report.html from histories: self-contained, verdict first, bounded in size.
 
+use faultline_checker::ModelKind;
 use faultline_checker::history::{Event, EventType, Process};
-use faultline_checker::{Budget, ModelKind, check_events};
 use faultline_results::{ReportInput, render_report, summarise};
 use serde_json::{Value, json};
+
+use crate::render_page;
 
 fn event(i: usize, process: u64, kind: EventType, f: &str, value: Value) -> Event {
     Event {
@@ -47,17 +49,7 @@ fn history(n: usize, stale: bool) -> Vec<Event> {
 }
 
 fn render(events: &[Event]) -> String {
-    let check =
-        check_events(events, ModelKind::CasRegister, None, Budget::default()).expect("fits");
-    let results = summarise(events, Some(check), false);
-    let spec = json!({"name": "report-test", "seed": 42, "nodes": 3});
-    render_report(&ReportInput {
-        spec: &spec,
-        results: &results,
-        events,
-        clocks: &[],
-    })
-    .expect("renders")
+    render_page(events, Some(ModelKind::CasRegister), "report-test", 42)
 }
 
 #[test]

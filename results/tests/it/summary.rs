@@ -336,3 +336,35 @@ fn rejected_cas_are_counted_apart_and_overall_availability_is_measured_in_time_t
         "the throughput chart draws rejected cas as a series of their own"
     );
 }
+
+/// Second 0 of availability in time starts at the first invocation, even when a later
+/// invocation is the first to complete.
+#[test]
+fn availability_in_time_counts_seconds_from_the_first_invocation() {
+    let event = |index: u64, ms: u64, p: u64, kind: EventType| Event {
+        index,
+        time: ms * 1_000_000,
+        process: Process::Client(p),
+        kind,
+        f: "read".to_owned(),
+        key: Some("r".to_owned()),
+        value: Value::Null,
+        error: (kind == Info).then(|| json!("timeout")),
+        node: None,
+    };
+    let events = vec![
+        // p0 asks at 0 s and times out at 1.95 s: seconds 0 and 1 asked.
+        event(0, 0, 0, Invoke),
+        // p1 is answered in second 0 (0.9 s to 1.0 s: second 1 starts at 1.0 s exactly).
+        event(1, 900, 1, Invoke),
+        event(2, 999, 1, Ok),
+        // p2 is answered in second 1.
+        event(3, 1_100, 2, Invoke),
+        event(4, 1_200, 2, Ok),
+        event(5, 1_950, 0, Info),
+    ];
+    let r = summarise(&events, None, false);
+    // Counted from the first completion's invocation (0.9 s), the answer at 1.2 s fell into
+    // second 0 with the other, and second 1 looked dead: 50%.
+    assert_eq!(r.availability.overall_by_time, Some(1.0), "{r:?}");
+}
