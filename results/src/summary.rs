@@ -117,6 +117,10 @@ pub struct RunResults {
     /// and the verdict is of that part (`interruption`, from the history's markers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<Interruption>,
+    /// Why the verdict is `unknown` when no checker said so (the set workload without final
+    /// reads); the checker's own reason is in `linearizability`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_reason: Option<String>,
 }
 
 const MAX_LISTED: usize = 100;
@@ -282,16 +286,29 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
     for a in &anomalies {
         *anomaly_counts.entry(a.kind.to_owned()).or_default() += 1;
     }
-    let verdict = match &check {
-        Some(result) => match result.verdict {
-            CheckVerdict::Linearizable => Verdict::Valid,
-            CheckVerdict::NotLinearizable => Verdict::Invalid,
-            CheckVerdict::Unknown => Verdict::Unknown,
-        },
+    let (verdict, unknown_reason) = match &check {
+        Some(result) => (
+            match result.verdict {
+                CheckVerdict::Linearizable => Verdict::Valid,
+                CheckVerdict::NotLinearizable => Verdict::Invalid,
+                CheckVerdict::Unknown => Verdict::Unknown,
+            },
+            None,
+        ),
         // Without a model (the set workload) the verdict is whether any acknowledged element
-        // went missing.
-        None if anomaly_counts.contains_key("lost-write") => Verdict::Invalid,
-        None => Verdict::Valid,
+        // went missing from the final reads.
+        None if anomaly_counts.contains_key("lost-write") => (Verdict::Invalid, None),
+        // A run cut short (or whose controller died) before its final reads: nothing was read
+        // back, so nothing can be said to be kept.
+        None if final_reads_from(events).is_none() => (
+            Verdict::Unknown,
+            Some(
+                "no final reads were recorded (the run ended before them), so whether an \
+                 acknowledged element was lost cannot be told"
+                    .to_owned(),
+            ),
+        ),
+        None => (Verdict::Valid, None),
     };
     RunResults {
         verdict,
@@ -323,5 +340,6 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
         history_torn,
         failover_s,
         interrupted: None,
+        unknown_reason,
     }
 }

@@ -233,7 +233,8 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
     if let Some(first) = r.anomalies.first() {
         println!("  first anomaly: {first}");
     }
-    if let Some(reason) = r.linearizability.as_ref().and_then(|c| c.reason.as_ref()) {
+    let reason = r.linearizability.as_ref().and_then(|c| c.reason.as_ref());
+    if let Some(reason) = reason.or(r.unknown_reason.as_ref()) {
         println!("  unknown: {reason}");
     }
 }

@@ -48,6 +48,8 @@ struct ReportPage {
     verdict: &'static str,
     /// "interrupted after 9 s of 30 s" for a run cut short by a signal.
     interrupted: Option<String>,
+    /// Why the verdict is unknown (the checker's budget, or no final reads to judge a set by).
+    unknown_reason: Option<String>,
     summary: String,
     spec: String,
     seed: String,
@@ -109,6 +111,10 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
             .to_owned(),
         verdict: r.verdict.name(),
         interrupted: r.interrupted.map(|i| i.to_string()),
+        unknown_reason: r
+            .unknown_reason
+            .clone()
+            .or_else(|| r.linearizability.as_ref().and_then(|c| c.reason.clone())),
         summary: headline(r),
         spec: serde_json::to_string_pretty(input.spec).unwrap_or_default(),
         seed: input

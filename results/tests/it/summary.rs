@@ -44,6 +44,9 @@ fn counts_availability_faults_and_latency() {
         (None, Info, "stop", fault, None),
         (Some(0), Invoke, "read", Value::Null, None),
         (Some(0), Ok, "read", json!(3), None),
+        // Without a checker result the verdict rests on the final reads (the set workload's
+        // rule): the run got to them.
+        (None, Info, "phase", json!("final-reads"), None),
     ]);
     let r = summarise(&events, None, false);
     assert_eq!(r.verdict, Verdict::Valid);
@@ -207,6 +210,34 @@ fn the_set_workload_is_invalid_when_an_acknowledged_element_is_missing() {
         assert_eq!(r.anomaly_counts["lost-write"], 1);
         assert_eq!(r.anomalies[0].missing_value, json!(1));
     }
+}
+
+#[test]
+fn a_set_run_without_final_reads_is_unknown_not_valid() {
+    let adds = [
+        (Some(0), Invoke, "add", json!(1), None),
+        (Some(0), Ok, "add", Value::Null, None),
+    ];
+    // Cut short (or its controller killed) before the final reads: nothing was read back.
+    let r = summarise(&history(&adds), None, false);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert!(
+        r.unknown_reason
+            .as_deref()
+            .is_some_and(|reason| reason.contains("no final reads")),
+        "{:?}",
+        r.unknown_reason
+    );
+    // The same run read back whole is valid.
+    let mut whole = adds.to_vec();
+    whole.extend([
+        (None, Info, "phase", json!("final-reads"), None),
+        (Some(1), Invoke, "read", Value::Null, None),
+        (Some(1), Ok, "read", json!([1]), None),
+    ]);
+    let r = summarise(&history(&whole), None, false);
+    assert_eq!(r.verdict, Verdict::Valid);
+    assert_eq!(r.unknown_reason, None);
 }
 
 #[test]
