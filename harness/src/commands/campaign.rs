@@ -163,7 +163,11 @@ pub fn run_campaign(
         runs.push(run);
     }
     overall.finish_and_clear();
-    let signal = interrupt.signal();
+    // A signal that came after the last run's workload (while it was checked, or the pages
+    // written) cut nothing short: the campaign is interrupted only when a run was, or a cell
+    // never ran.
+    let cut_short = !skipped.is_empty() || runs.iter().any(|r| r.interrupted.is_some());
+    let signal = interrupt.signal().filter(|_| cut_short);
     let summary = summarise_campaign(campaign.name, started, runs, signal.is_some());
     let summary = match signal {
         Some(signal) => summary.interrupted_after(

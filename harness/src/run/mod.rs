@@ -36,6 +36,8 @@ use recorder::Recorder;
 
 /// How many times a final read is tried before it is left as it ended.
 const FINAL_READ_ATTEMPTS: usize = 20;
+/// Keys in a row whose final read got no answer before the final reads stop.
+const GIVE_UP_AFTER_KEYS: usize = 3;
 
 /// A finished run: where it is and what it concluded.
 pub struct RunOutcome {
@@ -315,7 +317,19 @@ pub async fn execute(
     if !interrupted {
         nemesis::phase(&recorder, "final-reads");
         progress.phase("final reads");
-        final_reads(&recorder, &generator, &nodes, timeout).await;
+        tokio::select! {
+            stopped = final_reads(&recorder, &generator, &nodes, timeout) => {
+                if let Some(key) = stopped {
+                    log.line(&format!(
+                        "final reads stopped at key {key}: the cluster answered none of the last \
+                         {GIVE_UP_AFTER_KEYS} keys' reads"
+                    ));
+                }
+            }
+            signal = interrupt.wait() => {
+                mark_interrupted(&recorder, &mut log, &progress, signal, "skipping the rest of the final reads");
+            }
+        }
     }
 
     progress.phase("stopping the cluster");
@@ -359,31 +373,42 @@ fn mark_interrupted(
     progress.phase(format!("{}: {next}", signal.name));
 }
 
-/// Reads every key the workload may have touched, retrying each until it succeeds.
+/// Reads every key the workload may have touched, retrying each until it succeeds. A cluster
+/// that answers none of `GIVE_UP_AFTER_KEYS` keys in a row is not coming back: the reads stop
+/// there (an append run has a key per 32 appends, thousands, and each would otherwise wait
+/// `FINAL_READ_ATTEMPTS` timeouts), and the key they stopped at is returned.
 async fn final_reads(
     recorder: &Recorder,
     generator: &Mutex<Generator>,
     nodes: &[NodeAddr],
     timeout: Duration,
-) {
+) -> Option<String> {
     let reads = match generator.lock() {
         Ok(g) => g.final_reads(),
-        Err(_) => return,
+        Err(_) => return None,
     };
     let Ok(mut client) = KvnodeClient::try_new("final".to_owned(), nodes.to_vec(), timeout) else {
-        return;
+        return None;
     };
     let mut process = recorder.unused_process();
+    let mut unanswered_keys = 0;
     for read in &reads {
+        let mut answered = false;
         for _ in 0..FINAL_READ_ATTEMPTS {
             let done = clients::perform(recorder, &mut client, process, read).await;
             process += 1;
             if done.kind == faultline_checker::history::EventType::Ok {
+                answered = true;
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        unanswered_keys = if answered { 0 } else { unanswered_keys + 1 };
+        if unanswered_keys == GIVE_UP_AFTER_KEYS {
+            return Some(read.key.clone().unwrap_or_default());
+        }
     }
+    None
 }
 
 /// The controller's own log, `faultline.log` in the run folder.
