@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::nodes::NodeId;
 
 #[derive(Debug, thiserror::Error)]
-#[error("clock of node {node}: {message}")]
+#[error("clock of n{node}: {message}")]
 pub struct ClockError {
     pub node: NodeId,
     pub message: String,

@@ -5,7 +5,7 @@ use std::future::Future;
 pub type NodeId = u32;
 
 #[derive(Debug, thiserror::Error)]
-#[error("node {node}: {message}")]
+#[error("n{node}: {message}")]
 pub struct NodesError {
     pub node: NodeId,
     pub message: String,

@@ -25,7 +25,7 @@ pub enum ClusterError {
         source: std::io::Error,
     },
 
-    #[error("node {node}: cannot start {}: {source}", exe.display())]
+    #[error("n{node}: cannot start {}: {source}", exe.display())]
     Spawn {
         node: u32,
         exe: PathBuf,
@@ -33,7 +33,7 @@ pub enum ClusterError {
         source: std::io::Error,
     },
 
-    #[error("node {node} exited ({status}) before it was ready; see {}{tail}", log.display())]
+    #[error("n{node} exited ({status}) before it was ready; see {}{tail}", log.display())]
     NodeExited {
         node: u32,
         status: String,
@@ -42,7 +42,7 @@ pub enum ClusterError {
         tail: String,
     },
 
-    #[error("node {node} did not answer GET http://{addr}/status within {waited:?}; see {}", log.display())]
+    #[error("n{node} did not answer GET http://{addr}/status within {waited:?}; see {}", log.display())]
     NotAnswering {
         node: u32,
         addr: SocketAddr,
@@ -58,7 +58,7 @@ pub enum ClusterError {
         logs: PathBuf,
     },
 
-    #[error("node {node}: {message}")]
+    #[error("n{node}: {message}")]
     Node { node: u32, message: String },
 
     #[error(transparent)]

@@ -126,12 +126,12 @@ pub(crate) fn describe(statuses: &[(u32, Option<Value>)]) -> String {
         .iter()
         .map(|(id, s)| match s {
             Some(s) => format!(
-                "node {id}: {} term {} leader {}",
+                "n{id}: {} term {} leader {}",
                 role(s).unwrap_or("?"),
                 term(s),
-                believed_leader(s).map_or("none".to_string(), |l| l.to_string())
+                believed_leader(s).map_or("none".to_string(), |l| format!("n{l}"))
             ),
-            None => format!("node {id}: no answer"),
+            None => format!("n{id}: no answer"),
         })
         .collect();
     views.join(", ")

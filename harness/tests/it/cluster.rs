@@ -244,7 +244,7 @@ async fn a_node_that_exits_at_once_fails_start_clearly() {
     );
     assert!(matches!(err, ClusterError::NodeExited { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("node 1 exited"), "{message}");
+    assert!(message.contains("n1 exited"), "{message}");
     assert!(
         message.contains(&dir.path().join("nodes/1.log").display().to_string()),
         "{message}"
@@ -258,7 +258,7 @@ async fn a_bad_flag_shows_the_nodes_complaint() {
     s.replication = "eventually".into();
     let err = Cluster::start(s).await.err().expect("start fails");
     let message = err.to_string();
-    assert!(message.contains("node 1 exited"), "{message}");
+    assert!(message.contains("n1 exited"), "{message}");
     assert!(
         message.contains("eventually"),
         "the log's tail names the bad value: {message}"
