@@ -34,8 +34,9 @@ pub(crate) fn seconds(s: f64) -> String {
     }
 }
 
-/// The time of the controller's first `phase` marker named `name`.
-fn phase_time(events: &[Event], name: &str) -> Option<u64> {
+/// The time of the controller's first `phase` marker named `name` (`workload`, `interrupted`,
+/// `final-reads`).
+pub(crate) fn phase_time(events: &[Event], name: &str) -> Option<u64> {
     events
         .iter()
         .find(|e| e.process == Process::Nemesis && e.f == "phase" && e.value == name)

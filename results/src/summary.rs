@@ -201,10 +201,7 @@ fn failover_times(
 /// The time the final reads began: the controller marks it with a nemesis-process `phase`
 /// event whose value is `"final-reads"`.
 pub fn final_reads_from(events: &[Event]) -> Option<u64> {
-    events
-        .iter()
-        .find(|e| e.process == Process::Nemesis && e.f == "phase" && e.value == "final-reads")
-        .map(|e| e.time)
+    crate::interruption::phase_time(events, "final-reads")
 }
 
 /// Computes a run's results from its history and (for model workloads) the checker's result.

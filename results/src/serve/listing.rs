@@ -53,14 +53,14 @@ pub fn runs(store: &Path) -> Vec<RunEntry> {
         .into_iter()
         .filter(|f| f.kind == FolderKind::Run)
         .map(|f| {
-            let (verdict, verdict_class) = match f.outcome() {
-                Some(verdict) => {
+            let (verdict, verdict_class) = match f.verdict() {
+                Some((verdict, interrupted)) => {
                     let class = match verdict.as_str() {
                         "valid" => "valid",
                         "invalid" => "invalid",
                         _ => "unknown",
                     };
-                    let interrupted = if f.interrupted() { ", interrupted" } else { "" };
+                    let interrupted = if interrupted { ", interrupted" } else { "" };
                     (format!("{verdict}{interrupted}"), class)
                 }
                 None => (UNFINISHED.to_owned(), "unfinished"),

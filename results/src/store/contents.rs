@@ -43,13 +43,7 @@ impl StoredFolder {
     /// (still running, or its controller died).
     pub fn outcome(&self) -> Option<String> {
         match self.kind {
-            FolderKind::Run => {
-                let run = RunDir {
-                    path: self.path.clone(),
-                };
-                let results = read_json(&run.results())?;
-                results.get("verdict")?.as_str().map(str::to_owned)
-            }
+            FolderKind::Run => self.verdict().map(|(verdict, _)| verdict),
             FolderKind::Campaign => {
                 let summary = read_json(&self.path.join("summary.json"))?;
                 let outcome = if summary["interrupted"] == true {
@@ -64,16 +58,18 @@ impl StoredFolder {
         }
     }
 
-    /// Whether a run was cut short by a signal (its results.json says `interrupted`).
-    pub fn interrupted(&self) -> bool {
-        self.kind == FolderKind::Run
-            && read_json(
-                &RunDir {
-                    path: self.path.clone(),
-                }
-                .results(),
-            )
-            .is_some_and(|results| results["interrupted"].is_object())
+    /// A run's verdict and whether a signal cut it short, from one read of its results.json;
+    /// `None` for a campaign, or a run without results.
+    pub fn verdict(&self) -> Option<(String, bool)> {
+        if self.kind != FolderKind::Run {
+            return None;
+        }
+        let run = RunDir {
+            path: self.path.clone(),
+        };
+        let results = read_json(&run.results())?;
+        let verdict = results.get("verdict")?.as_str()?.to_owned();
+        Some((verdict, results["interrupted"].is_object()))
     }
 
     /// Whether it finished and came out right: a valid run, a campaign whose every expectation
