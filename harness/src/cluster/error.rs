@@ -53,7 +53,7 @@ pub enum ClusterError {
     #[error("the nodes agreed on no leader within {waited:?} ({views}); see the logs in {}", logs.display())]
     NoLeader {
         waited: Duration,
-        /// What each node said last, e.g. "node 1: follower term 3 leader none".
+        /// What each node said last, e.g. "n1: follower term 3 leader none".
         views: String,
         logs: PathBuf,
     },

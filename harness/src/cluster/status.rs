@@ -120,7 +120,7 @@ pub(crate) fn agreed_leader(statuses: &[(u32, Option<Value>)]) -> Option<u32> {
         .then_some(*leader)
 }
 
-/// "node 1: follower term 3 leader 2, node 2: no answer, ..." for error messages.
+/// "n1: follower term 3 leader n2, n2: no answer, ..." for error messages.
 pub(crate) fn describe(statuses: &[(u32, Option<Value>)]) -> String {
     let views: Vec<String> = statuses
         .iter()
@@ -189,7 +189,7 @@ mod tests {
         assert_eq!(agreed_leader(&all), Some(1));
         assert_eq!(
             describe(&[(1, s("follower", 2, None)), (2, None)]),
-            "node 1: follower term 2 leader none, node 2: no answer"
+            "n1: follower term 2 leader none, n2: no answer"
         );
     }
 }
