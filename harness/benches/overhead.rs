@@ -42,6 +42,7 @@ async fn plain_loop(seconds: f64, clients: usize) -> f64 {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let generator = Arc::new(std::sync::Mutex::new(Generator::new(
         WorkloadSpec::defaults(WorkloadKind::Register),
+        clients,
         7,
     )));
     let tasks: Vec<_> = (0..clients)
@@ -56,7 +57,7 @@ async fn plain_loop(seconds: f64, clients: usize) -> f64 {
                 let mut client = client.with_home(c);
                 while Instant::now() < deadline {
                     let invocation = match generator.lock() {
-                        Ok(mut g) => g.next_invocation(),
+                        Ok(mut g) => g.next_invocation(c),
                         Err(_) => return,
                     };
                     client.invoke(&invocation).await;

@@ -189,9 +189,31 @@ pub struct RunArgs {
     /// Invocations per second across all clients (unlimited by default).
     #[arg(long, allow_negative_numbers = true)]
     pub rate: Option<f64>,
-    /// Keys for the kv and append workloads.
+    /// Keys each group of clients (see --threads-per-key) spreads over at a time: register 1,
+    /// kv and append 10 by default; set always one.
     #[arg(long, allow_negative_numbers = true)]
     pub keys: Option<usize>,
+    /// register, kv and append: clients per group, as jepsen.independent's thread groups. Clients
+    /// 0..T share keys of their own, T..2T theirs, and so on, so no key sees more than T
+    /// clients whatever --concurrency says (a hot key: --keys 1 --threads-per-key 50). Ignored
+    /// by set (recorded as null).
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = faultline_workloads::DEFAULT_THREADS_PER_KEY,
+        allow_negative_numbers = true
+    )]
+    pub threads_per_key: usize,
+    /// register, kv and append: operations invoked on a key, reads included, before its slot
+    /// moves on to a fresh key (0: one key per slot for the whole run), so a key's history stays
+    /// short enough to check. Ignored by set (recorded as null).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = faultline_workloads::DEFAULT_OPS_PER_KEY,
+        allow_negative_numbers = true
+    )]
+    pub ops_per_key: u64,
     /// append and set: appends (adds) to a key before the workload moves on to a fresh key, as
     /// Elle's list-append does, so no list (and no read) outgrows it. Ignored by register and kv.
     #[arg(long, value_name = "N", default_value_t = faultline_workloads::DEFAULT_MAX_WRITES_PER_KEY)]

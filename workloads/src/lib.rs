@@ -2,10 +2,13 @@
 //! kv, append, set), the clients that talk to a store and classify every outcome as `ok`, `fail`
 //! or `info`, and which checker model judges each workload.
 //!
-//! Invariants: generators are deterministic given their seed and never write a value twice to
-//! one key; the append and set workloads move to a fresh key after a fixed number of appends
-//! (adds), and a completion carries only what the checker needs (a read its value, never the
-//! list an append returns), so no event of a history grows with the run's length; a client
+//! Invariants: generators are deterministic given their seed (and, per group, the order its
+//! workers ask) and never write a value twice in a run; clients work in groups of
+//! `threads_per_key`, each on keys of its own (`jepsen.independent`), so no key is used by more
+//! clients than a group holds whatever the concurrency; a key slot moves to a fresh key after
+//! `ops_per_key` operations (and, for append and set, `max_writes_per_key` appends or adds),
+//! and a completion carries only what the checker needs (a read its value, never the list an
+//! append returns), so neither a key's history nor an event grows with the run's length; a client
 //! reports `fail` only when the operation certainly did not happen (the table is in
 //! `kvnode_client/classify.rs`); a client retries an invocation only under its one
 //! `(client_id, seq)`, so kvnode's dedup table keeps retries from applying twice; this crate
@@ -18,6 +21,9 @@ mod kvnode_client;
 mod workload;
 
 pub use client::{Client, Completion};
-pub use generator::{Generator, Invocation, KeyDistribution, REGISTER_KEY};
+pub use generator::{Generator, Invocation, KeyDistribution};
 pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
-pub use workload::{DEFAULT_MAX_WRITES_PER_KEY, WorkloadKind, WorkloadSpec};
+pub use workload::{
+    DEFAULT_MAX_WRITES_PER_KEY, DEFAULT_OPS_PER_KEY, DEFAULT_THREADS_PER_KEY, WorkloadKind,
+    WorkloadSpec,
+};

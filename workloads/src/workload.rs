@@ -11,7 +11,8 @@ use crate::generator::KeyDistribution;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WorkloadKind {
-    /// One key: read, write, cas. Judged by the cas-register model.
+    /// Registers (one key per group at a time by default): read, write, cas. Judged by the
+    /// cas-register model, key by key.
     Register,
     /// Many keys, the same ops. Judged by the kv model (a cas-register per key).
     Kv,
@@ -36,6 +37,14 @@ impl WorkloadKind {
             WorkloadKind::Append => "append",
             WorkloadKind::Set => "set",
         }
+    }
+
+    /// Whether the workload runs as `jepsen.independent` does: clients in groups of
+    /// `threads_per_key`, each group on keys of its own, a key retired after `ops_per_key`
+    /// operations. Every workload but `set`, whose checker compares only the final read and does
+    /// not care how many clients add to one list.
+    pub fn groups_clients(self) -> bool {
+        !matches!(self, WorkloadKind::Set)
     }
 
     /// Whether the workload appends to lists (append, set), which `max_writes_per_key` bounds.
@@ -83,12 +92,30 @@ impl FromStr for WorkloadKind {
 /// the size of a read; the number of final reads (one per key) is operations / this.
 pub const DEFAULT_MAX_WRITES_PER_KEY: u64 = 32;
 
-/// Everything a generator needs besides its seed.
+/// Clients per group: at most this many clients ever use one key, whatever the concurrency, so
+/// the checker's work per key stays bounded (`jepsen.independent`'s thread groups).
+pub const DEFAULT_THREADS_PER_KEY: usize = 10;
+
+/// Operations invoked on a key (reads too) before its slot moves to a fresh key, as
+/// `jepsen.independent`'s `gen/limit` does: a key's history stays short enough to check.
+pub const DEFAULT_OPS_PER_KEY: u64 = 1000;
+
+/// Everything a generator needs besides its seed and the number of clients.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadSpec {
     pub kind: WorkloadKind,
-    /// Keys to spread operations over at a time (`register` and `set` use one).
+    /// Keys each group of clients spreads its operations over at a time (`set` uses one).
     pub keys: usize,
+    /// Clients per group (`register`, `kv`, `append`): clients `0..T` share their own key
+    /// slots, `T..2T` theirs, and so on. `None`: every client shares one set of slots, as
+    /// `set` does and as runs recorded before groups existed did (their `test.json` has no such
+    /// field).
+    #[serde(default)]
+    pub threads_per_key: Option<usize>,
+    /// `register`, `kv`, `append`: operations invoked on a key (reads too) before its slot moves
+    /// to a fresh key; `Some(0)` and `None` (`set`, runs recorded before) never move on.
+    #[serde(default)]
+    pub ops_per_key: Option<u64>,
     /// `append` and `set`: appends (adds) per key before its slot moves to a fresh key.
     /// `None`: unbounded, as runs recorded before the bound existed were (their `test.json` has
     /// no such field); also `None` for `register` and `kv`, whose values do not grow.
@@ -102,8 +129,9 @@ pub struct WorkloadSpec {
 }
 
 impl WorkloadSpec {
-    /// Jepsen-like defaults for a workload: an even mix, 10 keys for keyed workloads, lists
-    /// bounded at [`DEFAULT_MAX_WRITES_PER_KEY`].
+    /// Jepsen-like defaults for a workload: an even mix, 10 keys for kv and append (per group),
+    /// groups of [`DEFAULT_THREADS_PER_KEY`] clients moving on after [`DEFAULT_OPS_PER_KEY`]
+    /// operations per key, lists bounded at [`DEFAULT_MAX_WRITES_PER_KEY`].
     pub fn defaults(kind: WorkloadKind) -> Self {
         WorkloadSpec {
             kind,
@@ -111,6 +139,8 @@ impl WorkloadSpec {
                 WorkloadKind::Register | WorkloadKind::Set => 1,
                 WorkloadKind::Kv | WorkloadKind::Append => 10,
             },
+            threads_per_key: kind.groups_clients().then_some(DEFAULT_THREADS_PER_KEY),
+            ops_per_key: kind.groups_clients().then_some(DEFAULT_OPS_PER_KEY),
             max_writes_per_key: kind.grows_lists().then_some(DEFAULT_MAX_WRITES_PER_KEY),
             key_distribution: KeyDistribution::Uniform,
             read_weight: 1,
@@ -130,8 +160,34 @@ mod tests {
                       "read_weight":1,"write_weight":1,"cas_weight":1}"#;
         let spec: WorkloadSpec = serde_json::from_str(old).expect("an old test.json's workload");
         assert_eq!(spec.max_writes_per_key, None);
+        // ... and as one group of every client on keys that never move on.
+        assert_eq!((spec.threads_per_key, spec.ops_per_key), (None, None));
         let now =
             serde_json::to_value(WorkloadSpec::defaults(WorkloadKind::Append)).expect("serialises");
         assert_eq!(now["max_writes_per_key"], DEFAULT_MAX_WRITES_PER_KEY);
+        assert_eq!(now["threads_per_key"], DEFAULT_THREADS_PER_KEY);
+        assert_eq!(now["ops_per_key"], DEFAULT_OPS_PER_KEY);
+    }
+
+    #[test]
+    fn set_records_no_groups() {
+        let set = serde_json::to_value(WorkloadSpec::defaults(WorkloadKind::Set)).expect("json");
+        assert!(
+            set["threads_per_key"].is_null() && set["ops_per_key"].is_null(),
+            "{set}"
+        );
+        for kind in [
+            WorkloadKind::Register,
+            WorkloadKind::Kv,
+            WorkloadKind::Append,
+        ] {
+            let spec = WorkloadSpec::defaults(kind);
+            assert_eq!(
+                spec.threads_per_key,
+                Some(DEFAULT_THREADS_PER_KEY),
+                "{kind}"
+            );
+            assert_eq!(spec.ops_per_key, Some(DEFAULT_OPS_PER_KEY), "{kind}");
+        }
     }
 }

@@ -37,10 +37,13 @@ pub struct CampaignFile {
 pub struct Defaults {
     pub time_limit: Option<f64>,
     pub recovery: Option<f64>,
-    pub concurrency: Option<usize>,
+    pub concurrency: Option<AtLeastOne>,
     pub rate: Option<f64>,
-    pub keys: Option<usize>,
-    pub max_writes_per_key: Option<u64>,
+    pub keys: Option<AtLeastOne>,
+    pub threads_per_key: Option<AtLeastOne>,
+    /// 0: one key per slot for the whole run.
+    pub ops_per_key: Option<u64>,
+    pub max_writes_per_key: Option<AtLeastOne>,
     pub fault_duration: Option<f64>,
     pub quiet_duration: Option<f64>,
     pub request_timeout: Option<u64>,
@@ -156,6 +159,42 @@ fn one_of(what: &str, value: &str, names: &[&str]) -> Result<(), String> {
             "unknown {what} \"{value}\"; expected one of {}",
             names.join(", ")
         ))
+    }
+}
+
+/// A count that must be at least 1 (clients, keys, clients per key, appends per key), checked
+/// while the file is read like a [`Checked`] value, so a 0 is reported at its own line and
+/// column rather than as a flag of the cell it ends up in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AtLeastOne(pub u64);
+
+impl<'de> Deserialize<'de> for AtLeastOne {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_u64(AtLeastOneVisitor)
+    }
+}
+
+struct AtLeastOneVisitor;
+
+impl serde::de::Visitor<'_> for AtLeastOneVisitor {
+    type Value = AtLeastOne;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a whole number, at least 1")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        if value == 0 {
+            return Err(E::custom("expected at least 1, found 0"));
+        }
+        Ok(AtLeastOne(value))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        match u64::try_from(value) {
+            Ok(value) => self.visit_u64(value),
+            Err(_) => Err(E::custom(format!("expected at least 1, found {value}"))),
+        }
     }
 }
 

@@ -91,12 +91,17 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     };
     flag("time-limit", d.time_limit.map(|v| v.to_string()));
     flag("recovery", d.recovery.map(|v| v.to_string()));
-    flag("concurrency", d.concurrency.map(|v| v.to_string()));
+    flag("concurrency", d.concurrency.map(|v| v.0.to_string()));
     flag("rate", d.rate.map(|v| v.to_string()));
-    flag("keys", d.keys.map(|v| v.to_string()));
+    flag("keys", d.keys.map(|v| v.0.to_string()));
+    flag(
+        "threads-per-key",
+        d.threads_per_key.map(|v| v.0.to_string()),
+    );
+    flag("ops-per-key", d.ops_per_key.map(|v| v.to_string()));
     flag(
         "max-writes-per-key",
-        d.max_writes_per_key.map(|v| v.to_string()),
+        d.max_writes_per_key.map(|v| v.0.to_string()),
     );
     flag("fault-duration", d.fault_duration.map(|v| v.to_string()));
     flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
@@ -171,7 +176,7 @@ mod tests {
     fn the_matrix_expands_with_expectations_first_match_wins() {
         let text = r#"
 name: t
-defaults: { time_limit: 5, concurrency: 4, max_writes_per_key: 8 }
+defaults: { time_limit: 5, concurrency: 4, max_writes_per_key: 8, threads_per_key: 2, ops_per_key: 0 }
 matrix:
   replication: [sync, async]
   nemesis: ["kill,pause"]
@@ -200,6 +205,55 @@ expect:
                 .flags
                 .windows(2)
                 .any(|w| w == ["--max-writes-per-key", "8"])
+        );
+        for pair in [["--threads-per-key", "2"], ["--ops-per-key", "0"]] {
+            assert!(
+                c.cells[0].flags.windows(2).any(|w| w == pair),
+                "{pair:?}: {:?}",
+                c.cells[0].flags
+            );
+        }
+    }
+
+    #[test]
+    fn counts_of_zero_name_the_value_s_line_and_column() {
+        for (key, column) in [
+            ("threads_per_key", 20),
+            ("concurrency", 16),
+            ("keys", 9),
+            ("max_writes_per_key", 23),
+        ] {
+            let text = format!("name: t\ndefaults:\n  {key}: 0\nmatrix: {{replication: [sync]}}\n");
+            let err = load(Path::new("c.yaml"), &text).expect_err(key);
+            assert!(
+                err.starts_with(&format!(
+                    "c.yaml:3:{column}: defaults.{key}: expected at least 1, found 0"
+                )),
+                "{key}: {err}"
+            );
+        }
+        let err = load(
+            Path::new("c.yaml"),
+            "name: t\ndefaults: {threads_per_key: -3}\nmatrix: {replication: [sync]}\n",
+        )
+        .expect_err("negative");
+        assert!(
+            err.starts_with("c.yaml:2:29: defaults.threads_per_key: ")
+                && err.contains("-3")
+                && err.contains("at least 1"),
+            "{err}"
+        );
+        // ops_per_key takes 0 (one key for the whole run).
+        let c = load(
+            Path::new("c.yaml"),
+            "name: t\ndefaults: {ops_per_key: 0}\nmatrix: {replication: [sync]}\n",
+        )
+        .expect("0 ops per key is a choice");
+        assert!(
+            c.cells[0]
+                .flags
+                .windows(2)
+                .any(|w| w == ["--ops-per-key", "0"])
         );
     }
 

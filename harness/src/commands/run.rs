@@ -113,6 +113,12 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
     }
     // Only lists grow: register and kv record no bound (null in their test.json).
     workload.max_writes_per_key = kind.grows_lists().then_some(args.max_writes_per_key);
+    if args.threads_per_key == 0 {
+        bail!("--threads-per-key: expected at least 1 client per key, found 0");
+    }
+    // set does not group its clients: both are null in its test.json.
+    workload.threads_per_key = kind.groups_clients().then_some(args.threads_per_key);
+    workload.ops_per_key = kind.groups_clients().then_some(args.ops_per_key);
     if let Some(exponent) = args.zipfian {
         if !(exponent.is_finite() && exponent > 0.0) {
             bail!("--zipfian: expected a positive exponent, found {exponent}");
@@ -174,8 +180,8 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
     })
 }
 
-/// The test's folder name: workload, modes and faults, then the nodes, keys and seed where they
-/// differ from the defaults (`register-quorum-read-index-kill+pause-n5-s7`). A random seed is
+/// The test's folder name: workload, modes and faults, then the nodes, keys, clients per key and
+/// seed where they differ from the defaults (`register-quorum-read-index-kill+pause-n5-t50-s7`). A random seed is
 /// the default and is left out, so repeated runs of one test share its folder and `latest`.
 fn test_name(base: &str, args: &RunArgs, workload: &WorkloadSpec) -> String {
     let mut name = base.to_owned();
@@ -184,6 +190,11 @@ fn test_name(base: &str, args: &RunArgs, workload: &WorkloadSpec) -> String {
     }
     if workload.keys != WorkloadSpec::defaults(workload.kind).keys {
         name += &format!("-k{}", workload.keys);
+    }
+    if workload.threads_per_key != WorkloadSpec::defaults(workload.kind).threads_per_key
+        && let Some(threads) = workload.threads_per_key
+    {
+        name += &format!("-t{threads}");
     }
     if let Some(seed) = args.seed {
         name += &format!("-s{seed}");

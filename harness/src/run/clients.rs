@@ -55,8 +55,10 @@ pub struct Workers {
 
 impl Workers {
     /// One client loop, starting as process `first_process`: invoke until the deadline or
-    /// until told to stop.
+    /// until told to stop. `first_process` is also the worker's index, which picks its group's
+    /// keys and stays the same when the process number moves on after an `info`.
     pub async fn client_loop<C: Client>(self, mut client: C, first_process: u64) {
+        let worker = first_process as usize;
         let mut process = first_process;
         let mut next_slot = Instant::now();
         while Instant::now() < self.deadline && !*self.stop.borrow() {
@@ -65,7 +67,7 @@ impl Workers {
                 next_slot += interval;
             }
             let invocation = match self.generator.lock() {
-                Ok(mut g) => g.next_invocation(),
+                Ok(mut g) => g.next_invocation(worker),
                 Err(_) => return,
             };
             let done = perform(&self.recorder, &mut client, process, &invocation).await;

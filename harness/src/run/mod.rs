@@ -230,7 +230,11 @@ pub async fn execute(
     };
 
     // Clients.
-    let generator = Arc::new(Mutex::new(Generator::new(spec.workload.clone(), spec.seed)));
+    let generator = Arc::new(Mutex::new(Generator::new(
+        spec.workload.clone(),
+        spec.concurrency,
+        spec.seed,
+    )));
     let timeout = Duration::from_millis(spec.request_timeout_ms);
     let interval = spec
         .rate

@@ -12,6 +12,7 @@ mod common;
 mod feedback;
 mod history_size;
 mod interrupt;
+mod key_groups;
 mod kvnode_bin;
 mod partition;
 mod run_cli;

@@ -43,6 +43,27 @@ fn a_test_folder_names_the_nodes_keys_and_seed_that_differ_from_the_defaults() {
         "kv-quorum-read-index-none"
     );
     assert_eq!(name(&["--seed", "7", "--name", "mine"]), "mine");
+    // Clients per key: a hot key is another test than the default groups.
+    assert_eq!(
+        name(&["--keys", "1", "--threads-per-key", "50"]),
+        "register-quorum-read-index-none-t50"
+    );
+    assert_eq!(
+        name(&[
+            "--workload",
+            "append",
+            "--threads-per-key",
+            "10",
+            "--ops-per-key",
+            "0"
+        ]),
+        "append-quorum-read-index-none"
+    );
+    // set ignores the groups, and its name does too.
+    assert_eq!(
+        name(&["--workload", "set", "--threads-per-key", "3"]),
+        "set-quorum-read-index-none"
+    );
 }
 
 #[test]
