@@ -201,9 +201,10 @@ pub(crate) fn check(partition: &Partition<Register>) -> Fast {
     let Some((a, b)) = find_two_cycle(&blocks) else {
         return Fast::Linearizable;
     };
-    // Blame the later of the two blocks' last invocations: an operation of the other block
-    // returned before it was invoked, and yet that block must follow its own.
-    let (x, y) = if blocks[a].last_call.call >= blocks[b].last_call.call {
+    // Blame the last invocation of the block that returned first (`x`, which must come first):
+    // it was invoked after an op of the other block had returned. With one stale read, `x` is
+    // the block of the value it read and the read is its last invocation.
+    let (x, y) = if blocks[a].first_ret.ret <= blocks[b].first_ret.ret {
         (blocks[a], blocks[b])
     } else {
         (blocks[b], blocks[a])
