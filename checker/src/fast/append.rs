@@ -3,8 +3,7 @@
 //! element is appended once and every read is a list (or nil, the empty list). See the module
 //! above for why one pass over the order the reads reveal decides linearizability.
 
-use std::collections::HashMap;
-
+use hashbrown::HashMap;
 use serde_json::Value;
 
 use super::{Fast, Span, Witness, check_positions};
