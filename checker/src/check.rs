@@ -96,9 +96,11 @@ pub struct CheckResult {
     pub operations: usize,
     /// Independent parts checked (keys, for keyed models).
     pub partitions: usize,
-    /// Distinct configurations the search memoised.
+    /// Distinct configurations the search memoised (the search that explains a fast-path
+    /// failure included).
     pub configurations: u64,
-    /// The most memory the search held at once (memo, model state), in bytes.
+    /// The most memory the search held at once (memo, model state), in bytes; the fast path holds
+    /// none of it.
     pub peak_memory_bytes: usize,
     /// How many partitions each method decided.
     pub decided: Decided,
