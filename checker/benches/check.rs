@@ -1,6 +1,7 @@
 //! `cargo bench -p faultline-checker`: checking time (parsing excluded) of the whole reference
 //! corpus, of each corpus row, and of two synthetic histories: 100 000 kv operations over 1 000
-//! keys from 20 clients, and 5 000 single-key cas-register operations from 50 clients.
+//! keys from 20 clients, and 5 000 single-key cas-register operations from 50 clients; and the
+//! fast path on 200 000 operations with unique values from 50 clients always in flight (`fast/`).
 //!
 //! The synthetic histories are simulated against an atomic register (tests/support/simulate.rs),
 //! with Jepsen's usual shape: values 0..5, a read/write/cas mix, 1% of operations timing out
@@ -22,6 +23,7 @@ mod support;
 
 use support::corpus::manifest;
 use support::simulate::{Object, Simulation, simulate};
+use support::unique::{UniqueObject, UniqueSimulation, simulate_unique};
 
 struct Loaded {
     name: String,
@@ -134,5 +136,33 @@ fn synthetic_histories(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, corpus, synthetic_histories);
+/// The fast path: unique written values (as faultline's workloads write them), 50 clients always
+/// in flight, 1% `info` — a shape the search cannot get through on one key.
+fn fast_path(c: &mut Criterion) {
+    let unique = |object, keys: usize, model| {
+        let sim = UniqueSimulation {
+            object,
+            clients: 50,
+            ops: 200_000,
+            keys: (0..keys).map(|k| k.to_string()).collect(),
+            info_percent: 1,
+            init: None,
+            think_percent: 0,
+        };
+        synthetic(simulate_unique(&sim, 7), model)
+    };
+    let register = unique(UniqueObject::CasRegister, 0, ModelKind::CasRegister);
+    let append = unique(UniqueObject::Append, 10_000, ModelKind::KvAppend);
+    let mut group = c.benchmark_group("fast");
+    group.sample_size(10);
+    group.bench_function("cas-register-200k-ops-50-clients-in-flight", |b| {
+        b.iter(|| check(black_box(&register)))
+    });
+    group.bench_function("append-200k-ops-10000-keys-50-clients-in-flight", |b| {
+        b.iter(|| check(black_box(&append)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, corpus, synthetic_histories, fast_path);
 criterion_main!(benches);

@@ -1,13 +1,19 @@
 //! The checker's entry points: a history and a model in, a verdict (with its explanation) out.
-//! Partitions are checked in parallel across cores, largest first, within one shared budget.
+//! Each partition goes to the polynomial fast path when its values identify its writes
+//! (`fast/`), to the search otherwise; searched partitions are checked in parallel across cores,
+//! largest first, within one shared budget. A partition the fast path finds not linearizable is
+//! searched once more, alone and within a small budget, only to explain it.
 
+use std::str::FromStr;
 use std::sync::Mutex;
 use std::thread;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::explain::{Explanation, OpSummary, concurrent_with};
+use crate::fast::{self, Fast, Witness};
 use crate::history::{Event, Operation, pair_operations};
 use crate::model::{
     KvAppend, Model, ModelError, ModelKind, MultiRegister, Mutex as MutexModel, Partition, Register,
@@ -34,6 +40,49 @@ impl Verdict {
     }
 }
 
+/// How partitions are checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// The fast path (read mapping for registers, version order for list appends) wherever
+    /// values identify writes, the search everywhere else.
+    #[default]
+    Auto,
+    /// The Wing–Gong–Lowe search for every partition.
+    Search,
+}
+
+impl Method {
+    pub const ALL: [Method; 2] = [Method::Auto, Method::Search];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::Search => "search",
+        }
+    }
+}
+
+impl FromStr for Method {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown method \"{s}\"; expected auto or search"))
+    }
+}
+
+/// How many partitions each method decided (a partition left unknown, or not checked because
+/// another was found not linearizable first, counts in neither).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Decided {
+    /// By the fast path: read mapping (registers) or version order (list appends).
+    pub fast: usize,
+    /// By the Wing–Gong–Lowe search.
+    pub search: usize,
+}
+
 /// The checker's answer for one history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
@@ -47,10 +96,14 @@ pub struct CheckResult {
     pub operations: usize,
     /// Independent parts checked (keys, for keyed models).
     pub partitions: usize,
-    /// Distinct configurations the search memoised.
+    /// Distinct configurations the search memoised (the search that explains a fast-path
+    /// failure included).
     pub configurations: u64,
-    /// The most memory the search held at once (memo, model state), in bytes.
+    /// The most memory the search held at once (memo, model state), in bytes; the fast path holds
+    /// none of it.
     pub peak_memory_bytes: usize,
+    /// How many partitions each method decided.
+    pub decided: Decided,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
 }
@@ -69,6 +122,17 @@ pub fn check_events(
     check_operations(&pair_operations(events), model, init, budget)
 }
 
+/// `check_events` with a chosen method.
+pub fn check_events_with(
+    events: &[Event],
+    model: ModelKind,
+    init: Option<&Value>,
+    budget: Budget,
+    method: Method,
+) -> Result<CheckResult, ModelError> {
+    check_operations_with(&pair_operations(events), model, init, budget, method)
+}
+
 /// Checks paired operations (`Operation::id` must be each operation's position in `ops`).
 pub fn check_operations(
     ops: &[Operation],
@@ -76,15 +140,65 @@ pub fn check_operations(
     init: Option<&Value>,
     budget: Budget,
 ) -> Result<CheckResult, ModelError> {
+    check_operations_with(ops, model, init, budget, Method::Auto)
+}
+
+/// The explanation search of a partition the fast path found not linearizable stops at the
+/// caller's budget or at these, whichever is smaller: the verdict is already known.
+const EXPLAIN_TIME: Duration = Duration::from_secs(10);
+const EXPLAIN_MEMORY: usize = 1 << 30;
+
+/// `check_operations` with a chosen method.
+pub fn check_operations_with(
+    ops: &[Operation],
+    model: ModelKind,
+    init: Option<&Value>,
+    budget: Budget,
+    method: Method,
+) -> Result<CheckResult, ModelError> {
+    let explain = Budget {
+        timeout: Some(budget.timeout.map_or(EXPLAIN_TIME, |t| t.min(EXPLAIN_TIME))),
+        memory_limit: Some(
+            budget
+                .memory_limit
+                .map_or(EXPLAIN_MEMORY, |m| m.min(EXPLAIN_MEMORY)),
+        ),
+    };
     let budget = SharedBudget::new(budget);
+    let auto = method == Method::Auto;
+    let ctx = Context {
+        ops,
+        budget: &budget,
+        explain,
+    };
     let found = match model {
-        ModelKind::Register => run(Register::prepare(ops, init, false)?, ops, &budget),
+        ModelKind::Register => ctx.run(Register::prepare(ops, init, false)?, |p| {
+            if auto {
+                fast::register::check(p)
+            } else {
+                Fast::NotApplicable
+            }
+        }),
         ModelKind::CasRegister | ModelKind::Kv => {
-            run(Register::prepare(ops, init, true)?, ops, &budget)
+            ctx.run(Register::prepare(ops, init, true)?, |p| {
+                if auto {
+                    fast::register::check(p)
+                } else {
+                    Fast::NotApplicable
+                }
+            })
         }
-        ModelKind::KvAppend => run(KvAppend::prepare(ops)?, ops, &budget),
-        ModelKind::MultiRegister => run(MultiRegister::prepare(ops, init)?, ops, &budget),
-        ModelKind::Mutex => run(MutexModel::prepare(ops)?, ops, &budget),
+        ModelKind::KvAppend => ctx.run(KvAppend::prepare(ops)?, |p| {
+            if auto {
+                fast::append::check(p, ops)
+            } else {
+                Fast::NotApplicable
+            }
+        }),
+        ModelKind::MultiRegister => {
+            ctx.run(MultiRegister::prepare(ops, init)?, |_| Fast::NotApplicable)
+        }
+        ModelKind::Mutex => ctx.run(MutexModel::prepare(ops)?, |_| Fast::NotApplicable),
     };
     let verdict = if found.not_linearizable {
         Verdict::NotLinearizable
@@ -102,7 +216,8 @@ pub fn check_operations(
         operations: ops.len(),
         partitions: found.partitions,
         configurations: found.configurations,
-        peak_memory_bytes: budget.peak(),
+        peak_memory_bytes: budget.peak().max(found.explain_peak),
+        decided: found.decided,
         explanation: found.explanation,
     })
 }
@@ -115,6 +230,9 @@ struct Found {
     configurations: u64,
     explanation: Option<Explanation>,
     exhausted: Option<Exhausted>,
+    decided: Decided,
+    /// The most memory the explanation search held, when there was one.
+    explain_peak: usize,
 }
 
 /// One partition's outcome, with the model state already described (so it crosses threads).
@@ -152,62 +270,155 @@ fn check_one<M: Model>(partition: &Partition<M>, budget: &SharedBudget) -> Parti
     }
 }
 
-fn run<M>(mut partitions: Vec<Partition<M>>, ops: &[Operation], budget: &SharedBudget) -> Found
-where
-    M: Model + Send,
-    M::Op: Send,
-{
-    let count = partitions.len();
-    // Largest first, so the longest search starts at once and small ones fill the gaps.
-    partitions.sort_by_key(|p| std::cmp::Reverse(p.ops.len()));
-    let threads = thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count);
-    let outcomes: Vec<PartitionOutcome> = if threads <= 1 {
-        partitions.iter().map(|p| check_one(p, budget)).collect()
-    } else {
-        let queue = Mutex::new(partitions.into_iter());
-        let done = Mutex::new(Vec::with_capacity(count));
-        thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        // A poisoned lock means another worker panicked; scope re-raises it.
-                        let next = match queue.lock() {
-                            Ok(mut q) => q.next(),
-                            Err(_) => None,
-                        };
-                        let Some(partition) = next else { break };
-                        let outcome = check_one(&partition, budget);
-                        if let Ok(mut d) = done.lock() {
-                            d.push(outcome);
-                        }
+/// What every partition of one history is checked with.
+struct Context<'a> {
+    ops: &'a [Operation],
+    budget: &'a SharedBudget,
+    /// The budget of the search that explains a fast-path failure.
+    explain: Budget,
+}
+
+impl Context<'_> {
+    /// Checks each partition with `fast` where it applies and searches the others.
+    fn run<M, F>(&self, partitions: Vec<Partition<M>>, fast: F) -> Found
+    where
+        M: Model + Send,
+        M::Op: Send,
+        F: Fn(&Partition<M>) -> Fast,
+    {
+        let count = partitions.len();
+        let mut searched = Vec::with_capacity(count);
+        let mut decided_fast = 0;
+        let mut failure: Option<(Partition<M>, Witness)> = None;
+        for partition in partitions {
+            match fast(&partition) {
+                Fast::NotApplicable => searched.push(partition),
+                Fast::Linearizable => decided_fast += 1,
+                Fast::NotLinearizable(witness) => {
+                    decided_fast += 1;
+                    // Explain the failure that shows earliest in the history.
+                    let call = |(p, w): &(Partition<M>, Witness)| p.ops[w.op].call;
+                    let candidate = (partition, witness);
+                    if failure.as_ref().is_none_or(|f| call(&candidate) < call(f)) {
+                        failure = Some(candidate);
                     }
-                });
+                }
             }
-        });
-        done.into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    };
-    summarise(count, outcomes, ops)
+        }
+        if let Some((partition, witness)) = failure {
+            // The verdict is decided; the other partitions need no search.
+            return self.explain_fast(count, decided_fast, &partition, &witness);
+        }
+        let mut found = self.search(count, searched);
+        found.decided.fast = decided_fast;
+        found
+    }
+
+    /// The search's explanation of a partition the fast path found not linearizable, or, when the
+    /// search cannot finish within the explain budget (or disagrees, which would be a bug), one
+    /// built from the fast path's witness. The verdict stays "not linearizable" either way.
+    fn explain_fast<M: Model>(
+        &self,
+        partitions: usize,
+        decided_fast: usize,
+        partition: &Partition<M>,
+        witness: &Witness,
+    ) -> Found {
+        let budget = SharedBudget::new(self.explain);
+        let outcome = check_one(partition, &budget);
+        let mut configurations = 0;
+        let searched = match outcome {
+            PartitionOutcome::NotLinearizable {
+                key,
+                blocked,
+                prefix,
+                state,
+                configurations: c,
+            } => {
+                configurations = c;
+                explain_failure(key, blocked, prefix, state, self.ops)
+            }
+            PartitionOutcome::Linearizable(c) => {
+                debug_assert!(false, "the search and the fast path disagree");
+                configurations = c;
+                None
+            }
+            PartitionOutcome::Unknown(_) | PartitionOutcome::Cancelled => None,
+        };
+        let explanation = searched.or_else(|| explain_witness(partition, witness, self.ops));
+        Found {
+            partitions,
+            not_linearizable: true,
+            configurations,
+            explanation,
+            exhausted: None,
+            decided: Decided {
+                fast: decided_fast,
+                search: 0,
+            },
+            explain_peak: budget.peak(),
+        }
+    }
+
+    fn search<M>(&self, count: usize, mut partitions: Vec<Partition<M>>) -> Found
+    where
+        M: Model + Send,
+        M::Op: Send,
+    {
+        let budget = self.budget;
+        // Largest first, so the longest search starts at once and small ones fill the gaps.
+        partitions.sort_by_key(|p| std::cmp::Reverse(p.ops.len()));
+        let threads = thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(partitions.len());
+        let outcomes: Vec<PartitionOutcome> = if threads <= 1 {
+            partitions.iter().map(|p| check_one(p, budget)).collect()
+        } else {
+            let queue = Mutex::new(partitions.into_iter());
+            let done = Mutex::new(Vec::with_capacity(count));
+            thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(|| {
+                        loop {
+                            // A poisoned lock means another worker panicked; scope re-raises it.
+                            let next = match queue.lock() {
+                                Ok(mut q) => q.next(),
+                                Err(_) => None,
+                            };
+                            let Some(partition) = next else { break };
+                            let outcome = check_one(&partition, budget);
+                            if let Ok(mut d) = done.lock() {
+                                d.push(outcome);
+                            }
+                        }
+                    });
+                }
+            });
+            done.into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        summarise(count, outcomes, self.ops)
+    }
 }
 
 fn summarise(partitions: usize, outcomes: Vec<PartitionOutcome>, ops: &[Operation]) -> Found {
-    let lookup = |id: usize| -> Option<&Operation> {
-        match ops.get(id) {
-            Some(op) if op.id == id => Some(op),
-            _ => ops.iter().find(|op| op.id == id),
-        }
-    };
     let mut found = Found {
         partitions,
         not_linearizable: false,
         configurations: 0,
         explanation: None,
         exhausted: None,
+        decided: Decided::default(),
+        explain_peak: 0,
     };
     let mut failures = Vec::new();
     for outcome in outcomes {
+        if matches!(
+            outcome,
+            PartitionOutcome::Linearizable(_) | PartitionOutcome::NotLinearizable { .. }
+        ) {
+            found.decided.search += 1;
+        }
         match outcome {
             PartitionOutcome::Linearizable(c) => found.configurations += c,
             PartitionOutcome::NotLinearizable {
@@ -232,23 +443,63 @@ fn summarise(partitions: usize, outcomes: Vec<PartitionOutcome>, ops: &[Operatio
     }
     found.not_linearizable = !failures.is_empty();
     // Several keys may fail before the others are cancelled: explain the earliest failure.
-    failures.sort_by_key(|(_, blocked, _, _)| lookup(*blocked).map(|op| op.call_index));
+    failures
+        .sort_by_key(|(_, blocked, _, _)| fast::operation(ops, *blocked).map(|op| op.call_index));
     found.explanation = failures
         .into_iter()
         .find_map(|(key, blocked, prefix, state)| {
-            let target = lookup(blocked)?;
-            let same_key = ops.iter().filter(|op| op.key == target.key);
-            Some(Explanation {
-                key,
-                op: OpSummary::from(target),
-                concurrent: concurrent_with(target, same_key),
-                prefix: prefix
-                    .into_iter()
-                    .filter_map(lookup)
-                    .map(OpSummary::from)
-                    .collect(),
-                state,
-            })
+            explain_failure(key, blocked, prefix, state, ops)
         });
     found
+}
+
+/// The search's explanation: the blocked op (by `Operation::id`), the ops concurrent with it and
+/// the longest linearization found.
+fn explain_failure(
+    key: Option<String>,
+    blocked: usize,
+    prefix: Vec<usize>,
+    state: Value,
+    ops: &[Operation],
+) -> Option<Explanation> {
+    let target = fast::operation(ops, blocked)?;
+    let same_key = ops.iter().filter(|op| op.key == target.key);
+    Some(Explanation {
+        key,
+        op: OpSummary::from(target),
+        concurrent: concurrent_with(target, same_key),
+        prefix: prefix
+            .into_iter()
+            .filter_map(|id| fast::operation(ops, id))
+            .map(OpSummary::from)
+            .collect(),
+        state,
+        conflict: None,
+        reason: None,
+    })
+}
+
+/// An explanation from the fast path's witness alone: the op that cannot be placed, the op it
+/// conflicts with, the state it needed and why, in words.
+fn explain_witness<M: Model>(
+    partition: &Partition<M>,
+    witness: &Witness,
+    ops: &[Operation],
+) -> Option<Explanation> {
+    let target = fast::operation(ops, partition.ops.get(witness.op)?.id)?;
+    let same_key = ops.iter().filter(|op| op.key == target.key);
+    let conflict = witness
+        .conflict
+        .and_then(|c| partition.ops.get(c))
+        .and_then(|c| fast::operation(ops, c.id))
+        .map(OpSummary::from);
+    Some(Explanation {
+        key: partition.key.clone(),
+        op: OpSummary::from(target),
+        concurrent: concurrent_with(target, same_key),
+        prefix: Vec::new(),
+        state: witness.needed.clone(),
+        conflict,
+        reason: Some(witness.why.clone()),
+    })
 }

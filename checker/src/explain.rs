@@ -56,10 +56,18 @@ pub struct Explanation {
     pub op: OpSummary,
     /// Operations whose interval overlaps it, in invocation order.
     pub concurrent: Vec<OpSummary>,
-    /// The longest linearization found up to that point, in linearization order.
+    /// The longest linearization found up to that point, in linearization order (empty when the
+    /// explanation comes from the fast path alone).
     pub prefix: Vec<OpSummary>,
-    /// The model's state after `prefix`.
+    /// The model's state after `prefix`; from the fast path alone, the state the op needed.
     pub state: Value,
+    /// From the fast path alone: the operation it conflicts with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<OpSummary>,
+    /// From the fast path alone (when the search could not finish within its explain budget):
+    /// why the operation cannot be placed, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// How many operations of the prefix and of the concurrent set the text summary prints.
@@ -97,6 +105,12 @@ impl fmt::Display for Explanation {
             writeln!(f, "key {key:?} is not linearizable.")?;
         }
         writeln!(f, "cannot linearize: {}", self.op)?;
+        if let Some(reason) = &self.reason {
+            writeln!(f, "because {reason}")?;
+        }
+        if let Some(conflict) = &self.conflict {
+            writeln!(f, "conflicts with: {conflict}")?;
+        }
         writeln!(
             f,
             "state after the longest linearization found ({} ops): {}",

@@ -293,6 +293,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "MB", default_value_t = 4096)]
     pub memory_limit: u64,
 
+    /// How to check: auto (a polynomial check for each key whose written values are all
+    /// distinct, as faultline's own workloads write them; the search for the rest) or search
+    /// (the Wing-Gong-Lowe search for every key).
+    #[arg(long, value_name = "METHOD", default_value = "auto")]
+    pub method: String,
+
     /// Print the full results as JSON on stdout instead of one line per file.
     #[arg(long)]
     pub json: bool,

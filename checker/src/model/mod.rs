@@ -13,11 +13,13 @@ use std::hash::Hash;
 
 use serde_json::Value;
 
+pub(crate) use append::AppendOp;
 pub use append::KvAppend;
 pub use kind::ModelKind;
 pub use multi_register::MultiRegister;
 pub use mutex::Mutex;
 pub use register::Register;
+pub(crate) use register::RegisterOp;
 
 /// A sequential specification, as the search sees it.
 pub trait Model {

@@ -1,7 +1,7 @@
 //! Every history of checker/tests/corpora/MANIFEST.tsv gets the verdict Knossos and Porcupine give it.
 
 use faultline_checker::import::{Format, read_history_file};
-use faultline_checker::{Budget, ModelKind, check_events};
+use faultline_checker::{Budget, Method, ModelKind, check_events, check_events_with};
 
 use crate::support::corpus::manifest;
 
@@ -53,5 +53,51 @@ fn every_manifest_row_gets_its_expected_verdict() {
         disagreements.len(),
         rows.len(),
         disagreements.join("\n")
+    );
+}
+
+/// Wherever the fast path applies to a manifest row (a partition whose values identify its
+/// writes), it gives the manifest's verdict and the search's. Jepsen's and Porcupine's values
+/// repeat, so it applies to few rows; those it applies to must agree.
+#[test]
+fn the_fast_path_agrees_with_the_manifest_and_the_search_where_it_applies() {
+    let mut applied = Vec::new();
+    for row in &manifest() {
+        let format: Format = row.format.parse().expect("manifest format");
+        let model: ModelKind = row.model.parse().expect("manifest model");
+        let init = row
+            .init
+            .as_deref()
+            .map(|t| serde_json::from_str(t).expect("manifest init is JSON"));
+        let events = read_history_file(&row.path, Some(format))
+            .unwrap_or_else(|e| panic!("{}: {e}", row.name));
+        let check = |method| {
+            check_events_with(&events, model, init.as_ref(), Budget::default(), method)
+                .unwrap_or_else(|e| panic!("{}: {e}", row.name))
+        };
+        let auto = check(Method::Auto);
+        if auto.decided.fast == 0 {
+            continue;
+        }
+        let search = check(Method::Search);
+        assert_eq!(search.decided.fast, 0, "{}", row.name);
+        assert_eq!(auto.verdict.name(), row.expected, "{}", row.name);
+        assert_eq!(auto.verdict, search.verdict, "{}", row.name);
+        applied.push(format!(
+            "{} ({} of {} partitions)",
+            row.name, auto.decided.fast, auto.partitions
+        ));
+    }
+    eprintln!(
+        "the fast path applied to {} rows: {}",
+        applied.len(),
+        applied.join(", ")
+    );
+    // Knossos's immediate-failure history writes unique values: the check above must have run.
+    assert!(
+        applied
+            .iter()
+            .any(|r| r.starts_with("knossos/cas-register/bad/immediate-failure.edn")),
+        "{applied:?}"
     );
 }

@@ -1,12 +1,14 @@
 //! The search against a brute-force checker that tries every order of operations consistent
-//! with real time (no memo, no pruning beyond the model), on thousands of small random histories.
+//! with real time (no memo, no pruning beyond the model), on thousands of small random histories;
+//! and on histories with unique written values, the fast path against both.
 
 use faultline_checker::history::{Event, Operation, pair_operations};
-use faultline_checker::{Budget, ModelKind, Verdict, check_events};
+use faultline_checker::{Budget, Method, ModelKind, Verdict, check_events, check_events_with};
 use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::support::simulate::{Object, Simulation, mutate, simulate};
+use crate::support::unique::{UniqueObject, UniqueSimulation, mutate_unique, simulate_unique};
 
 /// The sequential specification, written independently of the checker's models.
 fn apply(object: Object, state: &Value, op: &Operation) -> Option<Value> {
@@ -24,11 +26,35 @@ fn apply(object: Object, state: &Value, op: &Operation) -> Option<Value> {
     }
 }
 
+/// Lists with append (one element) and read, nil read as the empty list.
+fn apply_append(state: &Value, op: &Operation) -> Option<Value> {
+    match op.f.as_str() {
+        "read" => match &op.output {
+            None => Some(state.clone()),
+            Some(Value::Null) if state.as_array().is_some_and(Vec::is_empty) => Some(state.clone()),
+            Some(v) if v == state => Some(state.clone()),
+            _ => None,
+        },
+        "append" => {
+            let mut list = state.as_array().cloned().unwrap_or_default();
+            list.push(op.input.clone());
+            Some(Value::Array(list))
+        }
+        _ => None,
+    }
+}
+
 /// Is there an order of all completed operations (and any subset of pending ones) that respects
 /// real time and that the specification accepts? Keys are separate objects in one state map.
 fn brute_force(object: Object, ops: &[Operation], init: &Value) -> bool {
+    brute_force_with(&|state, op| apply(object, state, op), ops, init)
+}
+
+type Spec<'a> = &'a dyn Fn(&Value, &Operation) -> Option<Value>;
+
+fn brute_force_with(spec: Spec<'_>, ops: &[Operation], init: &Value) -> bool {
     fn go(
-        object: Object,
+        spec: Spec<'_>,
         ops: &[Operation],
         done: &mut Vec<bool>,
         states: &mut std::collections::BTreeMap<Option<String>, Value>,
@@ -50,10 +76,10 @@ fn brute_force(object: Object, ops: &[Operation], init: &Value) -> bool {
             }
             let key = ops[i].key.clone();
             let before = states.get(&key).cloned().unwrap_or_else(|| init.clone());
-            if let Some(after) = apply(object, &before, &ops[i]) {
+            if let Some(after) = spec(&before, &ops[i]) {
                 done[i] = true;
                 states.insert(key.clone(), after);
-                if go(object, ops, done, states, init) {
+                if go(spec, ops, done, states, init) {
                     return true;
                 }
                 states.insert(key, before);
@@ -63,7 +89,7 @@ fn brute_force(object: Object, ops: &[Operation], init: &Value) -> bool {
         false
     }
     go(
-        object,
+        spec,
         ops,
         &mut vec![false; ops.len()],
         &mut Default::default(),
@@ -88,30 +114,164 @@ fn agree(object: Object, events: &[Event], init: Option<i64>, model: ModelKind) 
         })
         .collect();
     let expected = brute_force(object, &ops, &start);
-    let result = check_events(events, model, init_json.as_ref(), Budget::default())
-        .expect("simulated histories fit the model");
-    let got = result.verdict == Verdict::Linearizable;
-    assert_ne!(result.verdict, Verdict::Unknown);
-    assert_eq!(
-        got,
-        expected,
-        "search says {}, brute force says {}, for:\n{}",
-        result.verdict.name(),
-        if expected {
+    // Auto takes the fast path wherever the few values drawn happen to be unique.
+    for method in [Method::Search, Method::Auto] {
+        let result =
+            check_events_with(events, model, init_json.as_ref(), Budget::default(), method)
+                .expect("simulated histories fit the model");
+        let got = result.verdict == Verdict::Linearizable;
+        assert_ne!(result.verdict, Verdict::Unknown);
+        assert_eq!(
+            got,
+            expected,
+            "{} says {}, brute force says {}, for:\n{}",
+            method.name(),
+            result.verdict.name(),
+            if expected {
+                "linearizable"
+            } else {
+                "not-linearizable"
+            },
+            show(events)
+        );
+    }
+}
+
+fn show(events: &[Event]) -> String {
+    events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The fast path (`Method::Auto`, which must apply to every partition of these histories), the
+/// search alone and the brute force give one verdict. Returns it.
+fn fast_agrees(object: UniqueObject, events: &[Event], init: Option<i64>, keyed: bool) -> bool {
+    let (model, start) = match object {
+        UniqueObject::CasRegister if keyed => {
+            (ModelKind::Kv, init.map_or(Value::Null, Value::from))
+        }
+        UniqueObject::CasRegister => (
+            ModelKind::CasRegister,
+            init.map_or(Value::Null, Value::from),
+        ),
+        UniqueObject::Append => (ModelKind::KvAppend, Value::Array(Vec::new())),
+    };
+    let init_json = init
+        .map(Value::from)
+        .filter(|_| object == UniqueObject::CasRegister);
+    let ops: Vec<Operation> = pair_operations(events)
+        .into_iter()
+        .map(|mut op| {
+            if init_json.is_some() && op.f == "read" && op.output == Some(Value::Null) {
+                op.output = None;
+            }
+            op
+        })
+        .collect();
+    let expected = match object {
+        UniqueObject::CasRegister => brute_force(Object::CasRegister, &ops, &start),
+        UniqueObject::Append => brute_force_with(&apply_append, &ops, &start),
+    };
+    let check = |method| {
+        check_events_with(events, model, init_json.as_ref(), Budget::default(), method)
+            .expect("simulated histories fit the model")
+    };
+    let fast = check(Method::Auto);
+    let search = check(Method::Search);
+    let name = |linearizable: bool| {
+        if linearizable {
             "linearizable"
         } else {
             "not-linearizable"
-        },
-        events
-            .iter()
-            .map(|e| serde_json::to_string(e).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join("\n")
+        }
+    };
+    assert_eq!(
+        fast.decided.fast,
+        fast.partitions,
+        "the fast path applies to every partition of:\n{}",
+        show(events)
     );
+    assert_eq!(
+        search.decided.fast, 0,
+        "Method::Search never takes the fast path"
+    );
+    assert_ne!(search.verdict, Verdict::Unknown);
+    for (method, result) in [("fast path", &fast), ("search", &search)] {
+        assert_eq!(
+            result.verdict == Verdict::Linearizable,
+            expected,
+            "{method} says {}, brute force says {}, for:\n{}",
+            result.verdict.name(),
+            name(expected),
+            show(events)
+        );
+    }
+    if !expected {
+        assert!(fast.explanation.is_some(), "explained:\n{}", show(events));
+    }
+    expected
+}
+
+/// A simulation of unique values, shaped by the proptest's draws.
+fn unique_simulation(
+    object: UniqueObject,
+    clients: usize,
+    ops: usize,
+    keyed: bool,
+    init: Option<i64>,
+) -> UniqueSimulation {
+    UniqueSimulation {
+        object,
+        clients,
+        ops,
+        keys: if keyed {
+            vec!["a".into(), "b".into()]
+        } else {
+            vec![]
+        },
+        info_percent: 25,
+        init,
+        think_percent: 0,
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn fast_path_on_unique_registers_agrees_with_search_and_brute_force(
+        seed in any::<u64>(),
+        clients in 2usize..=4,
+        ops in 1usize..=8,
+        keyed in any::<bool>(),
+        mutated in any::<bool>(),
+        init in proptest::option::of(Just(0i64)),
+    ) {
+        let sim = unique_simulation(UniqueObject::CasRegister, clients, ops, keyed, init);
+        let mut events = simulate_unique(&sim, seed);
+        if mutated {
+            mutate_unique(&mut events, seed);
+        }
+        fast_agrees(UniqueObject::CasRegister, &events, init, keyed);
+    }
+
+    #[test]
+    fn fast_path_on_list_appends_agrees_with_search_and_brute_force(
+        seed in any::<u64>(),
+        clients in 2usize..=4,
+        ops in 1usize..=8,
+        keyed in any::<bool>(),
+        mutated in any::<bool>(),
+    ) {
+        let sim = unique_simulation(UniqueObject::Append, clients, ops, keyed, None);
+        let mut events = simulate_unique(&sim, seed);
+        if mutated {
+            mutate_unique(&mut events, seed);
+        }
+        fast_agrees(UniqueObject::Append, &events, None, keyed);
+    }
 
     #[test]
     fn cas_register_search_agrees_with_brute_force(
@@ -184,5 +344,79 @@ fn unmutated_simulations_are_linearizable() {
         let result = check_events(&events, ModelKind::CasRegister, None, Budget::default())
             .expect("fits the model");
         assert_eq!(result.verdict, Verdict::Linearizable, "seed {seed}");
+    }
+}
+
+/// The unique-value histories above must hold what makes the fast path hard — cas chains,
+/// pending writes that a read observed, unobserved `ok` appends — and both verdicts, or the
+/// differential tests would compare easy cases only. Counts them over the same shapes, with the
+/// same agreement check.
+#[test]
+fn unique_value_histories_hold_cas_chains_pending_ops_and_both_verdicts() {
+    #[derive(Default, Debug)]
+    struct Mix {
+        cas_chains: usize,
+        observed_pending: usize,
+        linearizable: usize,
+        not_linearizable: usize,
+    }
+    let mut mixes = [Mix::default(), Mix::default()];
+    for seed in 0..600u64 {
+        for (object, mix) in [UniqueObject::CasRegister, UniqueObject::Append]
+            .into_iter()
+            .zip(mixes.iter_mut())
+        {
+            let init = (object == UniqueObject::CasRegister && seed % 3 == 0).then_some(0);
+            let sim = unique_simulation(object, 2 + (seed % 3) as usize, 8, seed % 2 == 0, init);
+            let mut events = simulate_unique(&sim, seed);
+            if seed % 2 == 1 {
+                mutate_unique(&mut events, seed);
+            }
+            let ops = pair_operations(&events);
+            let ok_cas_to: Vec<&Value> = ops
+                .iter()
+                .filter(|op| op.f == "cas" && op.output.is_some())
+                .map(|op| &op.input[1])
+                .collect();
+            if ops
+                .iter()
+                .any(|op| op.f == "cas" && op.output.is_some() && ok_cas_to.contains(&&op.input[0]))
+            {
+                mix.cas_chains += 1;
+            }
+            let read_values: Vec<&Value> = ops
+                .iter()
+                .filter(|op| op.f == "read")
+                .filter_map(|op| op.output.as_ref())
+                .flat_map(|v| match v {
+                    Value::Array(items) => items.iter().collect(),
+                    v => vec![v],
+                })
+                .collect();
+            if ops.iter().any(|op| {
+                op.output.is_none()
+                    && op.f != "read"
+                    && read_values.contains(&if op.f == "cas" {
+                        &op.input[1]
+                    } else {
+                        &op.input
+                    })
+            }) {
+                mix.observed_pending += 1;
+            }
+            if fast_agrees(object, &events, init, seed % 2 == 0) {
+                mix.linearizable += 1;
+            } else {
+                mix.not_linearizable += 1;
+            }
+        }
+    }
+    let [registers, appends] = &mixes;
+    assert!(registers.cas_chains >= 40, "{registers:?}");
+    assert!(registers.observed_pending >= 60, "{registers:?}");
+    assert!(appends.observed_pending >= 60, "{appends:?}");
+    for mix in &mixes {
+        assert!(mix.linearizable >= 300, "{mix:?}");
+        assert!(mix.not_linearizable >= 80, "{mix:?}");
     }
 }

@@ -7,4 +7,5 @@ mod append_lists;
 mod budget;
 mod conformance;
 mod differential;
+mod fast_path;
 mod parsers;

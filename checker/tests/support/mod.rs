@@ -4,3 +4,4 @@
 pub mod corpus;
 pub mod rng;
 pub mod simulate;
+pub mod unique;

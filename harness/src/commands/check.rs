@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use faultline_checker::import::{Format, read_history_file};
-use faultline_checker::{Budget, CheckResult, ModelKind, Verdict, check_events};
+use faultline_checker::{Budget, CheckResult, Method, ModelKind, Verdict, check_events_with};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,6 +20,7 @@ struct CheckConfig {
     init: Option<Value>,
     format: Option<Format>,
     budget: Budget,
+    method: Method,
 }
 
 impl CheckConfig {
@@ -36,6 +37,10 @@ impl CheckConfig {
                     .with_context(|| format!("--init: expected a JSON value, found {text:?}"))
             })
             .transpose()?;
+        let method: Method = args
+            .method
+            .parse()
+            .map_err(|e: String| anyhow!("--method: {e}"))?;
         let format = args
             .format
             .as_deref()
@@ -65,6 +70,7 @@ impl CheckConfig {
                 timeout,
                 memory_limit: Some(memory_limit),
             },
+            method,
         })
     }
 }
@@ -95,9 +101,15 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
     let outcome = read_history_file(path, config.format)
         .map_err(|e| e.to_string())
         .and_then(|events| {
-            check_events(&events, config.model, config.init.as_ref(), config.budget)
-                .map(|result| no_events_is_no_verdict(result, events.is_empty()))
-                .map_err(|e| format!("{}: {e}", path.display()))
+            check_events_with(
+                &events,
+                config.model,
+                config.init.as_ref(),
+                config.budget,
+                config.method,
+            )
+            .map(|result| no_events_is_no_verdict(result, events.is_empty()))
+            .map_err(|e| format!("{}: {e}", path.display()))
         });
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match outcome {

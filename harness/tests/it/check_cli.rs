@@ -123,6 +123,41 @@ fn json_output_carries_the_explanation() {
 }
 
 #[test]
+fn method_chooses_the_fast_path_or_the_search() {
+    // Knossos's immediate-failure history writes unique values: auto decides it by read mapping,
+    // search by the search; both not linearizable, and the JSON says which decided it.
+    let file = corpus().join("knossos/cas-register/bad/immediate-failure.edn");
+    let decided = |method: &str| {
+        let out = faultline()
+            .args(["check", "-m", "cas-register", "--init", "0", "--json"])
+            .args(["--method", method])
+            .arg(&file)
+            .output()
+            .expect("starts");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        let result = &doc["files"][0]["result"];
+        assert_eq!(result["verdict"], "not-linearizable");
+        assert!(result["explanation"]["op"]["invoke_index"].is_u64());
+        (
+            result["decided"]["fast"].as_u64(),
+            result["decided"]["search"].as_u64(),
+        )
+    };
+    assert_eq!(decided("auto"), (Some(1), Some(0)));
+    assert_eq!(decided("search"), (Some(0), Some(1)));
+
+    let out = faultline()
+        .args(["check", "-m", "cas-register", "--method", "fast"])
+        .arg(&file)
+        .output()
+        .expect("starts");
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains("--method: unknown method \"fast\""), "{err}");
+}
+
+#[test]
 fn usage_and_input_errors_exit_3() {
     let out = run(&["check", "--model", "queue", "x.edn"]);
     assert_eq!(out.status.code(), Some(3));
