@@ -23,8 +23,9 @@ pub use register::Register;
 pub trait Model {
     /// The object's state. Memoised with the set of linearized operations, so keep it small.
     type State: Clone + Eq + Hash;
-    /// One prepared operation: input and, when completed, output.
-    type Op;
+    /// One prepared operation: input and, when completed, output. Equal ops step alike (the
+    /// search linearizes equal pending ops in call order only: they are interchangeable).
+    type Op: PartialEq;
 
     fn init(&self) -> Self::State;
 
