@@ -29,6 +29,13 @@ pub trait Model {
 
     fn init(&self) -> Self::State;
 
+    /// Whether `op` leaves the state as it is wherever it can happen (a read). The search then
+    /// linearizes it as soon as it can without trying the alternatives (search/mod.rs), so this
+    /// must never be true of an op that can change the state.
+    fn read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
     /// The state after `op`, or `None` when `op` cannot happen in `state`.
     /// A pending operation (no `ok` completion) is stepped as "it took effect here".
     fn step(&self, state: &Self::State, op: &Self::Op) -> Option<Self::State>;
