@@ -10,9 +10,10 @@
 # 1. Whole processes: `faultline check` over a group's files against Porcupine's bench in its
 #    `-wall` mode (one process that parses and checks every file once), wall-clock, each tool
 #    ROUNDS times, alternating faultline, Porcupine, faultline, ...; best of the rounds.
-# 2. Check time only (parse excluded): faultline's criterion-free timer (`faultline check
-#    --json`'s per-file `check_ms`, the median of 5 checks after one warm-up, as Porcupine's
-#    bench does) against Porcupine's per-file median `check_ms`, summed over the group.
+# 2. With CHECK_TIME=1, check time only (parse excluded), each group once more: Porcupine's
+#    per-file mode (median of 5 checks after a warm-up, summed over the group's files) and
+#    faultline's criterion bench `corpus/<group>` (every file of the group checked in turn,
+#    parsed and paired before the clock starts; the median estimate is printed).
 set -euo pipefail
 ROUNDS=${1:-3}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +44,7 @@ now_ms() { date +%s%N | awk '{printf "%.1f", $1 / 1e6}'; }
 min() { tr ' ' '\n' | grep . | sort -g | head -1; }
 
 # Build Porcupine's bench once, outside the timings.
-"$BENCH" -wall -group kv $(files kv | head -1) >/dev/null
+"$BENCH" -wall -group kv $(files kv | head -1) >/dev/null 2>&1 || { echo "porcupine bench does not build: is Go installed?" >&2; exit 3; }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 echo
@@ -59,4 +60,15 @@ for g in etcd kv knossos; do
   done
   bf=$(echo "$fl" | min); bp=$(echo "$pc" | min)
   printf '%-8s %6d %10.1f %10.1f %7.1fx\n' "$g" "$n" "$bf" "$bp" "$(echo "$bp / $bf" | bc -l)"
+done
+
+[ "${CHECK_TIME:-0}" = 1 ] || exit 0
+echo
+echo "check time only, ms (Porcupine: sum of per-file medians; faultline: criterion median)"
+printf '%-8s %10s %10s %8s\n' group faultline porcupine speedup
+for g in etcd kv knossos; do
+  pc=$("$BENCH" -group "$g" $(files "$g") 2>/dev/null | awk -F'\t' '{s += $3} END {printf "%.2f", s}')
+  fl=$(cd "$HERE" && cargo bench -q -p faultline-checker --bench check -- --noplot "^corpus/$g\$" 2>/dev/null \
+    | awk '/time:/ {v = $5; u = $6; if (u == "µs") v /= 1000; if (u == "s") v *= 1000; printf "%.2f", v}')
+  printf '%-8s %10.2f %10.2f %7.1fx\n' "$g" "$fl" "$pc" "$(echo "$pc / $fl" | bc -l)"
 done
