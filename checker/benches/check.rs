@@ -70,6 +70,25 @@ fn corpus(c: &mut Criterion) {
                 .sum::<u64>()
         })
     });
+    // Porcupine's bench groups (`porcupine-bench/run.sh -group etcd|kv|knossos`), so the two
+    // tools' check times compare group by group (scripts/porcupine-compare.sh).
+    for (group, prefix) in [
+        ("etcd", "porcupine-etcd/"),
+        ("kv", "porcupine-kv/"),
+        ("knossos", "knossos/cas-register/"),
+    ] {
+        let rows: Vec<&Loaded> = corpus
+            .iter()
+            .filter(|l| l.name.starts_with(prefix))
+            .collect();
+        c.bench_function(&format!("corpus/{group}"), |b| {
+            b.iter(|| {
+                rows.iter()
+                    .map(|l| check(black_box(l)) as u8 as u64)
+                    .sum::<u64>()
+            })
+        });
+    }
     let mut rows = c.benchmark_group("row");
     rows.sample_size(10)
         .warm_up_time(Duration::from_millis(50))

@@ -4,14 +4,52 @@
 //!
 //! The outer vector is walked here rather than handed to the reader whole, so each op is read
 //! on its own and an op's error names the line where that op starts.
+//!
+//! The whole history is first read by the flat reader (`flat_edn.rs`); if it declines any part,
+//! the history is read again here with `clojure-reader`, which gives the same events or the
+//! error to report.
 
 use super::ParseError;
 use super::edn::{check_depth, op_to_event, read_form};
+use super::flat_edn::Reader;
 use super::text::{decode, line_at, skip_edn_blank};
 use crate::history::Event;
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Event>, ParseError> {
     let text = decode(bytes)?;
+    match read_flat(text) {
+        Some(events) => Ok(events),
+        None => read_general(text),
+    }
+}
+
+/// The history as the flat reader reads it, or `None` where it declines (the general reader
+/// then decides). Walks the history exactly as `read_general` does.
+pub(crate) fn read_flat(text: &str) -> Option<Vec<Event>> {
+    let start = skip_edn_blank(text, 0);
+    let closer = match text.as_bytes().get(start) {
+        Some(b'[') => Some(b']'),
+        Some(b'(') => Some(b')'),
+        _ => None,
+    };
+    let mut offset = if closer.is_some() { start + 1 } else { start };
+    let mut events = Vec::new();
+    loop {
+        offset = skip_edn_blank(text, offset);
+        match (closer, text.as_bytes().get(offset)) {
+            (Some(closer), Some(&next)) if next == closer => {
+                return (skip_edn_blank(text, offset + 1) == text.len()).then_some(events);
+            }
+            (_, None) => return closer.is_none().then_some(events),
+            _ => {}
+        }
+        let mut reader = Reader::new(text, offset);
+        events.push(reader.op_event(events.len(), usize::from(closer.is_some()))?);
+        offset = reader.pos;
+    }
+}
+
+pub(crate) fn read_general(text: &str) -> Result<Vec<Event>, ParseError> {
     check_depth(text, 0, text.len())?;
     let line = |offset: usize| line_at(text.as_bytes(), offset);
 

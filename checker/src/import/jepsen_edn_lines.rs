@@ -1,13 +1,45 @@
 //! One Jepsen op map a line (Porcupine's kv histories). Blank and comment-only lines are
 //! skipped; anything after a line's map other than a comment is an error.
+//!
+//! Read by the flat reader (`flat_edn.rs`) first; if it declines any line, the file is read
+//! again with `clojure-reader`, which gives the same events or the error to report.
 
 use super::ParseError;
 use super::edn::{check_depth, op_to_event, read_form};
+use super::flat_edn::Reader;
 use super::text::{decode, skip_edn_blank};
 use crate::history::Event;
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Event>, ParseError> {
     let text = decode(bytes)?;
+    match read_flat(text) {
+        Some(events) => Ok(events),
+        None => read_general(text),
+    }
+}
+
+/// The file as the flat reader reads it, line by line as `read_general` does, or `None` where
+/// it declines.
+pub(crate) fn read_flat(text: &str) -> Option<Vec<Event>> {
+    let mut events = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.len();
+        let form_start = skip_edn_blank(text, start).min(end);
+        if form_start < end {
+            let own = text[..end].trim_end_matches(['\n', '\r']);
+            let mut reader = Reader::new(own, form_start);
+            events.push(reader.op_event(events.len(), 0)?);
+            if skip_edn_blank(own, reader.pos) < own.len() {
+                return None;
+            }
+        }
+        start = end;
+    }
+    Some(events)
+}
+
+pub(crate) fn read_general(text: &str) -> Result<Vec<Event>, ParseError> {
     let mut events = Vec::new();
     let mut start = 0;
     for (here, line) in (1..).zip(text.split_inclusive('\n')) {

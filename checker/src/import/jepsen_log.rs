@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::ParseError;
 use super::edn::{check_depth, read_form, to_json};
+use super::flat_edn::Reader;
 use super::text::decode;
 use crate::history::{Event, EventType, Process};
 
@@ -19,12 +20,18 @@ const MARKER: &str = "jepsen.util - ";
 const MISSING_VALUE: &str = "expected a VALUE after F (nil, an integer, [from to] or :timed-out)";
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Event>, ParseError> {
+    parse_with(bytes, true)
+}
+
+/// `flat`: try the flat reader on each VALUE before `clojure-reader` (false only to compare the
+/// two in tests).
+pub(crate) fn parse_with(bytes: &[u8], flat: bool) -> Result<Vec<Event>, ParseError> {
     let text = decode(bytes)?;
     let mut events = Vec::new();
     let mut start = 0;
     for (number, line) in text.split_inclusive('\n').enumerate() {
         let end = start + line.trim_end_matches(['\n', '\r']).len();
-        if let Some(event) = parse_line(text, start, end, number + 1, events.len())? {
+        if let Some(event) = parse_line(text, start, end, number + 1, events.len(), flat)? {
             events.push(event);
         }
         start += line.len();
@@ -39,6 +46,7 @@ fn parse_line(
     end: usize,
     number: usize,
     position: usize,
+    flat: bool,
 ) -> Result<Option<Event>, ParseError> {
     let own = &text[..end];
     let line = &own[start..];
@@ -48,6 +56,7 @@ fn parse_line(
     let mut fields = Fields {
         text: own,
         offset: start + at + MARKER.len(),
+        flat,
     };
     let process = match fields.next_token() {
         ":nemesis" => Process::Nemesis,
@@ -94,6 +103,8 @@ struct Fields<'a> {
     /// The input up to the end of this line (reader offsets stay whole-file offsets).
     text: &'a str,
     offset: usize,
+    /// Whether to try the flat reader first.
+    flat: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -113,6 +124,37 @@ impl<'a> Fields<'a> {
             return Err(MISSING_VALUE.into());
         }
         let raw = self.text[start..].trim_end();
+        // The flat reader first (nil, integers, [from to], keywords); `clojure-reader` for
+        // anything it declines, which also words the errors.
+        // The general path bounds the nesting of the whole rest of the line, error text included:
+        // so does this one.
+        let mut reader = Reader::new(self.text, start);
+        let fast = (self.flat)
+            .then(|| reader.json_value().map(|v| (v, reader.pos)))
+            .flatten()
+            .filter(|&(_, after)| check_depth(self.text, after, self.text.len()).is_ok());
+        let (value, after) = match fast {
+            Some((_, after))
+                if process == Process::Nemesis && !self.text[after..].trim().is_empty() =>
+            {
+                (Value::String(raw.to_owned()), self.text.len())
+            }
+            Some(read) => read,
+            None => self.general_value(start, raw, process)?,
+        };
+        // Jepsen prints an op's error after its value; keep it as text.
+        let rest = self.text[after.min(self.text.len())..].trim();
+        let error = (!rest.is_empty()).then(|| Value::String(rest.to_owned()));
+        Ok((value, error))
+    }
+
+    /// VALUE read by `clojure-reader`, and the offset just after it.
+    fn general_value(
+        &self,
+        start: usize,
+        raw: &str,
+        process: Process,
+    ) -> Result<(Value, usize), String> {
         let read = check_depth(self.text, start, self.text.len())
             .and_then(|()| read_form(self.text, start));
         let (value, after) = match read {
@@ -135,10 +177,7 @@ impl<'a> Fields<'a> {
                 ));
             }
         };
-        // Jepsen prints an op's error after its value; keep it as text.
-        let rest = self.text[after.min(self.text.len())..].trim();
-        let error = (!rest.is_empty()).then(|| Value::String(rest.to_owned()));
-        Ok((value, error))
+        Ok((value, after))
     }
 }
 

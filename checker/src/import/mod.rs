@@ -1,5 +1,7 @@
 //! Reading histories from files: faultline's JSON Lines and the formats other tools record
-//! (Jepsen EDN, one EDN op map a line, Jepsen log lines), with format detection.
+//! (Jepsen EDN, one EDN op map a line, Jepsen log lines), with format detection. EDN is read by
+//! a small reader for Jepsen's flat op maps (`flat_edn.rs`) and, for anything it declines, by
+//! `clojure-reader` (`edn.rs`), whose errors are the ones reported.
 //! Only this module and `history` know file formats.
 
 use std::path::{Path, PathBuf};
@@ -8,6 +10,7 @@ use crate::history::Event;
 
 mod detect;
 mod edn;
+mod flat_edn;
 mod format;
 mod jepsen_edn;
 mod jepsen_edn_lines;
@@ -73,6 +76,36 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<Event>, ParseError> {
         Format::JepsenEdn => jepsen_edn::parse(bytes),
         Format::JepsenEdnLines => jepsen_edn_lines::parse(bytes),
         Format::JepsenLog => jepsen_log::parse(bytes),
+    }
+}
+
+/// Parses a history with `clojure-reader` alone, never the flat EDN reader: `parse` must give
+/// the same answer, events or error, for every input (the parser tests hold it to that).
+#[doc(hidden)]
+pub fn parse_general(bytes: &[u8], format: Format) -> Result<Vec<Event>, ParseError> {
+    let general = |bytes| {
+        let text = text::decode(bytes)?;
+        match format {
+            Format::JepsenEdn => jepsen_edn::read_general(text),
+            _ => jepsen_edn_lines::read_general(text),
+        }
+    };
+    match format {
+        Format::Jsonl => crate::history::read_jsonl(bytes),
+        Format::JepsenEdn | Format::JepsenEdnLines => general(bytes),
+        Format::JepsenLog => jepsen_log::parse_with(bytes, false),
+    }
+}
+
+/// The flat EDN reader's events for a whole EDN history, `None` where it declines (tests use it
+/// to see that the corpus takes the fast path).
+#[doc(hidden)]
+pub fn parse_flat(bytes: &[u8], format: Format) -> Option<Vec<Event>> {
+    let text = text::decode(bytes).ok()?;
+    match format {
+        Format::JepsenEdn => jepsen_edn::read_flat(text),
+        Format::JepsenEdnLines => jepsen_edn_lines::read_flat(text),
+        Format::Jsonl | Format::JepsenLog => None,
     }
 }
 

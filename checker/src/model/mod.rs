@@ -25,10 +25,18 @@ pub(crate) use register::RegisterOp;
 pub trait Model {
     /// The object's state. Memoised with the set of linearized operations, so keep it small.
     type State: Clone + Eq + Hash;
-    /// One prepared operation: input and, when completed, output.
-    type Op;
+    /// One prepared operation: input and, when completed, output. Equal ops step alike (the
+    /// search linearizes equal pending ops in call order only: they are interchangeable).
+    type Op: PartialEq;
 
     fn init(&self) -> Self::State;
+
+    /// Whether `op` leaves the state as it is wherever it can happen (a read). The search then
+    /// linearizes it as soon as it can without trying the alternatives (search/mod.rs), so this
+    /// must never be true of an op that can change the state.
+    fn read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
 
     /// The state after `op`, or `None` when `op` cannot happen in `state`.
     /// A pending operation (no `ok` completion) is stepped as "it took effect here".

@@ -37,6 +37,10 @@ impl Model for Register {
         }
     }
 
+    fn read_only(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Read(_))
+    }
+
     fn describe_state(&self, state: &u32) -> Value {
         self.values.value(*state)
     }

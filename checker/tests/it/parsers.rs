@@ -1,6 +1,7 @@
 //! The history readers: every corpus file parses, with its format and with detection; JSON Lines
 //! round-trips; no input, however damaged, makes a reader panic or report a line outside the
-//! input; hand-written bad inputs get precise messages.
+//! input; hand-written bad inputs get precise messages; the flat EDN reader (the fast path)
+//! reads the whole EDN corpus and agrees with `clojure-reader` on every input, good or damaged.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -8,7 +9,9 @@ use std::sync::OnceLock;
 use faultline_checker::history::{
     Event, EventType, HistoryWriter, Process, read_jsonl, write_jsonl,
 };
-use faultline_checker::import::{Format, ParseError, detect, parse, read_history_file};
+use faultline_checker::import::{
+    Format, ParseError, detect, parse, parse_flat, parse_general, read_history_file,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -57,6 +60,40 @@ fn every_corpus_file_parses_with_its_format_and_with_detection() {
             assert!(events.iter().enumerate().all(|(i, e)| e.index == i as u64));
         }
     }
+}
+
+#[test]
+fn the_flat_reader_reads_the_corpus_as_clojure_reader_does() {
+    for (path, format) in manifest() {
+        let bytes = std::fs::read(&path).expect("read corpus file");
+        let general =
+            parse_general(&bytes, format).unwrap_or_else(|e| panic!("{}:{e}", path.display()));
+        assert_eq!(
+            parse(&bytes, format).as_ref(),
+            Ok(&general),
+            "{}",
+            path.display()
+        );
+        if matches!(format, Format::JepsenEdn | Format::JepsenEdnLines) {
+            assert_eq!(
+                parse_flat(&bytes, format).as_ref(),
+                Some(&general),
+                "{} takes the fast path",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The fast path gives what `clojure-reader` gives, events or error; a panic fails on its own.
+fn agrees_with_general(bytes: &[u8], format: Format) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        parse(bytes, format),
+        parse_general(bytes, format),
+        "{}",
+        format
+    );
+    Ok(())
 }
 
 fn corpus_events(name: &str, format: Format) -> Vec<Event> {
@@ -519,6 +556,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         for format in Format::ALL {
             check_outcome(&bytes, format)?;
+            agrees_with_general(&bytes, format)?;
         }
         check_outcome(&bytes, detect(&bytes))?;
     }
@@ -527,6 +565,7 @@ proptest! {
     fn edn_like_text_never_panics(text in r#"[\[\]{}()"\\;:#,\n a-z0-9\-_.]{0,300}"#) {
         for format in Format::ALL {
             check_outcome(text.as_bytes(), format)?;
+            agrees_with_general(text.as_bytes(), format)?;
         }
     }
 
@@ -542,6 +581,8 @@ proptest! {
         }
         check_outcome(&bytes, format)?;
         check_outcome(&bytes, detect(&bytes))?;
+        agrees_with_general(&bytes, format)?;
+        agrees_with_general(&bytes, detect(&bytes))?;
     }
 }
 
@@ -686,6 +727,8 @@ proptest! {
         prop_assert_eq!(&parse(one_a_line.as_bytes(), Format::JepsenEdn).expect("bare"), &expected);
         let vector = format!("; a history\n[{}]\n", lines.join("\n ; op\n "));
         prop_assert_eq!(&parse(vector.as_bytes(), Format::JepsenEdn).expect("vector"), &expected);
+        prop_assert_eq!(parse_flat(vector.as_bytes(), Format::JepsenEdn), Some(expected.clone()));
+        prop_assert_eq!(parse_flat(one_a_line.as_bytes(), Format::JepsenEdnLines), Some(expected.clone()));
         if !expected.is_empty() {
             prop_assert_eq!(detect(vector.as_bytes()), Format::JepsenEdn);
             prop_assert_eq!(detect(one_a_line.as_bytes()), Format::JepsenEdnLines);
