@@ -11,6 +11,8 @@
 
 mod check;
 mod explain;
+#[doc(hidden)]
+pub mod generate;
 pub mod history;
 pub mod import;
 pub mod model;

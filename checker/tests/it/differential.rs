@@ -1,7 +1,7 @@
 //! The search against a brute-force checker that tries every order of operations consistent
 //! with real time (no memo, no pruning beyond the model), on thousands of small random histories.
 
-use faultline_checker::history::{Event, Operation, pair_operations};
+use faultline_checker::history::{Event, OpValue, Operation, pair_operations};
 use faultline_checker::{Budget, ModelKind, Verdict, check_events};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -16,8 +16,11 @@ fn apply(object: Object, state: &Value, op: &Operation) -> Option<Value> {
             Some(v) if v == state => Some(state.clone()),
             _ => None,
         },
-        (Object::CasRegister, "write") => Some(op.input.clone()),
-        (Object::CasRegister, "cas") => (op.input[0] == *state).then(|| op.input[1].clone()),
+        (Object::CasRegister, "write") => Some(op.input.to_json()),
+        (Object::CasRegister, "cas") => {
+            let (from, to) = op.input.as_pair()?;
+            (from == *state).then(|| to.to_json())
+        }
         (Object::Mutex, "acquire") => (*state == Value::Bool(false)).then_some(Value::Bool(true)),
         (Object::Mutex, "release") => (*state == Value::Bool(true)).then_some(Value::Bool(false)),
         _ => None,
@@ -48,7 +51,7 @@ fn brute_force(object: Object, ops: &[Operation], init: &Value) -> bool {
             if ops[i].call_index > horizon {
                 continue;
             }
-            let key = ops[i].key.clone();
+            let key = ops[i].key.as_ref().map(|k| k.to_string());
             let before = states.get(&key).cloned().unwrap_or_else(|| init.clone());
             if let Some(after) = apply(object, &before, &ops[i]) {
                 done[i] = true;
@@ -81,7 +84,7 @@ fn agree(object: Object, events: &[Event], init: Option<i64>, model: ModelKind) 
     let ops: Vec<Operation> = pair_operations(events)
         .into_iter()
         .map(|mut op| {
-            if init.is_some() && op.f == "read" && op.output == Some(Value::Null) {
+            if init.is_some() && op.f == "read" && op.output == Some(OpValue::Null) {
                 op.output = None;
             }
             op
