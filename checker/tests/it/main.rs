@@ -8,3 +8,4 @@ mod budget;
 mod conformance;
 mod differential;
 mod parsers;
+mod streaming;
