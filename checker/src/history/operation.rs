@@ -164,3 +164,19 @@ impl Pairing {
         self.ops
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long run's history is millions of operations: every byte here is megabytes there
+    /// (docs/benchmarks.md, "Memory per operation").
+    #[test]
+    fn an_operation_stays_small() {
+        assert!(
+            std::mem::size_of::<Operation>() <= 112,
+            "{}",
+            std::mem::size_of::<Operation>()
+        );
+    }
+}
