@@ -33,10 +33,10 @@ impl From<&Operation> for OpSummary {
     fn from(op: &Operation) -> Self {
         OpSummary {
             process: op.process,
-            f: op.f.clone(),
-            key: op.key.clone(),
-            value: op.input.clone(),
-            output: op.output.clone(),
+            f: op.f.to_string(),
+            key: op.key.as_ref().map(|k| k.to_string()),
+            value: op.input.to_json(),
+            output: op.output.as_ref().map(|v| v.to_json()),
             invoke_index: op.call_index,
             invoke_time: op.call_time,
             complete_index: op.return_index,

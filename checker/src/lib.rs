@@ -13,6 +13,8 @@
 mod check;
 mod explain;
 mod fast;
+#[doc(hidden)]
+pub mod generate;
 pub mod history;
 pub mod import;
 pub mod model;

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use faultline_checker::Explanation;
-use faultline_checker::history::{Event, Operation};
+use faultline_checker::history::{Event, OpValue, Operation};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -117,7 +117,7 @@ pub fn find_anomalies(
             let read_done = f.read.return_time.unwrap_or(u64::MAX);
             Anomaly {
                 kind: f.kind,
-                key: f.read.key.clone(),
+                key: f.read.key.as_ref().map(|k| k.to_string()),
                 read_index: f.read.call_index,
                 read_at_s: seconds(f.read.call_time),
                 node: node(f.read),
@@ -182,17 +182,24 @@ fn non_linearizable_read<'a>(e: &Explanation, ops: &'a [Operation]) -> Option<Fi
     Some(Finding {
         kind: "non-linearizable-read",
         read,
-        read_value: read.output.clone().unwrap_or_default(),
-        missing_value: write.and_then(written).cloned().unwrap_or_default(),
+        read_value: read
+            .output
+            .as_ref()
+            .map(OpValue::to_json)
+            .unwrap_or_default(),
+        missing_value: write
+            .and_then(written)
+            .map(|v| v.to_json())
+            .unwrap_or_default(),
         write,
     })
 }
 
 /// The value an acknowledged register operation leaves behind: a write's value, a cas's `to`.
-fn written(op: &Operation) -> Option<&Value> {
+fn written(op: &Operation) -> Option<OpValue> {
     match op.f.as_str() {
-        "write" => Some(&op.input),
-        "cas" => op.input.get(1),
+        "write" => Some(op.input.clone()),
+        "cas" => op.input.as_pair().map(|(_, to)| to),
         _ => None,
     }
 }
@@ -258,8 +265,8 @@ fn register_anomalies<'a>(
                     "stale-read"
                 },
                 read,
-                read_value: value.clone(),
-                missing_value: written(newer).cloned().unwrap_or(Value::Null),
+                read_value: value.to_json(),
+                missing_value: written(newer).map_or(Value::Null, |v| v.to_json()),
                 write: Some(newer),
             });
         }
@@ -281,18 +288,21 @@ fn element_anomalies<'a>(
     let mut found = Vec::new();
     for read in ops.iter().filter(|op| op.f == "read" && is_final(op)) {
         // An absent key reads as nil: an empty list.
-        let seen: &[Value] = match &read.output {
+        let output = read.output.as_ref().map(OpValue::to_json);
+        let seen: &[Value] = match &output {
             Some(Value::Array(seen)) => seen,
             Some(Value::Null) => &[],
             _ => continue,
         };
         for add in added.get(&read.key.as_deref()).into_iter().flatten() {
-            if add.return_time.is_some_and(|t| t < read.call_time) && !seen.contains(&add.input) {
+            if add.return_time.is_some_and(|t| t < read.call_time)
+                && !seen.contains(&add.input.to_json())
+            {
                 found.push(Finding {
                     kind: "lost-write",
                     read,
                     read_value: Value::from(format!("{} elements", seen.len())),
-                    missing_value: add.input.clone(),
+                    missing_value: add.input.to_json(),
                     write: Some(add),
                 });
             }

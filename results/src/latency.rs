@@ -20,7 +20,7 @@ pub fn latencies(ops: &[Operation]) -> BTreeMap<String, LatencySummary> {
     let mut by_f: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for op in ops {
         if let Some(done) = op.return_time {
-            by_f.entry(op.f.clone())
+            by_f.entry(op.f.to_string())
                 .or_default()
                 .push(done.saturating_sub(op.call_time));
         }

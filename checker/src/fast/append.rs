@@ -39,14 +39,14 @@ pub(crate) fn check(partition: &Partition<KvAppend>, history: &[Operation]) -> F
                 if op.input.is_array() || op.input.is_null() {
                     return Fast::NotApplicable;
                 }
-                let id = intern(&op.input, &mut append_of);
+                let id = intern(&op.input.to_json(), &mut append_of);
                 if append_of[id as usize] != NONE {
                     return Fast::NotApplicable;
                 }
                 append_of[id as usize] = i as u32;
             }
             AppendOp::Get(_) => {
-                let list = match &op.output {
+                let list = match op.output.as_ref().map(|v| v.to_json()) {
                     Some(Value::Array(items)) => items
                         .iter()
                         .map(|item| intern(item, &mut append_of))

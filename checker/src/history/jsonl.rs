@@ -29,7 +29,7 @@ pub fn read_jsonl(bytes: &[u8]) -> Result<Vec<Event>, ParseError> {
 }
 
 /// Reads one event; `position` is its place among the events, the index when it has none.
-fn read_line(line: &[u8], position: usize) -> Result<Event, String> {
+pub(super) fn read_line(line: &[u8], position: usize) -> Result<Event, String> {
     let text = std::str::from_utf8(line).map_err(|_| "invalid UTF-8".to_owned())?;
     let value: Value = serde_json::from_str(text).map_err(|e| {
         // serde_json appends "at line 1 column N"; the line is ours, the column is kept.

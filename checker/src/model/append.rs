@@ -19,7 +19,7 @@ use hashbrown::HashMap;
 use serde_json::Value;
 
 use super::{Model, ModelError, Partition, group_by_key, search_op};
-use crate::history::Operation;
+use crate::history::{OpValue, Operation};
 
 pub struct KvAppend {
     texts: Texts,
@@ -268,7 +268,7 @@ impl KvAppend {
             .into_iter()
             .map(|(key, ops)| {
                 let lists = ops.iter().any(|op| {
-                    op.input.is_array() || op.output.as_ref().is_some_and(Value::is_array)
+                    op.input.is_array() || op.output.as_ref().is_some_and(OpValue::is_array)
                 });
                 let mut texts = Texts::default();
                 texts.intern("");
@@ -278,14 +278,22 @@ impl KvAppend {
                         // A get without a completion constrains nothing.
                         "get" | "read" => match &op.output {
                             None => None,
-                            Some(v) => Some(AppendOp::Get(texts.intern(&text_of(op, v, lists)?))),
+                            Some(v) => Some(AppendOp::Get(texts.intern(&text_of(
+                                op,
+                                &v.to_json(),
+                                lists,
+                            )?))),
                         },
-                        "put" | "write" => {
-                            Some(AppendOp::Put(texts.intern(&text_of(op, &op.input, lists)?)))
-                        }
-                        "append" => Some(AppendOp::Append(
-                            texts.intern(&text_of(op, &op.input, lists)?),
-                        )),
+                        "put" | "write" => Some(AppendOp::Put(texts.intern(&text_of(
+                            op,
+                            &op.input.to_json(),
+                            lists,
+                        )?))),
+                        "append" => Some(AppendOp::Append(texts.intern(&text_of(
+                            op,
+                            &op.input.to_json(),
+                            lists,
+                        )?))),
                         other => {
                             return Err(ModelError::bad_op(
                                 op,

@@ -101,7 +101,7 @@ pub(crate) fn group_by_key(
     let mut groups: Vec<(Option<String>, Vec<&crate::history::Operation>)> = Vec::new();
     for op in ops {
         let slot = *index.entry(op.key.as_deref()).or_insert_with(|| {
-            groups.push((op.key.clone(), Vec::new()));
+            groups.push((op.key.as_deref().map(str::to_owned), Vec::new()));
             groups.len() - 1
         });
         groups[slot].1.push(op);

@@ -104,12 +104,12 @@ impl Builder {
             match parts[0].as_str() {
                 Some("read" | "r") => {
                     if !parts[2].is_null() {
-                        let value = self.values.intern(&parts[2]);
+                        let value = self.values.intern_json(&parts[2]);
                         out.push(Micro::Read { key, value });
                     }
                 }
                 Some("write" | "w") => {
-                    let value = self.values.intern(&parts[2]);
+                    let value = self.values.intern_json(&parts[2]);
                     out.push(Micro::Write { key, value });
                 }
                 _ => return Err(expected()),
@@ -135,7 +135,7 @@ impl MultiRegister {
             Some(Value::Object(map)) => {
                 for (k, v) in map {
                     let key = b.key(k.clone());
-                    let value = b.values.intern(v);
+                    let value = b.values.intern_json(v);
                     init_values.push((key, value));
                 }
             }
@@ -155,8 +155,8 @@ impl MultiRegister {
             }
             // A completed transaction's value carries what its reads saw; a pending one's
             // carries only its writes (its reads are nil and constrain nothing).
-            let value = op.output.as_ref().unwrap_or(&op.input);
-            let txn = b.txn(op, value)?;
+            let value = op.output.as_ref().unwrap_or(&op.input).to_json();
+            let txn = b.txn(op, &value)?;
             if txn.iter().any(|m| matches!(m, Micro::Write { .. })) || !op.is_pending() {
                 prepared.push(search_op(op, txn));
             }

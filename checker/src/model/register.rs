@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::values::{ABSENT, ValueTable};
 use super::{Model, ModelError, Partition, group_by_key, search_op};
-use crate::history::Operation;
+use crate::history::{OpValue, Operation};
 
 /// One register; values interned, `ABSENT` meaning the register holds nothing yet.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl Register {
             .into_iter()
             .map(|(key, ops)| {
                 let mut values = ValueTable::new();
-                let init = init.map_or(ABSENT, |v| values.intern(v));
+                let init = init.map_or(ABSENT, |v| values.intern_json(v));
                 let mut prepared = Vec::with_capacity(ops.len());
                 let mut observed = std::collections::HashSet::new();
                 for op in &ops {
@@ -73,27 +73,20 @@ impl Register {
                         "read" => match &op.output {
                             // A read without a completion observed nothing.
                             None => None,
-                            Some(Value::Null) if init != ABSENT => None,
+                            Some(OpValue::Null) if init != ABSENT => None,
                             Some(v) => Some(RegisterOp::Read(values.intern(v))),
                         },
                         "write" => Some(RegisterOp::Write(values.intern(&op.input))),
                         "cas" if allow_cas => {
-                            let pair =
-                                op.input
-                                    .as_array()
-                                    .filter(|a| a.len() == 2)
-                                    .ok_or_else(|| {
-                                        ModelError::bad_op(
-                                            op,
-                                            format!(
-                                                "expected cas value [from to], found {}",
-                                                op.input
-                                            ),
-                                        )
-                                    })?;
+                            let (from, to) = op.input.as_pair().ok_or_else(|| {
+                                ModelError::bad_op(
+                                    op,
+                                    format!("expected cas value [from to], found {}", op.input),
+                                )
+                            })?;
                             Some(RegisterOp::Cas {
-                                from: values.intern(&pair[0]),
-                                to: values.intern(&pair[1]),
+                                from: values.intern(&from),
+                                to: values.intern(&to),
                             })
                         }
                         other => {

@@ -2,7 +2,7 @@
 //! with real time (no memo, no pruning beyond the model), on thousands of small random histories;
 //! and on histories with unique written values, the fast path against both.
 
-use faultline_checker::history::{Event, Operation, pair_operations};
+use faultline_checker::history::{Event, OpValue, Operation, pair_operations};
 use faultline_checker::{Budget, Method, ModelKind, Verdict, check_events, check_events_with};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -18,8 +18,11 @@ fn apply(object: Object, state: &Value, op: &Operation) -> Option<Value> {
             Some(v) if v == state => Some(state.clone()),
             _ => None,
         },
-        (Object::CasRegister, "write") => Some(op.input.clone()),
-        (Object::CasRegister, "cas") => (op.input[0] == *state).then(|| op.input[1].clone()),
+        (Object::CasRegister, "write") => Some(op.input.to_json()),
+        (Object::CasRegister, "cas") => {
+            let (from, to) = op.input.as_pair()?;
+            (from == *state).then(|| to.to_json())
+        }
         (Object::Mutex, "acquire") => (*state == Value::Bool(false)).then_some(Value::Bool(true)),
         (Object::Mutex, "release") => (*state == Value::Bool(true)).then_some(Value::Bool(false)),
         _ => None,
@@ -29,15 +32,15 @@ fn apply(object: Object, state: &Value, op: &Operation) -> Option<Value> {
 /// Lists with append (one element) and read, nil read as the empty list.
 fn apply_append(state: &Value, op: &Operation) -> Option<Value> {
     match op.f.as_str() {
-        "read" => match &op.output {
+        "read" => match op.output.as_ref().map(OpValue::to_json) {
             None => Some(state.clone()),
             Some(Value::Null) if state.as_array().is_some_and(Vec::is_empty) => Some(state.clone()),
-            Some(v) if v == state => Some(state.clone()),
+            Some(v) if v == *state => Some(state.clone()),
             _ => None,
         },
         "append" => {
             let mut list = state.as_array().cloned().unwrap_or_default();
-            list.push(op.input.clone());
+            list.push(op.input.to_json());
             Some(Value::Array(list))
         }
         _ => None,
@@ -74,7 +77,7 @@ fn brute_force_with(spec: Spec<'_>, ops: &[Operation], init: &Value) -> bool {
             if ops[i].call_index > horizon {
                 continue;
             }
-            let key = ops[i].key.clone();
+            let key = ops[i].key.as_ref().map(|k| k.to_string());
             let before = states.get(&key).cloned().unwrap_or_else(|| init.clone());
             if let Some(after) = spec(&before, &ops[i]) {
                 done[i] = true;
@@ -107,7 +110,7 @@ fn agree(object: Object, events: &[Event], init: Option<i64>, model: ModelKind) 
     let ops: Vec<Operation> = pair_operations(events)
         .into_iter()
         .map(|mut op| {
-            if init.is_some() && op.f == "read" && op.output == Some(Value::Null) {
+            if init.is_some() && op.f == "read" && op.output == Some(OpValue::Null) {
                 op.output = None;
             }
             op
@@ -164,7 +167,10 @@ fn fast_agrees(object: UniqueObject, events: &[Event], init: Option<i64>, keyed:
     let ops: Vec<Operation> = pair_operations(events)
         .into_iter()
         .map(|mut op| {
-            if init_json.is_some() && op.f == "read" && op.output == Some(Value::Null) {
+            if init_json.is_some()
+                && op.f == "read"
+                && op.output.as_ref().is_some_and(OpValue::is_null)
+            {
                 op.output = None;
             }
             op
@@ -373,23 +379,22 @@ fn unique_value_histories_hold_cas_chains_pending_ops_and_both_verdicts() {
                 mutate_unique(&mut events, seed);
             }
             let ops = pair_operations(&events);
-            let ok_cas_to: Vec<&Value> = ops
+            let ok_cas_to: Vec<Value> = ops
                 .iter()
                 .filter(|op| op.f == "cas" && op.output.is_some())
-                .map(|op| &op.input[1])
+                .map(|op| op.input.to_json()[1].clone())
                 .collect();
-            if ops
-                .iter()
-                .any(|op| op.f == "cas" && op.output.is_some() && ok_cas_to.contains(&&op.input[0]))
-            {
+            if ops.iter().any(|op| {
+                op.f == "cas" && op.output.is_some() && ok_cas_to.contains(&op.input.to_json()[0])
+            }) {
                 mix.cas_chains += 1;
             }
-            let read_values: Vec<&Value> = ops
+            let read_values: Vec<Value> = ops
                 .iter()
                 .filter(|op| op.f == "read")
-                .filter_map(|op| op.output.as_ref())
+                .filter_map(|op| op.output.as_ref().map(OpValue::to_json))
                 .flat_map(|v| match v {
-                    Value::Array(items) => items.iter().collect(),
+                    Value::Array(items) => items,
                     v => vec![v],
                 })
                 .collect();
@@ -397,9 +402,9 @@ fn unique_value_histories_hold_cas_chains_pending_ops_and_both_verdicts() {
                 op.output.is_none()
                     && op.f != "read"
                     && read_values.contains(&if op.f == "cas" {
-                        &op.input[1]
+                        op.input.to_json()[1].clone()
                     } else {
-                        &op.input
+                        op.input.to_json()
                     })
             }) {
                 mix.observed_pending += 1;

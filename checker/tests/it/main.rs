@@ -9,3 +9,4 @@ mod conformance;
 mod differential;
 mod fast_path;
 mod parsers;
+mod streaming;

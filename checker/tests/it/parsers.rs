@@ -324,7 +324,7 @@ fn missing_file_is_an_io_error() {
 // ---------------------------------------------------------------------------------------------
 // JSON Lines round trip
 
-fn json_value() -> impl Strategy<Value = Value> {
+pub(crate) fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),

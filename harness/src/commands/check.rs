@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use faultline_checker::import::{Format, read_history_file};
-use faultline_checker::{Budget, CheckResult, Method, ModelKind, Verdict, check_events_with};
+use faultline_checker::history::read_operations_file;
+use faultline_checker::import::Format;
+use faultline_checker::{Budget, CheckResult, Method, ModelKind, Verdict, check_operations_with};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -98,17 +99,19 @@ struct Totals {
 
 fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
     let started = Instant::now();
-    let outcome = read_history_file(path, config.format)
+    // A JSON Lines file is paired into operations as it is read, so only the compact operations
+    // are held, never its events or bytes (a night's run is gigabytes of lines).
+    let outcome = read_operations_file(path, config.format)
         .map_err(|e| e.to_string())
-        .and_then(|events| {
-            check_events_with(
-                &events,
+        .and_then(|history| {
+            check_operations_with(
+                &history.operations,
                 config.model,
                 config.init.as_ref(),
                 config.budget,
                 config.method,
             )
-            .map(|result| no_events_is_no_verdict(result, events.is_empty()))
+            .map(|result| no_events_is_no_verdict(result, history.events == 0))
             .map_err(|e| format!("{}: {e}", path.display()))
         });
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
