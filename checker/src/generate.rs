@@ -182,7 +182,10 @@ impl<E: FnMut(&Event)> Generator<'_, E> {
 
     /// Completes `op`: it takes effect now (or, for an `info`, perhaps never).
     fn complete(&mut self, op: &InFlight) -> bool {
-        let info = self.spec.info_percent > 0 && self.rng.below(100) < self.spec.info_percent;
+        // The bad read always completes `ok`: as an `info` it would observe nothing, and the
+        // history would be linearizable after all.
+        let info =
+            !op.bad && self.spec.info_percent > 0 && self.rng.below(100) < self.spec.info_percent;
         let applies = !info || self.rng.below(2) == 0;
         let now = self.index;
         let key = op.key;
