@@ -49,7 +49,7 @@ pub struct Anomaly {
     pub faults: Vec<String>,
 }
 
-/// `stale-read of key "r": n2 answered 4 at 0.43 s, should have seen 10 (acknowledged by n1 at
+/// `stale-read of key "r0": n2 answered 4 at 0.43 s, should have seen 10 (acknowledged by n1 at
 /// 0.43 s); faults in force: none`.
 impl std::fmt::Display for Anomaly {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -243,3 +243,23 @@ fn a_crowded_long_history_is_decided_both_ways() {
         "{explanation}"
     );
 }
+
+#[test]
+fn an_empty_string_appended_to_string_values_is_left_to_the_search() {
+    // Porcupine's kv-append values are strings: appending "" leaves the value as it was, so a
+    // read of nothing after it is fine. The fast path treats an element as something a read
+    // would show, which "" is not here: it must leave such a key to the search.
+    let steps = seq(&[op(0, "append", json!(""), json!("")), read(1, Value::Null)]);
+    let events = events(&steps);
+    for method in [Method::Auto, Method::Search] {
+        let result = check_events_with(
+            &events,
+            ModelKind::KvAppend,
+            None,
+            Budget::default(),
+            method,
+        )
+        .expect("checks");
+        assert_eq!(result.verdict, Verdict::Linearizable, "{}", method.name());
+    }
+}
