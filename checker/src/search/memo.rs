@@ -6,7 +6,8 @@
 //! placed): an entry costs a few words however long the history is, where a bitset would cost
 //! one bit per operation of the whole history.
 //!
-//! Holes live in one arena and states in another, so an entry costs its holes, its state and a
+//! Holes live in one arena and entries (key and state side by side, so a probe that finds its
+//! entry reads one cache line for both) in another, so an entry costs its holes, its state and a
 //! few words of table, and every growth is claimed from the budget *before* it is allocated:
 //! running out of budget is an answer ("unknown"), never an out-of-memory abort.
 //!
@@ -35,22 +36,21 @@ pub(crate) struct LinearizedSet<'a> {
     pub holes: &'a [u32],
 }
 
-/// One entry's key: its hash, its top and where its holes are in the arena.
-#[derive(Clone, Copy)]
-struct Key {
+/// One entry: its hash, its top, where its holes are in the arena, and its state.
+struct Key<S> {
     hash: u64,
     top: u32,
     start: u32,
     len: u32,
+    state: S,
 }
 
 pub(crate) struct Memo<S> {
-    /// Indices into `keys` and `states`, hashed by `Key::hash`.
+    /// Indices into `keys`, hashed by `Key::hash`.
     table: HashTable<u32>,
     /// All entries' holes, back to back.
     holes: Vec<u32>,
-    keys: Vec<Key>,
-    states: Vec<S>,
+    keys: Vec<Key<S>>,
     /// Entries ever inserted (evictions do not lower it).
     inserted: u64,
     /// Bytes claimed from the shared budget so far.
@@ -62,8 +62,8 @@ pub(crate) struct Memo<S> {
 }
 
 impl<S: Clone + Eq> Memo<S> {
-    /// Bytes of one entry in `states` and `keys`.
-    const ENTRY_BYTES: usize = size_of::<S>() + size_of::<Key>();
+    /// Bytes of one entry in `keys`.
+    const ENTRY_BYTES: usize = size_of::<Key<S>>();
 
     /// Bytes of a table of `buckets` buckets: an index and a control byte each.
     fn table_bytes(buckets: usize) -> usize {
@@ -75,7 +75,6 @@ impl<S: Clone + Eq> Memo<S> {
             table: HashTable::new(),
             holes: Vec::new(),
             keys: Vec::new(),
-            states: Vec::new(),
             inserted: 0,
             claimed: 0,
             state_heap: 0,
@@ -97,7 +96,7 @@ impl<S: Clone + Eq> Memo<S> {
     /// Bytes the buffers hold as allocated.
     fn buffer_bytes(&self) -> usize {
         self.holes.capacity() * size_of::<u32>()
-            + self.states.capacity().max(self.keys.capacity()) * Self::ENTRY_BYTES
+            + self.keys.capacity() * Self::ENTRY_BYTES
             + Self::table_bytes(self.table.num_buckets())
     }
 
@@ -125,10 +124,6 @@ impl<S: Clone + Eq> Memo<S> {
             .holes
             .try_reserve_exact(hole_words.saturating_sub(self.holes.len()))
             .is_ok()
-            && self
-                .states
-                .try_reserve_exact(entries.saturating_sub(self.states.len()))
-                .is_ok()
             && self
                 .keys
                 .try_reserve_exact(entries.saturating_sub(self.keys.len()))
@@ -164,15 +159,15 @@ impl<S: Clone + Eq> Memo<S> {
         budget: &SharedBudget,
     ) -> Result<bool, Exhausted> {
         let LinearizedSet { hash, top, holes } = set;
-        let index = self.states.len() as u32;
-        let (arena, keys, states) = (&self.holes, &self.keys, &self.states);
+        let index = self.keys.len() as u32;
+        let (arena, keys) = (&self.holes, &self.keys);
         let same = |&i: &u32| {
             let i = i as usize;
-            let k = keys[i];
+            let k = &keys[i];
             k.hash == hash
                 && k.top == top
                 && k.len as usize == holes.len()
-                && states[i] == *state
+                && k.state == *state
                 && arena[k.start as usize..(k.start + k.len) as usize] == *holes
         };
         if self.has_room(holes.len()) {
@@ -206,7 +201,7 @@ impl<S: Clone + Eq> Memo<S> {
                 return Err(exhausted);
             }
         }
-        let index = self.states.len() as u32;
+        let index = self.keys.len() as u32;
         self.push(hash, top, holes, state, state_heap);
         let keys = &self.keys;
         self.table
@@ -222,9 +217,9 @@ impl<S: Clone + Eq> Memo<S> {
             top,
             start: self.holes.len() as u32,
             len: holes.len() as u32,
+            state: state.clone(),
         });
         self.holes.extend_from_slice(holes);
-        self.states.push(state.clone());
         self.state_heap += state_heap;
         self.inserted += 1;
     }
@@ -232,7 +227,6 @@ impl<S: Clone + Eq> Memo<S> {
     /// Whether one more entry fits in the buffers as they are, without allocating.
     fn has_room(&self, holes: usize) -> bool {
         self.holes.len() + holes <= self.holes.capacity()
-            && self.states.len() < self.states.capacity()
             && self.keys.len() < self.keys.capacity()
             && self.table.len() < self.table.capacity()
     }
@@ -244,17 +238,14 @@ impl<S: Clone + Eq> Memo<S> {
         let n = self.keys.len();
         let (mut kept, mut hole_end) = (0usize, 0usize);
         for i in 0..n {
-            let k = self.keys[i];
+            let k = &self.keys[i];
             if k.top < min_top {
                 continue;
             }
             let (start, len) = (k.start as usize, k.len as usize);
             self.holes.copy_within(start..start + len, hole_end);
-            self.keys[kept] = Key {
-                start: hole_end as u32,
-                ..k
-            };
-            self.states.swap(kept, i);
+            self.keys.swap(kept, i);
+            self.keys[kept].start = hole_end as u32;
             hole_end += len;
             kept += 1;
         }
@@ -263,7 +254,6 @@ impl<S: Clone + Eq> Memo<S> {
         }
         self.keys.truncate(kept);
         self.holes.truncate(hole_end);
-        self.states.truncate(kept);
         self.table.clear();
         let keys = &self.keys;
         for (i, k) in keys.iter().enumerate() {
@@ -283,7 +273,7 @@ impl<S: Clone + Eq> Memo<S> {
     ) -> Result<(), Exhausted> {
         let configurations = self.inserted;
         let holes_cap = grown(self.holes.capacity(), self.holes.len() + holes, 256);
-        let states_cap = grown(self.states.capacity(), self.states.len() + 1, 64);
+        let states_cap = grown(self.keys.capacity(), self.keys.len() + 1, 64);
         let buckets = if self.table.len() < self.table.capacity() {
             self.table.num_buckets()
         } else {
@@ -303,8 +293,8 @@ impl<S: Clone + Eq> Memo<S> {
         if holes_cap > self.holes.capacity() {
             transient += self.holes.capacity() * size_of::<u32>();
         }
-        if states_cap > self.states.capacity() {
-            transient += self.states.capacity() * entry_bytes;
+        if states_cap > self.keys.capacity() {
+            transient += self.keys.capacity() * entry_bytes;
         }
         if buckets > self.table.num_buckets() {
             transient += table_bytes(self.table.num_buckets());
@@ -319,9 +309,6 @@ impl<S: Clone + Eq> Memo<S> {
         };
         self.holes
             .try_reserve_exact(holes_cap - self.holes.len())
-            .map_err(|_| failed())?;
-        self.states
-            .try_reserve_exact(states_cap - self.states.len())
             .map_err(|_| failed())?;
         self.keys
             .try_reserve_exact(states_cap - self.keys.len())
