@@ -42,6 +42,11 @@ struct Texts {
     /// What `bytes` reports, kept as texts are interned: the search asks on every new
     /// configuration, and summing the texts each time was a fifth of a kv check.
     bytes: usize,
+    /// Each text by (length, hash), so a new trie node finds the one text it may spell.
+    by_hash: HashMap<(usize, u64), u32>,
+    /// Whether two distinct texts share a (length, hash): `by_hash` then names only one of
+    /// them, and reads fall back to comparing per (state, text).
+    collided: bool,
 }
 
 impl Texts {
@@ -55,11 +60,17 @@ impl Texts {
             hash = hash.wrapping_mul(BASE).wrapping_add(u64::from(b));
             shift = shift.wrapping_mul(BASE);
         }
+        match self.by_hash.entry((text.len(), hash)) {
+            hashbrown::hash_map::Entry::Occupied(_) => self.collided = true,
+            hashbrown::hash_map::Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
+        }
         let text: Arc<str> = Arc::from(text);
         self.texts.push(text.clone());
         self.hashes.push(hash);
         self.shifts.push(shift);
-        self.bytes += 2 * text.len() + 64;
+        self.bytes += 2 * text.len() + 88;
         self.ids.insert(text, id);
         id
     }
@@ -76,7 +87,16 @@ struct Node {
     text: u32,
     len: usize,
     hash: u64,
+    /// The text this node's string equals (`NO_TEXT` when none): texts are interned, so there
+    /// is at most one. Found once when the node is made, so a read is one comparison.
+    equal: u32,
 }
+
+/// Trie nodes to make room for per operation up front.
+const TRIE_NODES_PER_OP: usize = 16;
+
+/// No text: a node whose string was never read, put or appended as a whole.
+const NO_TEXT: u32 = u32::MAX;
 
 struct Trie {
     nodes: Vec<Node>,
@@ -87,24 +107,59 @@ struct Trie {
 }
 
 impl Trie {
-    fn new() -> Self {
+    /// A trie with room for the states `ops` operations are expected to reach: a few per
+    /// append, as the search tries it after each state in flight (growing the map as the search
+    /// went was a tenth of a 50-client check).
+    fn new(ops: usize) -> Self {
+        let expected = ops * TRIE_NODES_PER_OP;
         let empty = Node {
             parent: NO_PARENT,
             text: EMPTY,
             len: 0,
             hash: 0,
+            equal: EMPTY,
         };
         Trie {
-            nodes: vec![empty],
-            appended: HashMap::new(),
+            nodes: {
+                let mut nodes = Vec::with_capacity(expected + 1);
+                nodes.push(empty);
+                nodes
+            },
+            appended: HashMap::with_capacity(expected),
             put: HashMap::new(),
             confirmed: HashMap::new(),
         }
     }
 
-    fn add(&mut self, node: Node) -> u32 {
+    /// Adds `node` (its `equal` still to find): the text with its length and hash, if its
+    /// strings really match — compared once here, so reads never compare strings.
+    fn add(&mut self, texts: &Texts, node: Node) -> u32 {
+        let at = self.nodes.len() as u32;
         self.nodes.push(node);
-        (self.nodes.len() - 1) as u32
+        if let Some(&text) = texts.by_hash.get(&(node.len, node.hash))
+            && self.spells(texts, at, text)
+        {
+            self.nodes[at as usize].equal = text;
+        }
+        at
+    }
+
+    /// Whether the string along `state`'s path is exactly `text`, comparing segments from the
+    /// end of the string backwards.
+    fn spells(&self, texts: &Texts, state: u32, text: u32) -> bool {
+        let target = texts.texts[text as usize].as_bytes();
+        let mut end = target.len();
+        let mut cur = state;
+        while cur != NO_PARENT {
+            let n = self.nodes[cur as usize];
+            let seg = texts.texts[n.text as usize].as_bytes();
+            if !target[..end].ends_with(seg) {
+                return false;
+            }
+            end -= seg.len();
+            cur = n.parent;
+        }
+        end == 0
     }
 
     fn append(&mut self, texts: &Texts, state: u32, text: u32) -> u32 {
@@ -113,15 +168,19 @@ impl Trie {
         }
         let at = self.nodes[state as usize];
         let t = text as usize;
-        let next = self.add(Node {
-            parent: state,
-            text,
-            len: at.len + texts.texts[t].len(),
-            hash: at
-                .hash
-                .wrapping_mul(texts.shifts[t])
-                .wrapping_add(texts.hashes[t]),
-        });
+        let next = self.add(
+            texts,
+            Node {
+                parent: state,
+                text,
+                len: at.len + texts.texts[t].len(),
+                hash: at
+                    .hash
+                    .wrapping_mul(texts.shifts[t])
+                    .wrapping_add(texts.hashes[t]),
+                equal: NO_TEXT,
+            },
+        );
         self.appended.insert((state, text), next);
         next
     }
@@ -134,18 +193,25 @@ impl Trie {
             return node;
         }
         let t = text as usize;
-        let node = self.add(Node {
-            parent: NO_PARENT,
-            text,
-            len: texts.texts[t].len(),
-            hash: texts.hashes[t],
-        });
+        let node = self.add(
+            texts,
+            Node {
+                parent: NO_PARENT,
+                text,
+                len: texts.texts[t].len(),
+                hash: texts.hashes[t],
+                equal: NO_TEXT,
+            },
+        );
         self.put.insert(text, node);
         node
     }
 
     fn equals(&mut self, texts: &Texts, state: u32, text: u32) -> bool {
         let node = self.nodes[state as usize];
+        if !texts.collided {
+            return node.equal == text;
+        }
         let t = text as usize;
         if node.len != texts.texts[t].len() || node.hash != texts.hashes[t] {
             return false;
@@ -153,22 +219,7 @@ impl Trie {
         if let Some(&same) = self.confirmed.get(&(state, text)) {
             return same;
         }
-        // Compare segments from the end of the string backwards.
-        let target = texts.texts[t].as_bytes();
-        let mut end = target.len();
-        let mut cur = state;
-        let mut same = true;
-        while cur != NO_PARENT {
-            let n = self.nodes[cur as usize];
-            let seg = texts.texts[n.text as usize].as_bytes();
-            if !target[..end].ends_with(seg) {
-                same = false;
-                break;
-            }
-            end -= seg.len();
-            cur = n.parent;
-        }
-        let same = same && end == 0;
+        let same = self.spells(texts, state, text);
         self.confirmed.insert((state, text), same);
         same
     }
@@ -185,8 +236,8 @@ impl Trie {
     }
 
     fn bytes(&self) -> usize {
-        self.nodes.len() * std::mem::size_of::<Node>()
-            + (self.appended.len() + self.put.len() + self.confirmed.len()) * 24
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + (self.appended.capacity() + self.put.len() + self.confirmed.len()) * 24
     }
 }
 
@@ -309,12 +360,63 @@ impl KvAppend {
                     key,
                     model: KvAppend {
                         texts,
-                        trie: RefCell::new(Trie::new()),
+                        trie: RefCell::new(Trie::new(prepared.len())),
                         lists,
                     },
                     ops: prepared,
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model over `texts`, with the (length, hash) index trusted or, as after a collision,
+    /// every read compared string by string.
+    fn model(texts: &[&str], collided: bool) -> KvAppend {
+        let mut interned = Texts::default();
+        for t in texts {
+            interned.intern(t);
+        }
+        interned.collided |= collided;
+        KvAppend {
+            texts: interned,
+            trie: RefCell::new(Trie::new(0)),
+            lists: false,
+        }
+    }
+
+    #[test]
+    fn a_read_matches_exactly_the_string_its_state_spells() {
+        let texts = ["", "a", "b", "ab", "ba", "abb", "bab"];
+        for collided in [false, true] {
+            let m = model(&texts, collided);
+            let id = |t: &str| m.texts.ids[t];
+            let reads = |state: u32| -> Vec<&str> {
+                texts
+                    .iter()
+                    .copied()
+                    .filter(|t| m.step(&state, &AppendOp::Get(id(t))) == Some(state))
+                    .collect()
+            };
+            let empty = m.init();
+            assert_eq!(reads(empty), [""], "collided: {collided}");
+            let a = m.step(&empty, &AppendOp::Append(id("a"))).expect("append");
+            let ab = m.step(&a, &AppendOp::Append(id("b"))).expect("append");
+            assert_eq!(reads(a), ["a"]);
+            assert_eq!(reads(ab), ["ab"]);
+            let abb = m.step(&ab, &AppendOp::Append(id("b"))).expect("append");
+            assert_eq!(reads(abb), ["abb"]);
+            // Another path to a string that was read: "b" + "ab".
+            let b = m.step(&abb, &AppendOp::Put(id("b"))).expect("put");
+            let bab = m.step(&b, &AppendOp::Append(id("ab"))).expect("append");
+            assert_eq!(reads(bab), ["bab"]);
+            // A string no text spells: "ab" + "ab".
+            let abab = m.step(&ab, &AppendOp::Append(id("ab"))).expect("append");
+            assert!(reads(abab).is_empty());
+        }
     }
 }

@@ -105,6 +105,11 @@ impl SharedBudget {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
     }
 
+    /// The memory limit, when there is one.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.budget.memory_limit
+    }
+
     /// The most memory claimed at once so far.
     pub fn peak(&self) -> usize {
         self.peak.load(Ordering::Relaxed)
