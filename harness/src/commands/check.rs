@@ -15,6 +15,10 @@ use serde_json::Value;
 
 use crate::cli::CheckArgs;
 
+mod parallel;
+
+use parallel::check_files;
+
 /// What `check` resolved its arguments into.
 struct CheckConfig {
     model: ModelKind,
@@ -86,6 +90,9 @@ struct FileReport {
     error: Option<String>,
     /// Reading and checking, in milliseconds.
     elapsed_ms: f64,
+    /// The verdict is `unknown` because the budget ran out (not because the file was empty).
+    #[serde(skip)]
+    exhausted: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -97,7 +104,8 @@ struct Totals {
     errors: usize,
 }
 
-fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
+/// Reads and checks one file within `budget`.
+fn check_file(path: &Path, config: &CheckConfig, budget: Budget) -> FileReport {
     let started = Instant::now();
     // A JSON Lines file is paired into operations as it is read, so only the compact operations
     // are held, never its events or bytes (a night's run is gigabytes of lines).
@@ -108,7 +116,7 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
                 &history.operations,
                 config.model,
                 config.init.as_ref(),
-                config.budget,
+                budget,
                 config.method,
             )
             .map(|result| no_events_is_no_verdict(result, history.events == 0))
@@ -118,6 +126,7 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
     match outcome {
         Ok(result) => FileReport {
             file: path.to_owned(),
+            exhausted: result.verdict == Verdict::Unknown && result.operations > 0,
             result: Some(result),
             error: None,
             elapsed_ms,
@@ -127,6 +136,7 @@ fn check_file(path: &Path, config: &CheckConfig) -> FileReport {
             result: None,
             error: Some(error),
             elapsed_ms,
+            exhausted: false,
         },
     }
 }
@@ -185,8 +195,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut totals = Totals::default();
     let mut reports = Vec::with_capacity(args.files.len());
     let mut out = io::stdout().lock();
-    for path in &args.files {
-        let report = check_file(path, &config);
+    check_files(&args.files, &config, |report| {
         totals.files += 1;
         match report.result.as_ref().map(|r| r.verdict) {
             Some(Verdict::Linearizable) => totals.linearizable += 1,
@@ -198,7 +207,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             print_line(&mut out, &report, args.explain);
         }
         reports.push(report);
-    }
+    });
     if args.json {
         let doc = serde_json::json!({ "files": reports, "total": totals });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc)?);

@@ -86,6 +86,59 @@ fn several_files_print_a_line_each_and_a_total() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// Files are checked at once (one per core), each within a share of the memory limit: the
+/// output keeps the order of the arguments, and a file whose share ran out is checked again with
+/// the whole limit, so its verdict is the one it gets alone. c50-ok's search needs 13–16 MB:
+/// alone within 12 MB it is unknown, within 24 MB linearizable (half of 24 is 12).
+#[test]
+fn many_files_keep_their_order_and_a_file_short_of_its_share_gets_the_whole_budget() {
+    let kv = corpus().join("porcupine-kv");
+    let alone = |limit: &str| {
+        let out = run(&[
+            "check",
+            "-m",
+            "kv-append",
+            "--memory-limit",
+            limit,
+            &kv.join("c50-ok.txt").to_string_lossy(),
+        ]);
+        stdout(&out)
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(alone("12"), "unknown");
+    let names = [
+        "c50-ok.txt",
+        "c01-ok.txt",
+        "c10-bad.txt",
+        "c10-ok.txt",
+        "c01-bad.txt",
+    ];
+    let mut cmd = faultline();
+    cmd.args(["check", "-m", "kv-append", "--memory-limit", "24"]);
+    for name in names {
+        cmd.arg(kv.join(name));
+    }
+    let out = cmd.output().expect("starts");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), names.len() + 1, "{text}");
+    let expected = [
+        "linearizable",
+        "linearizable",
+        "not-linearizable",
+        "linearizable",
+        "not-linearizable",
+    ];
+    for ((line, name), verdict) in lines.iter().zip(names).zip(expected) {
+        assert_eq!(line.split_whitespace().next(), Some(verdict), "{text}");
+        assert!(line.contains(name), "{name} out of order:\n{text}");
+    }
+    assert_eq!(out.status.code(), Some(1), "{text}");
+}
+
 #[test]
 fn a_history_with_nothing_to_check_is_unknown_not_linearizable() {
     let dir = tempfile::tempdir().expect("tempdir");
