@@ -1,5 +1,7 @@
-//! Checking many files at once: one worker per core, each file within an equal share of the
-//! memory limit, reports handed back in the order the files were given. A file whose budget ran
+//! Checking many files at once: one worker per core, largest file first (the longest check
+//! starts at once and small ones fill the gaps, as partitions do inside a check), each file
+//! within an equal share of the memory limit, reports handed back in the order the files were
+//! given. A file whose budget ran
 //! out is checked again alone with the whole budget, so every verdict is the one a check of that
 //! file by itself gives; only the time to get there changes.
 
@@ -32,6 +34,10 @@ pub(super) fn check_files(
         timeout: config.budget.timeout,
         memory_limit: config.budget.memory_limit.map(|m| m / workers),
     };
+    // Positions in `files`, largest first; a file that cannot be read sorts last (and fails fast).
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&files[i]).map_or(0, |m| m.len())));
+    let order = &order;
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel::<(usize, FileReport)>();
     // Reports that arrived before an earlier file's, and files to check again alone.
@@ -45,8 +51,10 @@ pub(super) fn check_files(
             let next = &next;
             scope.spawn(move || {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
+                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    let path = &files[i];
                     if sender.send((i, check_file(path, config, shared))).is_err() {
                         break;
                     }
