@@ -88,8 +88,9 @@ fn several_files_print_a_line_each_and_a_total() {
 
 /// Files are checked at once (one per core), each within a share of the memory limit: the
 /// output keeps the order of the arguments, and a file whose share ran out is checked again with
-/// the whole limit, so its verdict is the one it gets alone. c50-ok's search needs 13–16 MB:
-/// alone within 12 MB it is unknown, within 24 MB linearizable (half of 24 is 12).
+/// the whole limit, so its verdict is the one it gets alone. c50-ok's search needs 12–16 MB
+/// (it varies with how its partitions' threads interleave): alone within 10 MB it is unknown,
+/// within 20 MB linearizable; beside other files it gets 20 MB / cores at first.
 #[test]
 fn many_files_keep_their_order_and_a_file_short_of_its_share_gets_the_whole_budget() {
     let kv = corpus().join("porcupine-kv");
@@ -108,7 +109,7 @@ fn many_files_keep_their_order_and_a_file_short_of_its_share_gets_the_whole_budg
             .unwrap_or("")
             .to_owned()
     };
-    assert_eq!(alone("12"), "unknown");
+    assert_eq!(alone("10"), "unknown");
     let names = [
         "c50-ok.txt",
         "c01-ok.txt",
@@ -117,7 +118,7 @@ fn many_files_keep_their_order_and_a_file_short_of_its_share_gets_the_whole_budg
         "c01-bad.txt",
     ];
     let mut cmd = faultline();
-    cmd.args(["check", "-m", "kv-append", "--memory-limit", "24"]);
+    cmd.args(["check", "-m", "kv-append", "--memory-limit", "20"]);
     for name in names {
         cmd.arg(kv.join(name));
     }

@@ -50,10 +50,7 @@ pub(super) fn check_files(
             let sender = sender.clone();
             let next = &next;
             scope.spawn(move || {
-                loop {
-                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let path = &files[i];
                     if sender.send((i, check_file(path, config, shared))).is_err() {
                         break;
