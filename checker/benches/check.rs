@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use faultline_checker::history::{Event, Operation, pair_operations};
-use faultline_checker::import::{Format, read_history_file};
 use faultline_checker::{Budget, ModelKind, Verdict, check_operations};
 use serde_json::Value;
 
@@ -35,15 +34,11 @@ struct Loaded {
 fn load_corpus() -> Vec<Loaded> {
     manifest()
         .into_iter()
-        .map(|row| {
-            let format: Format = row.format.parse().expect("format");
-            let events = read_history_file(&row.path, Some(format)).expect("corpus parses");
-            Loaded {
-                name: row.name,
-                ops: pair_operations(&events),
-                model: row.model.parse().expect("model"),
-                init: row.init.map(|t| serde_json::from_str(&t).expect("init")),
-            }
+        .map(|row| Loaded {
+            ops: pair_operations(&row.events()),
+            model: row.model_kind(),
+            init: row.init_value(),
+            name: row.name,
         })
         .collect()
 }
