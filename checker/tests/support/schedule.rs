@@ -10,12 +10,12 @@ use serde_json::Value;
 use super::rng::Rng;
 
 /// How clients are scheduled, whatever the object.
-#[derive(Debug, Clone, Copy)]
-pub struct Schedule<'a> {
+#[derive(Debug, Clone)]
+pub struct Schedule {
     pub clients: usize,
     pub ops: usize,
     /// Keys to spread operations over; empty for a single unkeyed object.
-    pub keys: &'a [String],
+    pub keys: Vec<String>,
     /// Percent of operations that end in `info` (taking effect or not, at random).
     pub info_percent: u64,
     /// Percent of the times an idle client is scheduled that it thinks instead of invoking
@@ -76,7 +76,7 @@ pub fn schedule(schedule: &Schedule, seed: u64, object: &mut impl Atomic) -> Vec
         match flying[c].take() {
             None if invoked < schedule.ops && !rng.chance(schedule.think_percent) => {
                 invoked += 1;
-                let keys = schedule.keys;
+                let keys = &schedule.keys;
                 let key =
                     (!keys.is_empty()).then(|| keys[rng.below(keys.len() as u64) as usize].clone());
                 let (f, input) = object.invoke(&mut rng, &key);
@@ -125,6 +125,32 @@ pub fn schedule(schedule: &Schedule, seed: u64, object: &mut impl Atomic) -> Vec
         }
     }
     events
+}
+
+/// A register's read, write or cas (`[from, to]`) at its linearization point: what both
+/// simulated registers do, whatever values they write.
+pub fn apply_to_register(
+    current: &mut Value,
+    f: &str,
+    input: &Value,
+    takes_effect: bool,
+) -> (EventType, Value) {
+    match f {
+        "read" => (EventType::Ok, current.clone()),
+        "write" => {
+            if takes_effect {
+                *current = input.clone();
+            }
+            (EventType::Ok, input.clone())
+        }
+        _ if input[0] == *current => {
+            if takes_effect {
+                *current = input[1].clone();
+            }
+            (EventType::Ok, input.clone())
+        }
+        _ => (EventType::Fail, input.clone()),
+    }
 }
 
 /// Indices of the completions (every event but invocations): what the mutators pick from.

@@ -8,7 +8,7 @@ use faultline_checker::history::{Event, EventType, Process};
 use serde_json::{Value, json};
 
 use super::rng::Rng;
-use super::schedule::{self, Atomic, Schedule, completions};
+use super::schedule::{self, Atomic, Schedule, apply_to_register, completions};
 
 /// What the simulated object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,30 +23,15 @@ pub enum Object {
 #[derive(Debug, Clone)]
 pub struct Simulation {
     pub object: Object,
-    pub clients: usize,
-    pub ops: usize,
-    /// Keys to spread operations over; empty for a single unkeyed object.
-    pub keys: Vec<String>,
+    pub schedule: Schedule,
     /// Distinct values written (small ranges make reads ambiguous, which is the hard case).
     pub values: u64,
-    /// Percent of operations that end in `info` (taking effect or not, at random).
-    pub info_percent: u64,
     /// The registers' start value; `None` for absent.
     pub init: Option<i64>,
-    /// Percent of the times an idle client is scheduled that it thinks instead of invoking
-    /// (see `Schedule`).
-    pub think_percent: u64,
 }
 
 /// Simulates `sim` from `seed`. Operations still in flight at the end stay without completion.
 pub fn simulate(sim: &Simulation, seed: u64) -> Vec<Event> {
-    let schedule = Schedule {
-        clients: sim.clients,
-        ops: sim.ops,
-        keys: &sim.keys,
-        info_percent: sim.info_percent,
-        think_percent: sim.think_percent,
-    };
     let mut object = Simulated {
         object: sim.object,
         values: sim.values,
@@ -54,7 +39,7 @@ pub fn simulate(sim: &Simulation, seed: u64) -> Vec<Event> {
         registers: Default::default(),
         held: false,
     };
-    schedule::schedule(&schedule, seed, &mut object)
+    schedule::schedule(&sim.schedule, seed, &mut object)
 }
 
 /// The state of a simulated `Object`.
@@ -96,23 +81,7 @@ impl Atomic for Simulated {
             .entry(key.clone())
             .or_insert(self.init.clone());
         match (self.object, f) {
-            (Object::CasRegister, "read") => (EventType::Ok, current.clone()),
-            (Object::CasRegister, "write") => {
-                if takes_effect {
-                    *current = input.clone();
-                }
-                (EventType::Ok, input.clone())
-            }
-            (Object::CasRegister, _) => {
-                if input[0] == *current {
-                    if takes_effect {
-                        *current = input[1].clone();
-                    }
-                    (EventType::Ok, input.clone())
-                } else {
-                    (EventType::Fail, input.clone())
-                }
-            }
+            (Object::CasRegister, _) => apply_to_register(current, f, input, takes_effect),
             (Object::Mutex, "acquire") if !self.held => {
                 self.held = takes_effect;
                 (EventType::Ok, Value::Null)

@@ -10,7 +10,7 @@ use faultline_checker::history::{Event, EventType};
 use serde_json::{Value, json};
 
 use super::rng::Rng;
-use super::schedule::{self, Atomic, Schedule, completions};
+use super::schedule::{self, Atomic, Schedule, apply_to_register, completions};
 
 /// What the simulated object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,28 +26,13 @@ pub enum UniqueObject {
 #[derive(Debug, Clone)]
 pub struct UniqueSimulation {
     pub object: UniqueObject,
-    pub clients: usize,
-    pub ops: usize,
-    /// Keys to spread operations over; empty for a single unkeyed object.
-    pub keys: Vec<String>,
-    /// Percent of operations that end in `info` (taking effect or not, at random).
-    pub info_percent: u64,
+    pub schedule: Schedule,
     /// The registers' start value (written values start above it); `None` for absent.
     pub init: Option<i64>,
-    /// Percent of the times an idle client is scheduled that it thinks instead of invoking
-    /// (see `Schedule`).
-    pub think_percent: u64,
 }
 
 /// Simulates `sim` from `seed`. Operations still in flight at the end stay without completion.
 pub fn simulate_unique(sim: &UniqueSimulation, seed: u64) -> Vec<Event> {
-    let schedule = Schedule {
-        clients: sim.clients,
-        ops: sim.ops,
-        keys: &sim.keys,
-        info_percent: sim.info_percent,
-        think_percent: sim.think_percent,
-    };
     let mut object = Unique {
         object: sim.object,
         start: match sim.object {
@@ -58,7 +43,7 @@ pub fn simulate_unique(sim: &UniqueSimulation, seed: u64) -> Vec<Event> {
         written: Default::default(),
         fresh: sim.init.unwrap_or(0),
     };
-    schedule::schedule(&schedule, seed, &mut object)
+    schedule::schedule(&sim.schedule, seed, &mut object)
 }
 
 /// The state of a simulated `UniqueObject`.
@@ -117,26 +102,13 @@ impl Atomic for Unique {
             .entry(key.clone())
             .or_insert(self.start.clone());
         match f {
-            "read" => (EventType::Ok, current.clone()),
-            "write" => {
-                if takes_effect {
-                    *current = input.clone();
-                }
-                (EventType::Ok, input.clone())
-            }
-            "cas" if input[0] == *current => {
-                if takes_effect {
-                    *current = input[1].clone();
-                }
-                (EventType::Ok, input.clone())
-            }
-            "cas" => (EventType::Fail, input.clone()),
-            _ => {
+            "append" => {
                 if takes_effect && let Value::Array(list) = current {
                     list.push(input.clone());
                 }
                 (EventType::Ok, input.clone())
             }
+            _ => apply_to_register(current, f, input, takes_effect),
         }
     }
 }
