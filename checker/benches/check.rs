@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use faultline_checker::history::{Event, Operation, pair_operations};
-use faultline_checker::import::{Format, read_history_file};
 use faultline_checker::{Budget, ModelKind, Verdict, check_operations};
 use serde_json::Value;
 
@@ -22,6 +21,7 @@ use serde_json::Value;
 mod support;
 
 use support::corpus::manifest;
+use support::schedule::Schedule;
 use support::simulate::{Object, Simulation, simulate};
 use support::unique::{UniqueObject, UniqueSimulation, simulate_unique};
 
@@ -35,15 +35,11 @@ struct Loaded {
 fn load_corpus() -> Vec<Loaded> {
     manifest()
         .into_iter()
-        .map(|row| {
-            let format: Format = row.format.parse().expect("format");
-            let events = read_history_file(&row.path, Some(format)).expect("corpus parses");
-            Loaded {
-                name: row.name,
-                ops: pair_operations(&events),
-                model: row.model.parse().expect("model"),
-                init: row.init.map(|t| serde_json::from_str(&t).expect("init")),
-            }
+        .map(|row| Loaded {
+            ops: pair_operations(&row.events()),
+            model: row.model_kind(),
+            init: row.init_value(),
+            name: row.name,
         })
         .collect()
 }
@@ -116,13 +112,15 @@ fn synthetic_histories(c: &mut Criterion) {
         simulate(
             &Simulation {
                 object: Object::CasRegister,
-                clients: 20,
-                ops: 100_000,
-                keys: (0..1000).map(|k| k.to_string()).collect(),
+                schedule: Schedule {
+                    clients: 20,
+                    ops: 100_000,
+                    keys: (0..1000).map(|k| k.to_string()).collect(),
+                    info_percent: 1,
+                    think_percent: 0,
+                },
                 values: 5,
-                info_percent: 1,
                 init: None,
-                think_percent: 0,
             },
             7,
         ),
@@ -132,13 +130,15 @@ fn synthetic_histories(c: &mut Criterion) {
         simulate(
             &Simulation {
                 object: Object::CasRegister,
-                clients: 50,
-                ops: 5_000,
-                keys: vec![],
+                schedule: Schedule {
+                    clients: 50,
+                    ops: 5_000,
+                    keys: vec![],
+                    info_percent: 1,
+                    think_percent: 90,
+                },
                 values: 5,
-                info_percent: 1,
                 init: None,
-                think_percent: 90,
             },
             7,
         ),
@@ -161,12 +161,14 @@ fn fast_path(c: &mut Criterion) {
     let unique = |object, keys: usize, model| {
         let sim = UniqueSimulation {
             object,
-            clients: 50,
-            ops: 200_000,
-            keys: (0..keys).map(|k| k.to_string()).collect(),
-            info_percent: 1,
+            schedule: Schedule {
+                clients: 50,
+                ops: 200_000,
+                keys: (0..keys).map(|k| k.to_string()).collect(),
+                info_percent: 1,
+                think_percent: 0,
+            },
             init: None,
-            think_percent: 0,
         };
         synthetic(simulate_unique(&sim, 7), model)
     };

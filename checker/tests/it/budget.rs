@@ -49,16 +49,19 @@ fn small_explosive_history_is_decided_within_budget() {
 
 #[test]
 fn a_long_history_fits_a_small_budget_by_forgetting_old_configurations() {
+    use crate::support::schedule::Schedule;
     use crate::support::simulate::{Object, Simulation, simulate};
     let sim = Simulation {
         object: Object::CasRegister,
-        clients: 5,
-        ops: 60_000,
-        keys: vec![],
+        schedule: Schedule {
+            clients: 5,
+            ops: 60_000,
+            keys: vec![],
+            info_percent: 0,
+            think_percent: 0,
+        },
         values: 5,
-        info_percent: 0,
         init: None,
-        think_percent: 0,
     };
     let events = simulate(&sim, 11);
     let unlimited =

@@ -1,7 +1,6 @@
 //! Every history of checker/tests/corpora/MANIFEST.tsv gets the verdict Knossos and Porcupine give it.
 
-use faultline_checker::import::{Format, read_history_file};
-use faultline_checker::{Budget, Method, ModelKind, check_events, check_events_with};
+use faultline_checker::{Budget, Method, check_events, check_events_with};
 
 use crate::support::corpus::manifest;
 
@@ -11,14 +10,7 @@ fn every_manifest_row_gets_its_expected_verdict() {
     assert_eq!(rows.len(), 230, "the manifest lists 230 histories");
     let mut disagreements = Vec::new();
     for row in &rows {
-        let format: Format = row.format.parse().expect("manifest format");
-        let model: ModelKind = row.model.parse().expect("manifest model");
-        let init = row
-            .init
-            .as_deref()
-            .map(|t| serde_json::from_str(t).expect("manifest init is JSON"));
-        let events = read_history_file(&row.path, Some(format))
-            .unwrap_or_else(|e| panic!("{}: {e}", row.name));
+        let (events, model, init) = (row.events(), row.model_kind(), row.init_value());
         let result = check_events(&events, model, init.as_ref(), Budget::default())
             .unwrap_or_else(|e| panic!("{}: {e}", row.name));
         if result.verdict.name() != row.expected {
@@ -63,14 +55,7 @@ fn every_manifest_row_gets_its_expected_verdict() {
 fn the_fast_path_agrees_with_the_manifest_and_the_search_where_it_applies() {
     let mut applied = Vec::new();
     for row in &manifest() {
-        let format: Format = row.format.parse().expect("manifest format");
-        let model: ModelKind = row.model.parse().expect("manifest model");
-        let init = row
-            .init
-            .as_deref()
-            .map(|t| serde_json::from_str(t).expect("manifest init is JSON"));
-        let events = read_history_file(&row.path, Some(format))
-            .unwrap_or_else(|e| panic!("{}: {e}", row.name));
+        let (events, model, init) = (row.events(), row.model_kind(), row.init_value());
         let check = |method| {
             check_events_with(&events, model, init.as_ref(), Budget::default(), method)
                 .unwrap_or_else(|e| panic!("{}: {e}", row.name))

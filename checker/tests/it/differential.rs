@@ -7,6 +7,7 @@ use faultline_checker::{Budget, Method, ModelKind, Verdict, check_events, check_
 use proptest::prelude::*;
 use serde_json::Value;
 
+use crate::support::schedule::Schedule;
 use crate::support::simulate::{Object, Simulation, mutate, simulate};
 use crate::support::unique::{UniqueObject, UniqueSimulation, mutate_unique, simulate_unique};
 
@@ -230,16 +231,18 @@ fn unique_simulation(
 ) -> UniqueSimulation {
     UniqueSimulation {
         object,
-        clients,
-        ops,
-        keys: if keyed {
-            vec!["a".into(), "b".into()]
-        } else {
-            vec![]
+        schedule: Schedule {
+            clients,
+            ops,
+            keys: if keyed {
+                vec!["a".into(), "b".into()]
+            } else {
+                vec![]
+            },
+            info_percent: 25,
+            think_percent: 0,
         },
-        info_percent: 25,
         init,
-        think_percent: 0,
     }
 }
 
@@ -290,13 +293,15 @@ proptest! {
     ) {
         let sim = Simulation {
             object: Object::CasRegister,
-            clients,
-            ops,
-            keys: if keyed { vec!["a".into(), "b".into()] } else { vec![] },
+            schedule: Schedule {
+                clients,
+                ops,
+                keys: if keyed { vec!["a".into(), "b".into()] } else { vec![] },
+                info_percent: 25,
+                think_percent: 0,
+            },
             values: 3,
-            info_percent: 25,
             init,
-            think_percent: 0,
         };
         let mut events = simulate(&sim, seed);
         if mutated {
@@ -315,13 +320,15 @@ proptest! {
     ) {
         let sim = Simulation {
             object: Object::Mutex,
-            clients,
-            ops,
-            keys: vec![],
+            schedule: Schedule {
+                clients,
+                ops,
+                keys: vec![],
+                info_percent: 25,
+                think_percent: 0,
+            },
             values: 0,
-            info_percent: 25,
             init: None,
-            think_percent: 0,
         };
         let mut events = simulate(&sim, seed);
         if mutated {
@@ -338,13 +345,15 @@ fn unmutated_simulations_are_linearizable() {
     for seed in 0..500 {
         let sim = Simulation {
             object: Object::CasRegister,
-            clients: 4,
-            ops: 8,
-            keys: vec![],
+            schedule: Schedule {
+                clients: 4,
+                ops: 8,
+                keys: vec![],
+                info_percent: 25,
+                think_percent: 0,
+            },
             values: 3,
-            info_percent: 25,
             init: None,
-            think_percent: 0,
         };
         let events = simulate(&sim, seed);
         let result = check_events(&events, ModelKind::CasRegister, None, Budget::default())

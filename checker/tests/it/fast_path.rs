@@ -7,6 +7,7 @@ use faultline_checker::history::{Event, EventType, read_jsonl};
 use faultline_checker::{Budget, CheckResult, Method, ModelKind, Verdict, check_events_with};
 use serde_json::{Value, json};
 
+use crate::support::schedule::Schedule;
 use crate::support::unique::{UniqueObject, UniqueSimulation, simulate_unique};
 
 /// One event: process, type, f, value (one key, "k"). Indices are positions in the list.
@@ -202,12 +203,14 @@ fn without_the_search_the_witness_explains() {
 fn crowded() -> Vec<Event> {
     let sim = UniqueSimulation {
         object: UniqueObject::CasRegister,
-        clients: 50,
-        ops: 200_000,
-        keys: vec![],
-        info_percent: 1,
+        schedule: Schedule {
+            clients: 50,
+            ops: 200_000,
+            keys: vec![],
+            info_percent: 1,
+            think_percent: 0,
+        },
         init: None,
-        think_percent: 0,
     };
     simulate_unique(&sim, 7)
 }

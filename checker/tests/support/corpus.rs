@@ -4,6 +4,11 @@
 
 use std::path::PathBuf;
 
+use faultline_checker::ModelKind;
+use faultline_checker::history::Event;
+use faultline_checker::import::{Format, read_history_file};
+use serde_json::Value;
+
 /// One manifest row: a history and the verdict Knossos and Porcupine give it.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -14,6 +19,34 @@ pub struct Row {
     /// The start value as JSON text; `None` for `-` (absent).
     pub init: Option<String>,
     pub expected: String,
+}
+
+/// A row read as the checker takes it. Each panics naming the row when the manifest or the file
+/// is malformed: the corpus is the tests' fixture, not user input.
+impl Row {
+    /// The history, read in the row's format.
+    pub fn events(&self) -> Vec<Event> {
+        let format: Format = self
+            .format
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: manifest format: {e}", self.name));
+        read_history_file(&self.path, Some(format)).unwrap_or_else(|e| panic!("{}: {e}", self.name))
+    }
+
+    /// The model the row is checked against.
+    pub fn model_kind(&self) -> ModelKind {
+        self.model
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: manifest model: {e}", self.name))
+    }
+
+    /// The start value; `None` for absent.
+    pub fn init_value(&self) -> Option<Value> {
+        self.init.as_deref().map(|text| {
+            serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("{}: manifest init is not JSON: {e}", self.name))
+        })
+    }
 }
 
 /// `checker/tests/corpora` in this repository, or `FAULTLINE_CORPORA` to check another corpus.

@@ -3,5 +3,6 @@
 
 pub mod corpus;
 pub mod rng;
+pub mod schedule;
 pub mod simulate;
 pub mod unique;

@@ -4,10 +4,13 @@
 //! history is linearizable until a test mutates it. The checker's fast path applies to all of
 //! them; the differential tests compare it with the search and a brute force.
 
-use faultline_checker::history::{Event, EventType, Process};
+use std::collections::HashMap;
+
+use faultline_checker::history::{Event, EventType};
 use serde_json::{Value, json};
 
 use super::rng::Rng;
+use super::schedule::{self, Atomic, Schedule, apply_to_register, completions};
 
 /// What the simulated object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,157 +26,91 @@ pub enum UniqueObject {
 #[derive(Debug, Clone)]
 pub struct UniqueSimulation {
     pub object: UniqueObject,
-    pub clients: usize,
-    pub ops: usize,
-    /// Keys to spread operations over; empty for a single unkeyed object.
-    pub keys: Vec<String>,
-    /// Percent of operations that end in `info` (taking effect or not, at random).
-    pub info_percent: u64,
+    pub schedule: Schedule,
     /// The registers' start value (written values start above it); `None` for absent.
     pub init: Option<i64>,
-    /// Percent of the times an idle client is scheduled that it thinks instead of invoking.
-    pub think_percent: u64,
-}
-
-struct InFlight {
-    process: u64,
-    f: &'static str,
-    key: Option<String>,
-    input: Value,
-    done: Option<(EventType, Value)>,
 }
 
 /// Simulates `sim` from `seed`. Operations still in flight at the end stay without completion.
 pub fn simulate_unique(sim: &UniqueSimulation, seed: u64) -> Vec<Event> {
-    let mut rng = Rng::new(seed);
-    let mut events: Vec<Event> = Vec::new();
-    let start = match sim.object {
-        UniqueObject::CasRegister => sim.init.map_or(Value::Null, Value::from),
-        UniqueObject::Append => json!([]),
+    let mut object = Unique {
+        object: sim.object,
+        start: match sim.object {
+            UniqueObject::CasRegister => sim.init.map_or(Value::Null, Value::from),
+            UniqueObject::Append => json!([]),
+        },
+        objects: Default::default(),
+        written: Default::default(),
+        fresh: sim.init.unwrap_or(0),
     };
-    let mut objects: std::collections::HashMap<Option<String>, Value> = Default::default();
-    // Values written to each key, newest last: cas picks its `from` among the last few.
-    let mut written: std::collections::HashMap<Option<String>, Vec<Value>> = Default::default();
-    let mut fresh = sim.init.unwrap_or(0);
-    let mut process: Vec<u64> = (0..sim.clients as u64).collect();
-    let mut flying: Vec<Option<InFlight>> = (0..sim.clients).map(|_| None).collect();
-    let mut invoked = 0;
-    let mut time = 0u64;
-    let mut push = |events: &mut Vec<Event>, p: u64, kind, f: &str, key: &Option<String>, value| {
-        time += 1 + (p % 3);
-        events.push(Event {
-            index: events.len() as u64,
-            time,
-            process: Process::Client(p),
-            kind,
-            f: f.into(),
-            key: key.clone(),
-            value,
-            error: None,
-            node: None,
-        });
-    };
-    while invoked < sim.ops || flying.iter().any(|f| f.is_some()) {
-        let c = rng.below(sim.clients as u64) as usize;
-        match flying[c].take() {
-            None if invoked < sim.ops && !rng.chance(sim.think_percent) => {
-                invoked += 1;
-                let key = (!sim.keys.is_empty())
-                    .then(|| sim.keys[rng.below(sim.keys.len() as u64) as usize].clone());
-                let (f, input) = match (sim.object, rng.below(3)) {
-                    (_, 0) => ("read", Value::Null),
-                    (UniqueObject::CasRegister, 1) => {
-                        fresh += 1;
-                        ("write", json!(fresh))
-                    }
-                    (UniqueObject::CasRegister, _) => {
-                        let recent = written.get(&key).map_or(&[][..], Vec::as_slice);
-                        let back = rng.below(3) as usize;
-                        let from = match recent.len().checked_sub(1 + back) {
-                            Some(i) => recent[i].clone(),
-                            None => start.clone(),
-                        };
-                        fresh += 1;
-                        ("cas", json!([from, fresh]))
-                    }
-                    (UniqueObject::Append, _) => {
-                        fresh += 1;
-                        ("append", json!(fresh))
-                    }
-                };
-                if f != "read" {
-                    let to = if f == "cas" {
-                        input[1].clone()
-                    } else {
-                        input.clone()
-                    };
-                    written.entry(key.clone()).or_default().push(to);
-                }
-                push(
-                    &mut events,
-                    process[c],
-                    EventType::Invoke,
-                    f,
-                    &key,
-                    input.clone(),
-                );
-                flying[c] = Some(InFlight {
-                    process: process[c],
-                    f,
-                    key,
-                    input,
-                    done: None,
-                });
+    schedule::schedule(&sim.schedule, seed, &mut object)
+}
+
+/// The state of a simulated `UniqueObject`.
+struct Unique {
+    object: UniqueObject,
+    /// Every key's value before its first write.
+    start: Value,
+    objects: HashMap<Option<String>, Value>,
+    /// Values written to each key, newest last: cas picks its `from` among the last few.
+    written: HashMap<Option<String>, Vec<Value>>,
+    /// The last value handed out; the next write takes one more.
+    fresh: i64,
+}
+
+impl Atomic for Unique {
+    fn invoke(&mut self, rng: &mut Rng, key: &Option<String>) -> (&'static str, Value) {
+        let (f, input) = match (self.object, rng.below(3)) {
+            (_, 0) => return ("read", Value::Null),
+            (UniqueObject::CasRegister, 1) => {
+                self.fresh += 1;
+                ("write", json!(self.fresh))
             }
-            None => {}
-            Some(mut op) if op.done.is_none() => {
-                // The linearization point. An `info` op takes effect or not, at random.
-                let info = rng.chance(sim.info_percent);
-                let takes_effect = !info || rng.chance(50);
-                let current = objects.entry(op.key.clone()).or_insert(start.clone());
-                let (kind, value) = match op.f {
-                    "read" => (EventType::Ok, current.clone()),
-                    "write" => {
-                        if takes_effect {
-                            *current = op.input.clone();
-                        }
-                        (EventType::Ok, op.input.clone())
-                    }
-                    "cas" if op.input[0] == *current => {
-                        if takes_effect {
-                            *current = op.input[1].clone();
-                        }
-                        (EventType::Ok, op.input.clone())
-                    }
-                    "cas" => (EventType::Fail, op.input.clone()),
-                    _ => {
-                        if takes_effect && let Value::Array(list) = current {
-                            list.push(op.input.clone());
-                        }
-                        (EventType::Ok, op.input.clone())
-                    }
+            (UniqueObject::CasRegister, _) => {
+                let recent = self.written.get(key).map_or(&[][..], Vec::as_slice);
+                let back = rng.below(3) as usize;
+                let from = match recent.len().checked_sub(1 + back) {
+                    Some(i) => recent[i].clone(),
+                    None => self.start.clone(),
                 };
-                let kind = if info && kind == EventType::Ok {
-                    EventType::Info
-                } else {
-                    kind
-                };
-                op.done = Some((kind, value));
-                flying[c] = Some(op);
+                self.fresh += 1;
+                ("cas", json!([from, self.fresh]))
             }
-            Some(op) => {
-                let (kind, value) = op.done.clone().unwrap_or((EventType::Info, Value::Null));
-                push(&mut events, op.process, kind, op.f, &op.key, value);
-                if kind == EventType::Info {
-                    process[c] += sim.clients as u64;
-                }
-                if invoked >= sim.ops && rng.chance(10) {
-                    break;
-                }
+            (UniqueObject::Append, _) => {
+                self.fresh += 1;
+                ("append", json!(self.fresh))
             }
+        };
+        let to = if f == "cas" {
+            input[1].clone()
+        } else {
+            input.clone()
+        };
+        self.written.entry(key.clone()).or_default().push(to);
+        (f, input)
+    }
+
+    fn apply(
+        &mut self,
+        f: &'static str,
+        key: &Option<String>,
+        input: &Value,
+        takes_effect: bool,
+    ) -> (EventType, Value) {
+        let current = self
+            .objects
+            .entry(key.clone())
+            .or_insert(self.start.clone());
+        match f {
+            "append" => {
+                if takes_effect && let Value::Array(list) = current {
+                    list.push(input.clone());
+                }
+                (EventType::Ok, input.clone())
+            }
+            _ => apply_to_register(current, f, input, takes_effect),
         }
     }
-    events
 }
 
 /// Breaks one completion the way real anomalies do: a read's value replaced (by an older, a
@@ -181,12 +118,7 @@ pub fn simulate_unique(sim: &UniqueSimulation, seed: u64) -> Vec<Event> {
 /// a completion's type flipped (`info` to `ok`, `fail` to `ok`, `ok` to `info`).
 pub fn mutate_unique(events: &mut [Event], seed: u64) {
     let mut rng = Rng::new(seed ^ 0x5EED_F00D);
-    let completions: Vec<usize> = events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.kind != EventType::Invoke)
-        .map(|(i, _)| i)
-        .collect();
+    let completions = completions(events);
     if completions.is_empty() {
         return;
     }

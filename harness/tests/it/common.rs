@@ -5,9 +5,31 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 /// The `faultline` binary under test.
 pub(crate) fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+/// Runs `command` to its end and returns its stdout; fails showing stdout and stderr unless it
+/// exited 0.
+pub(crate) fn succeeds(command: &mut Command) -> String {
+    let out = command.output().expect("faultline starts");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The `test.json` recorded in the run folder `dir`.
+pub(crate) fn recorded_spec(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("test.json"))
+        .expect("test.json is JSON")
 }
 
 /// The run folder under `<store>/<test>/` once its history holds more than `bytes` bytes (the

@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use faultline_workloads::DEFAULT_MAX_WRITES_PER_KEY;
 use serde_json::Value;
+
+use crate::common::{faultline, recorded_spec, succeeds};
 
 /// Longest client event line a bounded workload may write: the envelope (index, time, process,
 /// type, f, key, node) is ~130 bytes, and a read carries at most one key's bounded list.
@@ -22,19 +23,12 @@ const ENOUGH_EVENTS: usize = 1000;
 
 /// Runs `workload` for a few seconds into `store` and returns the run's folder.
 fn run(workload: &str, store: &Path) -> PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["run", "--workload", workload, "--keys", "2"])
-        .args(["--time-limit", "4", "--recovery", "0", "--seed", "1"])
-        .args(["--name", workload, "--store"])
-        .arg(store)
-        .output()
-        .expect("faultline starts");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        faultline()
+            .args(["run", "--workload", workload, "--keys", "2"])
+            .args(["--time-limit", "4", "--recovery", "0", "--seed", "1"])
+            .args(["--name", workload, "--store"])
+            .arg(store),
     );
     store.join(workload).join("latest")
 }
@@ -55,8 +49,7 @@ fn workload_lines(history: &str) -> Vec<&str> {
 fn history_stays_linear(workload: &str) {
     let store = tempfile::tempdir().expect("tempdir");
     let dir = run(workload, store.path());
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
+    let spec = recorded_spec(&dir);
     assert_eq!(
         spec["workload"]["max_writes_per_key"], DEFAULT_MAX_WRITES_PER_KEY,
         "{workload}: {spec}"

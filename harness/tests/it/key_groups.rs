@@ -9,7 +9,7 @@ use faultline::cli::{Cli, Command};
 use faultline::commands::run::resolve;
 use serde_json::Value;
 
-use crate::common::faultline;
+use crate::common::{faultline, recorded_spec, succeeds};
 
 const CONCURRENCY: u64 = 12;
 const THREADS_PER_KEY: u64 = 4;
@@ -18,27 +18,19 @@ const OPS_PER_KEY: u64 = 50;
 #[test]
 fn twelve_clients_in_groups_of_four_never_share_a_key_across_groups() {
     let store = tempfile::tempdir().expect("tempdir");
-    let out = faultline()
-        .args(["run", "--workload", "register", "--time-limit", "4"])
-        .args(["--recovery", "0", "--seed", "5", "--name", "groups"])
-        .args(["--concurrency", &CONCURRENCY.to_string()])
-        .args(["--threads-per-key", &THREADS_PER_KEY.to_string()])
-        .args(["--ops-per-key", &OPS_PER_KEY.to_string()])
-        .arg("--store")
-        .arg(store.path())
-        .output()
-        .expect("faultline starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        faultline()
+            .args(["run", "--workload", "register", "--time-limit", "4"])
+            .args(["--recovery", "0", "--seed", "5", "--name", "groups"])
+            .args(["--concurrency", &CONCURRENCY.to_string()])
+            .args(["--threads-per-key", &THREADS_PER_KEY.to_string()])
+            .args(["--ops-per-key", &OPS_PER_KEY.to_string()])
+            .arg("--store")
+            .arg(store.path()),
     );
     let dir = store.path().join("groups/latest");
 
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
+    let spec = recorded_spec(&dir);
     assert_eq!(
         spec["workload"]["threads_per_key"], THREADS_PER_KEY,
         "{spec}"

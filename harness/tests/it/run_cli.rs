@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::{
-    assert_no_process_mentions, faultline, processes_mentioning, wait_for_history,
+    assert_no_process_mentions, faultline, processes_mentioning, recorded_spec, succeeds,
+    wait_for_history,
 };
 
 /// The single run folder under `store/<test>/` (not the `latest` link).
@@ -78,35 +79,28 @@ fn bad_flags_are_one_line_errors_with_exit_3_and_leave_no_store() {
 #[test]
 fn a_short_run_stores_everything_and_is_valid() {
     let store = tempfile::tempdir().expect("tempdir");
-    let out = faultline()
-        .args([
-            "run",
-            "--nemesis",
-            "kill",
-            "--time-limit",
-            "6",
-            "--recovery",
-            "1",
-        ])
-        .args([
-            "--fault-duration",
-            "2",
-            "--quiet-duration",
-            "1",
-            "--seed",
-            "3",
-        ])
-        .args(["--name", "short"])
-        .arg("--store")
-        .arg(store.path())
-        .output()
-        .expect("starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = succeeds(
+        faultline()
+            .args([
+                "run",
+                "--nemesis",
+                "kill",
+                "--time-limit",
+                "6",
+                "--recovery",
+                "1",
+            ])
+            .args([
+                "--fault-duration",
+                "2",
+                "--quiet-duration",
+                "1",
+                "--seed",
+                "3",
+            ])
+            .args(["--name", "short"])
+            .arg("--store")
+            .arg(store.path()),
     );
     assert!(stdout.starts_with("valid: "), "{stdout}");
     let dir = run_dir(store.path(), "short");
@@ -121,8 +115,7 @@ fn a_short_run_stores_everything_and_is_valid() {
     }
     let latest = std::fs::read_link(store.path().join("short/latest")).expect("latest link");
     assert_eq!(Some(latest.as_os_str()), dir.file_name());
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
+    let spec = recorded_spec(&dir);
     assert_eq!(spec["seed"], 3);
     let results: Value =
         serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results"))
@@ -255,8 +248,7 @@ fn partitioned_run(backend: &str, nemesis: &str) {
         assert!(!nft_table_of(pid), "the run's table is deleted at the end");
     }
     let dir = run_dir(store.path(), "parted");
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("test.json")).expect("spec")).expect("json");
+    let spec = recorded_spec(&dir);
     assert_eq!(spec["network"], backend);
     let history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
     let starts: Vec<Value> = history

@@ -8,7 +8,7 @@ use faultline::cli::{Cli, Command as Sub};
 use faultline::commands::run::resolve_with;
 use faultline::machine::Capabilities;
 
-use crate::common::faultline;
+use crate::common::{faultline, succeeds};
 
 /// `faultline run` flags resolved as the command line resolves them, on a machine without nft or
 /// libfaketime.
@@ -286,21 +286,13 @@ fn prune_keeps_the_newest_of_each_test_and_campaign_and_the_failures() {
     std::fs::create_dir_all(store.join("a/notes")).expect("mkdir");
 
     let prune = |extra: &[&str]| {
-        let out = faultline()
-            .args(["prune", "--keep-last", "1"])
-            .args(extra)
-            .arg("--store")
-            .arg(&store)
-            .output()
-            .expect("starts");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        succeeds(
+            faultline()
+                .args(["prune", "--keep-last", "1"])
+                .args(extra)
+                .arg("--store")
+                .arg(&store),
+        )
     };
     let exists = |p: &str| store.join(p).exists();
     let a = |day: u32| format!("a/{}", stamp(day));

@@ -185,16 +185,10 @@ fn append_appends_numbers_unique_per_key_and_reads() {
     }
 }
 
-/// Generates `n` operations and returns them with the final reads of the same generator.
+/// `n` operations of a single worker and the generator's final reads' keys.
 fn take_with_finals(spec: WorkloadSpec, seed: u64, n: usize) -> (Vec<Invocation>, Vec<String>) {
-    let mut g = Generator::new(spec, 1, seed);
-    let ops = (0..n).map(|_| g.next_invocation(0)).collect();
-    let finals = g
-        .final_reads()
-        .into_iter()
-        .filter_map(|op| op.key)
-        .collect();
-    (ops, finals)
+    let (ops, finals) = take_from_workers(spec, 1, seed, n);
+    (ops.into_iter().map(|(_, op)| op).collect(), finals)
 }
 
 /// Appends or adds per key, in the order the keys first appear.
