@@ -165,36 +165,18 @@ pub fn check_operations_with(
         ),
     };
     let budget = SharedBudget::new(budget);
-    let auto = method == Method::Auto;
     let ctx = Context {
         ops,
         budget: &budget,
         explain,
+        method,
     };
     let found = match model {
-        ModelKind::Register => ctx.run(Register::prepare(ops, init, false)?, |p| {
-            if auto {
-                fast::register::check(p)
-            } else {
-                Fast::NotApplicable
-            }
-        }),
+        ModelKind::Register => ctx.run(Register::prepare(ops, init, false)?, fast::register::check),
         ModelKind::CasRegister | ModelKind::Kv => {
-            ctx.run(Register::prepare(ops, init, true)?, |p| {
-                if auto {
-                    fast::register::check(p)
-                } else {
-                    Fast::NotApplicable
-                }
-            })
+            ctx.run(Register::prepare(ops, init, true)?, fast::register::check)
         }
-        ModelKind::KvAppend => ctx.run(KvAppend::prepare(ops)?, |p| {
-            if auto {
-                fast::append::check(p, ops)
-            } else {
-                Fast::NotApplicable
-            }
-        }),
+        ModelKind::KvAppend => ctx.run(KvAppend::prepare(ops)?, |p| fast::append::check(p, ops)),
         ModelKind::MultiRegister => {
             ctx.run(MultiRegister::prepare(ops, init)?, |_| Fast::NotApplicable)
         }
@@ -276,10 +258,13 @@ struct Context<'a> {
     budget: &'a SharedBudget,
     /// The budget of the search that explains a fast-path failure.
     explain: Budget,
+    /// `Method::Search` sends every partition to the search.
+    method: Method,
 }
 
 impl Context<'_> {
-    /// Checks each partition with `fast` where it applies and searches the others.
+    /// Checks each partition with `fast` where it applies (and the method allows it) and searches
+    /// the others.
     fn run<M, F>(&self, partitions: Vec<Partition<M>>, fast: F) -> Found
     where
         M: Model + Send,
@@ -291,7 +276,11 @@ impl Context<'_> {
         let mut decided_fast = 0;
         let mut failure: Option<(Partition<M>, Witness)> = None;
         for partition in partitions {
-            match fast(&partition) {
+            let decided = match self.method {
+                Method::Auto => fast(&partition),
+                Method::Search => Fast::NotApplicable,
+            };
+            match decided {
                 Fast::NotApplicable => searched.push(partition),
                 Fast::Linearizable => decided_fast += 1,
                 Fast::NotLinearizable(witness) => {
