@@ -22,6 +22,7 @@ mod headline;
 mod interruption;
 mod latency;
 mod nodes;
+pub mod palette;
 mod report;
 pub mod serve;
 mod store;
