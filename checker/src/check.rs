@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -147,6 +148,9 @@ pub fn check_operations(
 /// caller's budget or at these, whichever is smaller: the verdict is already known.
 const EXPLAIN_TIME: Duration = Duration::from_secs(10);
 const EXPLAIN_MEMORY: usize = 1 << 30;
+/// The search that only moves a failure's blame from an append to a read (`search_one`) stops
+/// sooner: the failure is already explained, only less directly.
+const REBLAME_TIME: Duration = Duration::from_secs(1);
 
 /// `check_operations` with a chosen method.
 pub fn check_operations_with(
@@ -170,6 +174,7 @@ pub fn check_operations_with(
         budget: &budget,
         explain,
         method,
+        explain_peak: AtomicUsize::new(0),
     };
     let found = match model {
         ModelKind::Register => ctx.run(Register::prepare(ops, init, false)?, fast::register::check),
@@ -260,6 +265,8 @@ struct Context<'a> {
     explain: Budget,
     /// `Method::Search` sends every partition to the search.
     method: Method,
+    /// The largest peak of the searches that explained a failure found with read pruning.
+    explain_peak: AtomicUsize,
 }
 
 impl Context<'_> {
@@ -314,6 +321,7 @@ impl Context<'_> {
         witness: &Witness,
     ) -> Found {
         let budget = SharedBudget::new(self.explain);
+        partition.model.stop_read_pruning();
         let outcome = check_one(partition, &budget);
         let mut configurations = 0;
         let searched = match outcome {
@@ -354,14 +362,13 @@ impl Context<'_> {
         M: Model + Send,
         M::Op: Send,
     {
-        let budget = self.budget;
         // Largest first, so the longest search starts at once and small ones fill the gaps.
         partitions.sort_by_key(|p| std::cmp::Reverse(p.ops.len()));
         let threads = thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(partitions.len());
         let outcomes: Vec<PartitionOutcome> = if threads <= 1 {
-            partitions.iter().map(|p| check_one(p, budget)).collect()
+            partitions.iter().map(|p| self.search_one(p)).collect()
         } else {
             let queue = Mutex::new(partitions.into_iter());
             let done = Mutex::new(Vec::with_capacity(count));
@@ -375,7 +382,7 @@ impl Context<'_> {
                                 Err(_) => None,
                             };
                             let Some(partition) = next else { break };
-                            let outcome = check_one(&partition, budget);
+                            let outcome = self.search_one(&partition);
                             if let Ok(mut d) = done.lock() {
                                 d.push(outcome);
                             }
@@ -386,7 +393,63 @@ impl Context<'_> {
             done.into_inner()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         };
-        summarise(count, outcomes, self.ops)
+        let mut found = summarise(count, outcomes, self.ops);
+        found.explain_peak = self.explain_peak.load(Ordering::Relaxed);
+        found
+    }
+
+    /// Searches one partition. A failure found with the model's read pruning on, blamed on an op
+    /// that changes the state (an append the pruning refused early), is searched again without
+    /// it so that the blame falls where a reader looks: the read that cannot be linearized. That
+    /// second search only moves the blame, so it gets at most `REBLAME_TIME`; if it cannot
+    /// finish, the first explanation stands. The verdict is the first search's.
+    fn search_one<M: Model>(&self, partition: &Partition<M>) -> PartitionOutcome {
+        let outcome = check_one(partition, self.budget);
+        let PartitionOutcome::NotLinearizable {
+            configurations,
+            blocked,
+            ..
+        } = outcome
+        else {
+            return outcome;
+        };
+        let model = &partition.model;
+        let blames_a_read = partition
+            .ops
+            .iter()
+            .find(|op| op.id == blocked)
+            .is_none_or(|op| model.read_only(&op.op));
+        if blames_a_read || !model.prunes_by_reads() {
+            return outcome;
+        }
+        model.stop_read_pruning();
+        let budget = SharedBudget::new(Budget {
+            timeout: Some(
+                self.explain
+                    .timeout
+                    .map_or(REBLAME_TIME, |t| t.min(REBLAME_TIME)),
+            ),
+            ..self.explain
+        });
+        let again = check_one(partition, &budget);
+        self.explain_peak
+            .fetch_max(budget.peak(), Ordering::Relaxed);
+        match again {
+            PartitionOutcome::NotLinearizable {
+                key,
+                blocked,
+                prefix,
+                state,
+                configurations: more,
+            } => PartitionOutcome::NotLinearizable {
+                key,
+                blocked,
+                prefix,
+                state,
+                configurations: configurations + more,
+            },
+            _ => outcome,
+        }
     }
 }
 

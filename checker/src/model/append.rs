@@ -12,7 +12,9 @@
 //! Two paths can spell the same string ("ab"+"c", "a"+"bc"): they are then two states, which
 //! costs the memo some sharing but never changes an answer.
 
-use std::cell::RefCell;
+mod order;
+
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use hashbrown::HashMap;
@@ -26,6 +28,11 @@ pub struct KvAppend {
     trie: RefCell<Trie>,
     /// Whether values are lists (kvnode) rather than strings (Porcupine).
     lists: bool,
+    /// Per appended text, the text the state must end with before it (`order.rs`): what the
+    /// reads reveal when written texts are distinct. Empty when nothing is known.
+    after: Vec<u32>,
+    /// Whether `step` enforces `after` (off for the search that explains a failure).
+    ordered: Cell<bool>,
 }
 
 const BASE: u64 = 0x100_0000_01B3;
@@ -265,7 +272,14 @@ impl Model for KvAppend {
         match *op {
             AppendOp::Get(v) => trie.equals(&self.texts, *state, v).then_some(*state),
             AppendOp::Put(v) => Some(trie.put(&self.texts, v)),
-            AppendOp::Append(v) => Some(trie.append(&self.texts, *state, v)),
+            AppendOp::Append(v) => {
+                let need = self.after.get(v as usize).copied().unwrap_or(NO_TEXT);
+                if need != NO_TEXT && self.ordered.get() && trie.nodes[*state as usize].text != need
+                {
+                    return None;
+                }
+                Some(trie.append(&self.texts, *state, v))
+            }
         }
     }
 
@@ -274,7 +288,15 @@ impl Model for KvAppend {
     }
 
     fn extra_bytes(&self) -> usize {
-        self.texts.bytes() + self.trie.borrow().bytes()
+        self.texts.bytes() + self.trie.borrow().bytes() + self.after.capacity() * 4
+    }
+
+    fn prunes_by_reads(&self) -> bool {
+        self.ordered.get()
+    }
+
+    fn stop_read_pruning(&self) {
+        self.ordered.set(false);
     }
 
     fn describe_state(&self, state: &u32) -> Value {
@@ -356,12 +378,15 @@ impl KvAppend {
                         prepared.push(search_op(op, c));
                     }
                 }
+                let after = order::required_predecessors(&texts, &prepared);
                 Ok(Partition {
                     key,
                     model: KvAppend {
                         texts,
                         trie: RefCell::new(Trie::new(prepared.len())),
                         lists,
+                        ordered: Cell::new(after.iter().any(|&t| t != NO_TEXT)),
+                        after,
                     },
                     ops: prepared,
                 })
@@ -386,6 +411,8 @@ mod tests {
             texts: interned,
             trie: RefCell::new(Trie::new(0)),
             lists: false,
+            after: Vec::new(),
+            ordered: Cell::new(false),
         }
     }
 

@@ -54,6 +54,18 @@ pub trait Model {
 
     /// The state as JSON, for explanations.
     fn describe_state(&self, state: &Self::State) -> Value;
+
+    /// Whether `step` refuses some places for an op only because a read elsewhere rules them
+    /// out (kv-append's order reads reveal). The verdict is the same with or without it, but a
+    /// failed search then blames the op refused early rather than the read that cannot be
+    /// linearized, which is what a reader needs to see: the search that explains a failure
+    /// turns it off (`stop_read_pruning`).
+    fn prunes_by_reads(&self) -> bool {
+        false
+    }
+
+    /// Steps from here on without the pruning `prunes_by_reads` describes.
+    fn stop_read_pruning(&self) {}
 }
 
 /// One operation prepared for the search.

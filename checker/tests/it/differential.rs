@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::support::schedule::Schedule;
 use crate::support::simulate::{Object, Simulation, mutate, simulate};
+use crate::support::strings::{Alphabet, mutate_strings, simulate_strings};
 use crate::support::unique::{UniqueObject, UniqueSimulation, mutate_unique, simulate_unique};
 
 /// The sequential specification, written independently of the checker's models.
@@ -44,6 +45,28 @@ fn apply_append(state: &Value, op: &Operation) -> Option<Value> {
             list.push(op.input.to_json());
             Some(Value::Array(list))
         }
+        _ => None,
+    }
+}
+
+/// Porcupine's kv object: strings with get, put and append; a get of nil reads the empty string.
+fn apply_strings(state: &Value, op: &Operation) -> Option<Value> {
+    let current = state.as_str().unwrap_or_default();
+    let text = |v: &Value| match v {
+        Value::Null => Some(String::new()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    };
+    match op.f.as_str() {
+        "get" => match op.output.as_ref().map(OpValue::to_json) {
+            None => Some(state.clone()),
+            Some(v) => (text(&v)? == current).then(|| state.clone()),
+        },
+        "put" => Some(Value::String(text(&op.input.to_json())?)),
+        "append" => Some(Value::String(format!(
+            "{current}{}",
+            text(&op.input.to_json())?
+        ))),
         _ => None,
     }
 }
@@ -280,6 +303,49 @@ proptest! {
             mutate_unique(&mut events, seed);
         }
         fast_agrees(UniqueObject::Append, &events, None, keyed);
+    }
+
+    /// Porcupine's kv histories: the search, with the order reads reveal where written texts
+    /// allow it (`model/append/order.rs`) and without where they repeat or split ambiguously.
+    #[test]
+    fn kv_append_strings_search_agrees_with_brute_force(
+        seed in any::<u64>(),
+        clients in 2usize..=4,
+        ops in 1usize..=8,
+        keyed in any::<bool>(),
+        mutated in any::<bool>(),
+        alphabet in prop_oneof![
+            Just(Alphabet::Unique),
+            Just(Alphabet::Repeated),
+            Just(Alphabet::Ambiguous),
+        ],
+    ) {
+        let schedule = Schedule {
+            clients,
+            ops,
+            keys: if keyed { vec!["a".into(), "b".into()] } else { vec!["k".into()] },
+            info_percent: 25,
+            think_percent: 0,
+        };
+        let mut events = simulate_strings(&schedule, alphabet, seed);
+        if mutated {
+            mutate_strings(&mut events, seed);
+        }
+        let ops = pair_operations(&events);
+        let expected = brute_force_with(&apply_strings, &ops, &Value::String(String::new()));
+        for method in [Method::Search, Method::Auto] {
+            let result = check_events_with(&events, ModelKind::KvAppend, None, Budget::default(), method)
+                .expect("simulated histories fit the model");
+            prop_assert_ne!(result.verdict, Verdict::Unknown);
+            prop_assert_eq!(
+                result.verdict == Verdict::Linearizable,
+                expected,
+                "{} says {}, for:\n{}",
+                method.name(),
+                result.verdict.name(),
+                show(&events)
+            );
+        }
     }
 
     #[test]

@@ -5,4 +5,5 @@ pub mod corpus;
 pub mod rng;
 pub mod schedule;
 pub mod simulate;
+pub mod strings;
 pub mod unique;
