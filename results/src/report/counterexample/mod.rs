@@ -257,19 +257,36 @@ pub fn counterexample(e: &Explanation, events: &[Event], faults: &[FaultWindow])
     });
 
     let mut story = story(e, &answers, needed.as_ref(), replaced, &during_blocked);
-    story.push(format!(
-        "Drawn: the last {} of the {} steps of that linearization (green, numbered in order) and {} of the {} concurrent ops it did not linearize (orange){}. Hover a bar for its node, latency and the state before and after it.",
-        steps.len(),
-        e.prefix.len(),
-        open.len(),
-        e.concurrent.len() - e.concurrent.iter().filter(|op| in_prefix.contains_key(&op.invoke_index)).count(),
-        if hidden > 0 {
-            format!(" ({hidden} more not drawn; the text above lists them)")
-        } else {
-            String::new()
+    let not_linearized = open.len() + hidden;
+    let mut drawn = if steps.is_empty() {
+        match &e.conflict {
+            Some(c) => format!(
+                "Drawn: the op (red) and #{}, the op it conflicts with (grey)",
+                c.invoke_index
+            ),
+            None => "Drawn: the op (red)".to_owned(),
         }
-    ));
-    let mut html = String::from(r#"<div class="counterexample-view">"#);
+    } else {
+        format!(
+            "Drawn: the last {} of the {} steps of that linearization (green, numbered in order)",
+            steps.len(),
+            e.prefix.len()
+        )
+    };
+    match (not_linearized, hidden) {
+        (0, _) => drawn.push_str("; every op concurrent with it was linearized"),
+        (n, 0) => drawn.push_str(&format!(
+            " and the {n} concurrent op{} it did not linearize (orange)",
+            if n == 1 { "" } else { "s" }
+        )),
+        (n, hidden) => drawn.push_str(&format!(
+            " and {} of the {n} concurrent ops it did not linearize (orange; the text above lists the {hidden} others)",
+            open.len()
+        )),
+    }
+    drawn.push_str(". Hover a bar for its node, latency and the state before and after it.");
+    story.push(drawn);
+    let mut html = String::from(r#"<div class="counterexample-view" id="counterexample">"#);
     for line in story {
         html.push_str("<p>");
         html.push_str(&escape(&line));
@@ -492,7 +509,22 @@ fn story(
         .unwrap_or("the state");
     match (&e.reason, needed) {
         (Some(reason), Some(needed)) => {
-            lines.push(format!("It needed {key} = {needed}: {reason}."));
+            let mut line = format!("It needed {key} = {needed}: {reason}");
+            if let Some(c) = &e.conflict {
+                let c_label = label(c);
+                let c_label = c_label.rsplit_once(" #").map_or("", |(l, _)| l);
+                line.push_str(&format!(
+                    "; it conflicts with #{} {c_label} (process {}{})",
+                    c.invoke_index,
+                    c.process,
+                    node_of(c.invoke_index)
+                        .strip_prefix(" by")
+                        .map(|n| format!(", answered by{n}"))
+                        .unwrap_or_default()
+                ));
+            }
+            line.push('.');
+            lines.push(line);
         }
         (Some(reason), None) => lines.push(format!("Because {reason}.")),
         (None, needed) => {
@@ -536,10 +568,41 @@ fn story(
     if faults.is_empty() {
         lines.push("No fault was in force while it ran.".to_owned());
     } else {
-        let names: Vec<String> = faults.iter().map(|w| w.describe()).collect();
+        let node = answers
+            .get(&op.invoke_index)
+            .and_then(|a| a.node.as_deref());
+        let names: Vec<String> = faults
+            .iter()
+            .map(|w| match node.and_then(|n| what_it_did_to(w, n)) {
+                Some(effect) => format!("{}, {effect}", w.describe()),
+                None => w.describe(),
+            })
+            .collect();
         lines.push(format!("In force while it ran: {}.", names.join("; ")));
     }
     lines
+}
+
+/// What fault `w` did to `node`, the node that answered the blocked op, in words: who a
+/// partition cut it off from, whether a clock fault moved its clock.
+fn what_it_did_to(w: &FaultWindow, node: &str) -> Option<String> {
+    let targeted = w.targets.iter().any(|t| t == node);
+    match (w.fault.as_str(), &w.cut_off_from_leader, &w.leader) {
+        ("partition", Some(cut), Some(leader)) if leader == node && !cut.is_empty() => {
+            Some(format!(
+                "which cut {node} (the node that answered; the leader when it began) off from {}",
+                cut.join(" ")
+            ))
+        }
+        ("partition", Some(cut), Some(leader)) if cut.iter().any(|c| c == node) => Some(format!(
+            "which cut {node} (the node that answered) off from the leader {leader}"
+        )),
+        ("clock", _, _) if targeted => {
+            Some(format!("on the clock of {node}, the node that answered"))
+        }
+        (_, _, _) if targeted => Some(format!("on {node}, the node that answered")),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -599,5 +662,66 @@ mod tests {
             op(1, "append", json!(2), None, 12),
         ];
         assert_eq!(replay(&appends), Some(vec![json!([1]), json!([1, 2])]));
+    }
+
+    fn window(fault: &str, targets: &[&str], leader: &str, cut: Option<&[&str]>) -> FaultWindow {
+        FaultWindow {
+            fault: fault.to_owned(),
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+            leader: Some(leader.to_owned()),
+            hit_leader: targets.contains(&leader),
+            shape: None,
+            start: 0,
+            end: 10_000_000_000,
+            heal_start: 10_000_000_000,
+            cut_off_from_leader: cut.map(|c| c.iter().map(|n| n.to_string()).collect()),
+            availability: None,
+            write_availability: None,
+        }
+    }
+
+    #[test]
+    fn the_story_says_what_a_fault_did_to_the_node_that_answered() {
+        let isolated = window("partition", &["n3"], "n1", Some(&["n3"]));
+        assert_eq!(
+            what_it_did_to(&isolated, "n3").as_deref(),
+            Some("which cut n3 (the node that answered) off from the leader n1")
+        );
+        assert_eq!(what_it_did_to(&isolated, "n2"), None);
+        let old_leader = window("partition", &["n3"], "n3", Some(&["n1", "n2"]));
+        assert!(
+            what_it_did_to(&old_leader, "n3")
+                .is_some_and(|s| s.contains("the leader when it began) off from n1 n2"))
+        );
+        let clock = window("clock", &["n3"], "n3", None);
+        assert_eq!(
+            what_it_did_to(&clock, "n3").as_deref(),
+            Some("on the clock of n3, the node that answered")
+        );
+    }
+
+    /// The fast path's explanation alone (the search could not finish): no linearization, the
+    /// state needed and the op it conflicts with.
+    #[test]
+    fn a_witness_without_a_linearization_is_drawn_with_its_conflict() {
+        let blocked = op(1, "read", Value::Null, Some(json!(1)), 20);
+        let conflict = op(0, "write", json!(2), Some(json!(2)), 10);
+        let e = Explanation {
+            key: Some("r".to_owned()),
+            op: blocked,
+            concurrent: Vec::new(),
+            prefix: Vec::new(),
+            state: json!(1),
+            conflict: Some(conflict),
+            reason: Some("2 was written before the read began".to_owned()),
+        };
+        let html = counterexample(&e, &[], &[]);
+        assert!(html.contains(r#"id="cx-blocked""#));
+        assert!(html.contains("read r → 1 #20"), "{html}");
+        assert!(html.contains("write r 2 #10"), "{html}");
+        assert!(html.contains("It needed r = 1: 2 was written before the read began"));
+        assert!(html.contains("the op it conflicts with"));
+        assert!(html.contains("No fault was in force while it ran."));
+        assert!(!html.contains("cx-order"), "no order to draw");
     }
 }

@@ -215,11 +215,14 @@ pub fn svg(d: &Drawing<'_>) -> String {
     );
     let mut x = PLOT_LEFT;
     let key_y = y + 56.0;
-    let key = [
+    let mut key = vec![
         (palette::BLOCKED, "cannot be linearized"),
         (palette::LINEARIZED, "linearized (numbered in order)"),
         (palette::CONCURRENT, "concurrent, not linearized"),
     ];
+    if d.ops.iter().any(|op| op.role == Role::Conflict) {
+        key.push((palette::CONTEXT, "the op it conflicts with"));
+    }
     for (rgb, name) in key {
         let _ = write!(
             out,
