@@ -140,6 +140,9 @@ fn the_blocked_op_is_drawn_visibly_with_its_node_and_the_fault_in_force() {
     // The linearization found is drawn as an order.
     assert!(cx.contains("class=\"cx-order\""));
     assert!(cx.contains("class=\"cx-step\""));
+    // Each step's hover gives the model's state before and after it.
+    assert!(cx.contains("state: r 1 → 2"), "{cx}");
+    assert!(cx.contains("replaced by #4 write r 2 (process 0), acknowledged by n1"));
 }
 
 #[test]
