@@ -234,7 +234,8 @@ pub fn layout(
                 .iter()
                 .flat_map(|b| [b.start.max(first), b.end.min(window_end)]),
         );
-    let axis = Axis::new(times, PLOT_LEFT, PLOT_RIGHT);
+    // Room left of the first bar for its badge, clear of the lane names.
+    let axis = Axis::new(times, PLOT_LEFT + BADGE + 2.0, PLOT_RIGHT);
 
     let lanes_top = 4.0 + FAULT_ROW * bands.len() as f64 + 4.0;
     let lane_top = |lane: u64| {
@@ -331,7 +332,7 @@ pub fn layout(
 
 /// Labels of one lane, in two rows (above and below the bars). An item takes the upper row with
 /// its whole text when that ends before the next item starts; otherwise a free row, cut to end
-/// before the item after next. Either way, at the next item one row is free again (an item in
+/// before the item after next (the last item's may start left of its bar instead of being cut). Either way, at the next item one row is free again (an item in
 /// row r ends before x[i+2], or before x[i+1] in the first case), so every item gets a row and no
 /// two labels meet.
 fn place_labels(items: &[Item], bars: &mut [BarBox], lane: u64, top: f64) {
@@ -352,6 +353,18 @@ fn place_labels(items: &[Item], bars: &mut [BarBox], lane: u64, top: f64) {
             (row, limit(k + 2) - x)
         } else {
             continue;
+        };
+        // The lane's last label may start left of its bar, up to its row's free point, rather
+        // than be cut at the right edge: the op that cannot be linearized is always its lane's
+        // last, and often near the edge.
+        let (x, room) = if k + 1 == mine.len() && whole > room {
+            let from = (PLOT_RIGHT - whole)
+                .max(free_from[row])
+                .max(PLOT_LEFT)
+                .min(x);
+            (from, PLOT_RIGHT - from)
+        } else {
+            (x, room)
         };
         if let Some(text) = fit(text, room) {
             let label = Text {
@@ -511,6 +524,19 @@ mod tests {
         assert!(l.bars[1].width >= MIN_BAR);
         // Order kept: the write starts within the read.
         assert!(l.bars[1].x > l.bars[0].x && l.bars[1].x < l.bars[0].x + l.bars[0].width);
+    }
+
+    #[test]
+    fn the_last_label_of_a_lane_moves_left_rather_than_be_cut_at_the_edge() {
+        let items = vec![
+            item(0, 0.0, Some(600.0), "read r → 1 #1"),
+            item(1, 599.99, Some(600.0), "cas k8 29146→29190 from n3 #87938"),
+        ];
+        let l = layout(&items, &[], &[], &[0, 1], |t| t.to_string());
+        let label = l.bars[1].label.as_ref().expect("a label");
+        assert_eq!(label.text, "cas k8 29146→29190 from n3 #87938");
+        assert!(label.extent().1 <= PLOT_RIGHT);
+        assert!(label.x < l.bars[1].x);
     }
 
     #[test]

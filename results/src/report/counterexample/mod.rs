@@ -280,7 +280,7 @@ pub fn counterexample(e: &Explanation, events: &[Event], faults: &[FaultWindow])
             if n == 1 { "" } else { "s" }
         )),
         (n, hidden) => drawn.push_str(&format!(
-            " and {} of the {n} concurrent ops it did not linearize (orange; the text above lists the {hidden} others)",
+            " and {} of the {n} concurrent ops it did not linearize (orange; {hidden} more not drawn)",
             open.len()
         )),
     }
