@@ -1,6 +1,5 @@
 //! The run's charts as SVG, drawn by plotters: latency, throughput and clocks over time (their
-//! frame, with the fault windows, in `time_chart.rs`), and per-process bars (the timeline and
-//! the counterexample).
+//! frame, with the fault windows, in `time_chart.rs`), and per-process bars (the timeline).
 
 use plotters::element::{DynElement, IntoDynElement};
 use plotters::prelude::*;
@@ -250,10 +249,6 @@ pub fn clocks(
 pub enum BarKind {
     /// The operation that cannot be linearized.
     Blocked,
-    /// Part of the longest linearization found.
-    Linearized,
-    /// Concurrent with the blocked operation, not linearized.
-    Concurrent,
     Other,
 }
 
@@ -313,8 +308,6 @@ pub fn bars(title: &str, bars: &[Bar]) -> Result<String, ChartError> {
             let lane = lanes.iter().position(|l| *l == b.lane).unwrap_or(0) as f64;
             let colour = match b.kind {
                 BarKind::Blocked => RGBColor(214, 39, 40),
-                BarKind::Linearized => RGBColor(44, 160, 44),
-                BarKind::Concurrent => RGBColor(255, 127, 14),
                 BarKind::Other => RGBColor(160, 160, 160),
             };
             chart

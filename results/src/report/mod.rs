@@ -1,7 +1,11 @@
 //! `report.html`: one self-contained page per run (no CDN, no external file: it opens offline),
 //! rendered from a compile-time template (askama) with charts drawn as SVG by plotters.
-//! Verdict, spec and seed first; then counts, availability, latency, the charts with fault
-//! windows shaded, the counterexample when there is one, and links to the raw files.
+//! Verdict, spec and seed first; then, for a non-linearizable history, the counterexample view
+//! (`counterexample/`, SVG drawn by hand: the op that cannot be linearized, the ops concurrent
+//! with it and the end of the longest linearization found on their processes' lanes, the faults
+//! in force shaded behind, and in words the node that answered, the state it needed and the
+//! faults); then counts, availability, latency, the charts with fault windows shaded, and links
+//! to the raw files.
 //!
 //! Large runs stay readable and the page small: the latency chart draws every operation slower
 //! than its type's p99, every `info` and every operation never answered, and samples only the
@@ -10,6 +14,7 @@
 //! the fault table gives each partition's shape and grudge in words.
 
 mod charts;
+mod counterexample;
 mod time_chart;
 mod views;
 
@@ -60,7 +65,8 @@ struct ReportPage {
     throughput_svg: String,
     clocks_svg: Option<String>,
     explanation: Option<String>,
-    counterexample_svg: Option<String>,
+    /// The counterexample view (its story in words and its chart), an HTML fragment.
+    counterexample: Option<String>,
     timeline_svg: String,
     anomalies: Vec<views::AnomalyRow>,
     anomaly_total: usize,
@@ -89,14 +95,8 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         .linearizability
         .as_ref()
         .and_then(|c| c.explanation.as_ref());
-    let counterexample_svg = explanation
-        .map(|e| {
-            charts::bars(
-                "counterexample: the operation that cannot be linearized (red)",
-                &views::counterexample_bars(e),
-            )
-        })
-        .transpose()?;
+    let counterexample =
+        explanation.map(|e| counterexample::counterexample(e, input.events, &r.faults));
     let timeline_svg = charts::bars(
         "timeline (a window of operations)",
         &views::timeline_bars(&ops, explanation.map(|e| e.op.invoke_index)),
@@ -129,7 +129,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         throughput_svg,
         clocks_svg,
         explanation: explanation.map(ToString::to_string),
-        counterexample_svg,
+        counterexample,
         timeline_svg,
         anomalies: views::anomaly_rows(r),
         anomaly_total: r.anomaly_counts.values().sum(),

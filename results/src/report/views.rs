@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use faultline_checker::OpSummary;
 use faultline_checker::history::{Event, EventType, Operation, Process};
-use faultline_checker::{Explanation, OpSummary};
 
 use super::charts::{Bar, BarKind, LatencyPoint, Outcome};
 use super::time_chart::fault_colour;
@@ -16,8 +16,6 @@ use crate::summary::{RunResults, is_rejection};
 pub const MAX_POINTS: usize = 4000;
 /// Operations shown on the timeline.
 const TIMELINE_OPS: usize = 120;
-/// Operations of the longest linearization shown with the counterexample.
-const PREFIX_SHOWN: usize = 12;
 
 pub struct CountRow {
     pub f: String,
@@ -339,37 +337,6 @@ fn bar(op: &OpSummary, kind: BarKind, end_of_view: f64) -> Bar {
         label: label(op),
         kind,
     }
-}
-
-/// The counterexample: the blocked operation, the operations concurrent with it, and the end of
-/// the longest linearization found (numbered in linearization order).
-pub fn counterexample_bars(e: &Explanation) -> Vec<Bar> {
-    let end_of_view = std::iter::once(&e.op)
-        .chain(&e.concurrent)
-        .filter_map(|op| op.complete_time)
-        .max()
-        .unwrap_or(e.op.invoke_time) as f64
-        / 1e6
-        + 1.0;
-    let shown = e.prefix.len().saturating_sub(PREFIX_SHOWN);
-    let mut bars: Vec<Bar> = e.prefix[shown..]
-        .iter()
-        .enumerate()
-        .map(|(i, op)| {
-            let mut b = bar(op, BarKind::Linearized, end_of_view);
-            b.label = format!("#{} {}", shown + i + 1, b.label);
-            b
-        })
-        .collect();
-    let linearized: Vec<u64> = e.prefix.iter().map(|op| op.invoke_index).collect();
-    bars.extend(
-        e.concurrent
-            .iter()
-            .filter(|op| !linearized.contains(&op.invoke_index))
-            .map(|op| bar(op, BarKind::Concurrent, end_of_view)),
-    );
-    bars.push(bar(&e.op, BarKind::Blocked, end_of_view));
-    bars
 }
 
 /// A window of `TIMELINE_OPS` operations: around `focus` (a history index) when given, else the
