@@ -17,21 +17,21 @@ const S: u64 = 1_000_000_000;
 
 /// One SVG element: its name, attributes and (for `<text>`) its text.
 #[derive(Debug)]
-struct Tag {
-    name: String,
+pub(crate) struct Tag {
+    pub(crate) name: String,
     attrs: Vec<(String, String)>,
-    text: String,
+    pub(crate) text: String,
 }
 
 impl Tag {
-    fn attr(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn num(&self, name: &str) -> f64 {
+    pub(crate) fn num(&self, name: &str) -> f64 {
         self.attr(name)
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN)
@@ -74,7 +74,7 @@ impl Tag {
 }
 
 /// The elements of an SVG document (plotters writes one flat list of them).
-fn tags(svg: &str) -> Vec<Tag> {
+pub(crate) fn tags(svg: &str) -> Vec<Tag> {
     let mut out = Vec::new();
     for chunk in svg.split('<').skip(1) {
         if chunk.starts_with('/') {

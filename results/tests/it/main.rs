@@ -4,6 +4,7 @@ mod anomalies;
 mod browser;
 mod campaign;
 mod charts;
+mod comparison_charts;
 mod interruption;
 mod report;
 mod serve;
