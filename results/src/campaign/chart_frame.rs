@@ -25,7 +25,7 @@ pub struct Chart {
     /// The figure's id; its SVG element's is `chart-<id>`.
     pub id: &'static str,
     /// What to read in it, in one line.
-    pub caption: &'static str,
+    pub caption: String,
     /// Whether it takes the page's whole width (two charts fit side by side otherwise).
     pub wide: bool,
     pub svg: String,

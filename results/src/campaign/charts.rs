@@ -66,7 +66,7 @@ fn write_availability(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartE
                 .filter_map(|r| r.write_availability_during_faults)
                 .collect();
             let (Some(m), Some(top)) = (mean(&values), max(&values)) else {
-                f.note(i, "no writes during faults")?;
+                f.note(i, "no write during a fault")?;
                 continue;
             };
             f.bar(i, (-0.3, 0.3), m, g.colour)?;
@@ -78,7 +78,8 @@ fn write_availability(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartE
     Ok(Chart {
         id,
         caption: "Bar: the mean over a mode's runs, dots: each run. A mode that stops \
-                  writing while a fault is in force sits at 0%.",
+                  writing while a fault is in force sits at 0%."
+            .to_owned(),
         wide: false,
         svg,
     })
@@ -121,7 +122,8 @@ fn failover(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     Ok(Chart {
         id,
         caption: "Every failover measured in a mode's runs (a dot each) and their quartiles \
-                  (box, median the thick line): how long writes stop when the leader goes.",
+                  (box, median the thick line): how long writes stop when the leader goes."
+            .to_owned(),
         wide: false,
         svg,
     })
@@ -167,7 +169,8 @@ fn anomalies(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     Ok(Chart {
         id,
         caption: "Summed over a mode's runs: a mode that loses acknowledged writes or serves \
-                  stale reads shows a bar; 0 means the checker found none.",
+                  stale reads shows a bar; 0 means the checker found none."
+            .to_owned(),
         wide: true,
         svg,
     })
@@ -202,7 +205,8 @@ fn throughput(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     Ok(Chart {
         id,
         caption: "Operations completed per second over the whole run, faults included. Bar: \
-                  the mean over a mode's runs, dots: each run.",
+                  the mean over a mode's runs, dots: each run."
+            .to_owned(),
         wide: false,
         svg,
     })
@@ -219,15 +223,21 @@ fn millis(v: f64) -> String {
     }
 }
 
+/// A mode's p99 latencies of `f`, one per run that has some.
+fn p99(g: &Group<'_>, f: &str) -> Vec<f64> {
+    g.runs
+        .iter()
+        .filter_map(|r| r.p99_ms.get(f).copied())
+        .collect()
+}
+
+/// How much further the slowest p99 may be from the fastest before the axis turns logarithmic
+/// (a mode that waits out timeouts would flatten every other to nothing).
+const LOG_BEYOND: f64 = 30.0;
+
 fn latency(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "latency-p99";
     let title = format!("p99 latency, by {}", axis.name);
-    let p99 = |g: &Group<'_>, f: &str| -> Vec<f64> {
-        g.runs
-            .iter()
-            .filter_map(|r| r.p99_ms.get(f).copied())
-            .collect()
-    };
     let ops: Vec<&str> = LATENCY_OPS
         .into_iter()
         .filter(|f| groups.iter().any(|g| !p99(g, f).is_empty()))
@@ -238,39 +248,67 @@ fn latency(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
         .filter(|v| *v > 0.0)
         .collect();
     let (lo, hi) = match (all.iter().copied().reduce(f64::min), max(&all)) {
-        (Some(lo), Some(hi)) => ((lo / 2.0).max(0.001), hi * 6.0),
-        _ => (0.1, 10.0),
+        (Some(lo), Some(hi)) => (lo, hi),
+        _ => (1.0, 1.0),
     };
+    let log = hi / lo > LOG_BEYOND;
     let svg = svg_document(id, &title, WIDTH, HEIGHT, |root| {
-        let y = YAxis {
-            range: (lo..hi).log_scale(),
-            floor: lo,
-            desc: "milliseconds (log)",
-            format: |v| millis(*v),
-        };
-        let mut f = Frame::new(root, &title, &columns(groups), y)?;
-        let width = 0.7 / ops.len().max(1) as f64;
-        for (i, g) in groups.iter().enumerate() {
-            for (k, op) in ops.iter().enumerate() {
-                let values = p99(g, op);
-                let Some(worst) = max(&values) else { continue };
-                let from = -0.35 + k as f64 * width;
-                let centre = from + width / 2.0;
-                let colour = palette::operation(op);
-                f.bar(i, (from + 0.02, from + width - 0.02), worst, colour)?;
-                f.dots(i, centre, &values, colour)?;
-                f.label(i, centre, worst, millis(worst))?;
-            }
+        let columns = columns(groups);
+        if log {
+            let y = YAxis {
+                range: ((lo / 2.0).max(0.001)..hi * 6.0).log_scale(),
+                floor: (lo / 2.0).max(0.001),
+                desc: "milliseconds (log scale)",
+                format: |v| millis(*v),
+            };
+            latency_bars(Frame::new(root, &title, &columns, y)?, groups, &ops)?;
+        } else {
+            let y = YAxis {
+                range: 0f64..hi * 1.25,
+                floor: 0.0,
+                desc: "milliseconds",
+                format: |v| millis(*v),
+            };
+            latency_bars(Frame::new(root, &title, &columns, y)?, groups, &ops)?;
         }
         key(root, &ops)
     })?;
     Ok(Chart {
         id,
-        caption: "Bar: the worst run's p99, dots: each run's, log scale; read and write in \
-                  their own colours. What waiting for the replicas costs.",
+        caption: format!(
+            "Bar: the worst run's p99, dots: each run's{}; read and write in their own \
+             colours. What waiting for the replicas costs.",
+            if log { ", log scale" } else { "" }
+        ),
         wide: false,
         svg,
     })
+}
+
+/// A bar per operation type in each mode's column, its runs' dots on it.
+fn latency_bars<'a, DB, Y>(
+    mut f: Frame<'a, DB, Y>,
+    groups: &[Group<'_>],
+    ops: &[&str],
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    let width = 0.7 / ops.len().max(1) as f64;
+    for (i, g) in groups.iter().enumerate() {
+        for (k, op) in ops.iter().enumerate() {
+            let values = p99(g, op);
+            let Some(worst) = max(&values) else { continue };
+            let from = -0.35 + k as f64 * width;
+            let centre = from + width / 2.0;
+            let colour = palette::operation(op);
+            f.bar(i, (from + 0.02, from + width - 0.02), worst, colour)?;
+            f.dots(i, centre, &values, colour)?;
+            f.label(i, centre, worst, millis(worst))?;
+        }
+    }
+    Ok(())
 }
 
 /// The operation types' colours, top right of the chart.
