@@ -80,19 +80,29 @@ pub fn fault_family(family: &str) -> Rgb {
 /// Series that are not operation types (nodes, option values such as replication modes): by
 /// their rank in a fixed order (nodes by id, option values in the order their definition lists
 /// them), so `async` is the same colour on every page that shows it.
+///
+/// Hues apart from the operation colours (ColorBrewer's Dark2): the comparison page draws read
+/// and write latency bars beside bars coloured by mode, and a mode the colour of `read` would
+/// read as one.
 pub const SERIES: [Rgb; 8] = [
-    Rgb(31, 119, 180),
-    Rgb(255, 127, 14),
-    Rgb(44, 160, 44),
-    Rgb(148, 103, 189),
-    Rgb(140, 86, 75),
-    Rgb(227, 119, 194),
-    Rgb(127, 127, 127),
-    Rgb(23, 190, 207),
+    Rgb(117, 112, 179),
+    Rgb(217, 95, 2),
+    Rgb(27, 158, 119),
+    Rgb(231, 41, 138),
+    Rgb(230, 171, 2),
+    Rgb(102, 166, 30),
+    Rgb(166, 118, 29),
+    Rgb(102, 102, 102),
 ];
 
 pub fn series(rank: usize) -> Rgb {
     SERIES[rank % SERIES.len()]
+}
+
+impl From<Rgb> for plotters::style::RGBColor {
+    fn from(Rgb(r, g, b): Rgb) -> Self {
+        plotters::style::RGBColor(r, g, b)
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +116,14 @@ mod tests {
         assert_eq!(operation("read"), operation("read"));
         assert_ne!(operation("read"), operation("write"));
         assert_eq!(series(8), series(0));
+    }
+
+    #[test]
+    fn series_never_take_an_operation_colour() {
+        for rank in 0..SERIES.len() {
+            for f in ["read", "write", "cas", "append", "add"] {
+                assert_ne!(series(rank), operation(f), "series {rank} looks like {f}");
+            }
+        }
     }
 }

@@ -1,15 +1,30 @@
 //! index.html of a campaign: the per-mode comparison first (the answer to "what does async
-//! cost me, what does sync cost me"), then one row per run with a link to its report. The page
-//! `compare --out` writes is the same page without expectations: verdicts only, no summary.json
-//! or junit.xml beside it to link to.
+//! cost me, what does sync cost me"), a table and its charts, then one row per run with a link
+//! to its report. The page `compare --out` writes is the same page without expectations:
+//! verdicts only, no summary.json or junit.xml beside it to link to.
 
 use askama::Template;
 
+use super::axis::{Axis, REPLICATION};
+use super::chart_frame::Chart;
+use super::charts::comparison_charts;
 use super::summary::{CampaignSummary, Outcome};
 use crate::figures::percent;
+use crate::report::ChartError;
+
+/// Why a comparison page could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error("rendering the comparison page: {0}")]
+    Template(#[from] askama::Error),
+}
 
 struct ModeRow {
     replication: String,
+    /// The mode's colour in the charts (CSS), for the row's swatch.
+    colour: String,
     verdicts: String,
     anomalies: String,
     availability: String,
@@ -44,7 +59,10 @@ struct IndexPage {
     passed: bool,
     interrupted: bool,
     headline: String,
+    /// The option the modes are values of ("replication").
+    axis: &'static str,
     modes: Vec<ModeRow>,
+    charts: Vec<Chart>,
     runs: Vec<RunRow>,
 }
 
@@ -63,7 +81,7 @@ fn anomalies(stale: usize, lost: usize) -> String {
 
 /// A campaign's index.html, beside its summary.json and junit.xml; each run's report linked
 /// through its folder relative to the campaign's.
-pub fn render_index(summary: &CampaignSummary) -> Result<String, askama::Error> {
+pub fn render_index(summary: &CampaignSummary) -> Result<String, PageError> {
     let reports: Vec<String> = summary
         .runs
         .iter()
@@ -77,7 +95,7 @@ pub fn render_index(summary: &CampaignSummary) -> Result<String, askama::Error> 
 pub fn render_comparison(
     summary: &CampaignSummary,
     report_links: &[String],
-) -> Result<String, askama::Error> {
+) -> Result<String, PageError> {
     page(summary, true, report_links)
 }
 
@@ -85,7 +103,16 @@ fn page(
     summary: &CampaignSummary,
     comparison: bool,
     reports: &[String],
-) -> Result<String, askama::Error> {
+) -> Result<String, PageError> {
+    let axis: &Axis = &REPLICATION;
+    // The table in the charts' order: each value at its rank, in its colour.
+    let values: Vec<&str> = summary
+        .modes
+        .iter()
+        .map(|m| m.replication.as_str())
+        .collect();
+    let mut modes: Vec<_> = summary.modes.iter().collect();
+    modes.sort_by_key(|m| axis.rank(&m.replication, &values));
     let page = IndexPage {
         name: summary.name.clone(),
         comparison,
@@ -93,11 +120,12 @@ fn page(
         passed: summary.passed,
         interrupted: summary.interrupted,
         headline: summary.headline(),
-        modes: summary
-            .modes
-            .iter()
+        axis: axis.name,
+        modes: modes
+            .into_iter()
             .map(|m| ModeRow {
                 replication: m.replication.clone(),
+                colour: crate::palette::series(axis.rank(&m.replication, &values)).hex(),
                 verdicts: format!(
                     "{} valid, {} invalid, {} unknown of {}",
                     m.valid, m.invalid, m.unknown, m.runs
@@ -112,6 +140,7 @@ fn page(
                     .map_or_else(|| "–".to_owned(), |s| format!("{s:.2} s")),
             })
             .collect(),
+        charts: comparison_charts(&summary.runs, axis)?,
         runs: summary
             .runs
             .iter()
@@ -151,5 +180,5 @@ fn page(
             }))
             .collect(),
     };
-    page.render()
+    Ok(page.render()?)
 }

@@ -1,15 +1,21 @@
 //! A campaign's outputs: `summary.json` (every run and a summary per replication mode),
-//! `index.html` (the comparison page: per mode first, then one row per run) and `junit.xml`
-//! (one test case per run: a failed expectation is a failure, an unknown verdict an error, a
-//! run cut short by a signal or a cell never run skipped); and the same page for stored runs
-//! compared (`compare --out`), its links valid where it is written.
+//! `index.html` (the comparison page: per mode first, a table and charts drawn by plotters as
+//! inline SVG, then one row per run) and `junit.xml` (one test case per run: a failed
+//! expectation is a failure, an unknown verdict an error, a run cut short by a signal or a cell
+//! never run skipped); and the same page for stored runs compared (`compare --out`), its links
+//! valid where it is written. The page compares runs along one option (`axis.rs`: today the
+//! replication mode), each of its values in one colour on every page.
 
+mod axis;
+mod chart_frame;
+mod charts;
 mod index;
 mod junit;
 mod links;
 mod summary;
 
-pub use index::{render_comparison, render_index};
+pub use axis::{Axis, REPLICATION};
+pub use index::{PageError, render_comparison, render_index};
 pub use junit::junit_xml;
 pub use links::report_href;
 pub use summary::{

@@ -91,6 +91,11 @@ pub struct CampaignRun {
     pub lost_writes: usize,
     /// The slowest failover of the run (leader lost → first successful write), seconds.
     pub failover_s: Option<f64>,
+    /// Every failover of the run, seconds, as results.json has them (the comparison page draws
+    /// their distribution per mode).
+    pub failovers_s: Vec<f64>,
+    /// The p99 latency of each operation type, milliseconds.
+    pub p99_ms: BTreeMap<String, f64>,
     pub seconds: f64,
 }
 
@@ -134,6 +139,12 @@ impl CampaignRun {
             stale_reads: count("stale-read") + count("non-linearizable-read"),
             lost_writes: count("lost-write"),
             failover_s: results.failover_s.iter().copied().reduce(f64::max),
+            failovers_s: results.failover_s.clone(),
+            p99_ms: results
+                .latency
+                .iter()
+                .map(|(f, l)| (f.clone(), l.p99_ms))
+                .collect(),
             seconds,
         }
     }

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use super::time_chart::{TimeChart, WIDTH, YAxis, line_mark};
 use crate::faults::FaultWindow;
 use crate::nodes::node_name;
+use crate::palette::{self, OutcomeColour};
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -76,18 +77,10 @@ pub struct LatencyPoint {
     pub at: f64,
     /// Invocation to completion; for `Unanswered`, to the end of the history (a lower bound).
     pub millis: f64,
-    /// Index into the series (op type) colours.
+    /// Index into the chart's series (operation types), each drawn in its type's colour.
     pub series: usize,
     pub outcome: Outcome,
 }
-
-pub const SERIES_COLOURS: [RGBColor; 5] = [
-    RGBColor(31, 119, 180),
-    RGBColor(44, 160, 44),
-    RGBColor(255, 127, 14),
-    RGBColor(148, 103, 189),
-    RGBColor(127, 127, 127),
-];
 
 /// Latency against the time operations were invoked, log scale, as Jepsen's latency-raw plot:
 /// every point it is given (ok, fail, info) on an axis spanning all of them, so timeouts form a
@@ -136,7 +129,7 @@ pub fn latency(
         }
         let band = (hi * top).sqrt();
         for (i, name) in series.iter().enumerate() {
-            let colour = SERIES_COLOURS[i.min(SERIES_COLOURS.len() - 1)];
+            let colour: RGBColor = palette::operation(name).into();
             for outcome in Outcome::ALL {
                 let mut mine = points
                     .iter()
@@ -188,13 +181,15 @@ pub fn throughput(
             label_area: 60,
         };
         let mut chart = TimeChart::new(&root, faults, duration_s, y).map_err(&e)?;
+        // In the order of the buckets' counts.
         let outcomes = [
-            ("ok", GREEN),
-            ("rejected", RGBColor(148, 103, 189)),
-            ("fail", BLUE),
-            ("info", RED),
+            ("ok", OutcomeColour::Ok),
+            ("rejected", OutcomeColour::Rejected),
+            ("fail", OutcomeColour::Fail),
+            ("info", OutcomeColour::Info),
         ];
-        for (i, (name, colour)) in outcomes.into_iter().enumerate() {
+        for (i, (name, outcome)) in outcomes.into_iter().enumerate() {
+            let colour: RGBColor = palette::outcome(outcome).into();
             chart
                 .plot
                 .draw_series(LineSeries::new(
@@ -209,7 +204,8 @@ pub fn throughput(
     Ok(svg)
 }
 
-/// Each node's clock offset (ms, as the controller estimated it) over the run.
+/// Each node's clock offset (ms, as the controller estimated it) over the run; node `nN` in
+/// the series colour of rank N - 1, whichever nodes have samples.
 pub fn clocks(
     series: &[(u32, Vec<(f64, f64)>)],
     faults: &[FaultWindow],
@@ -231,8 +227,8 @@ pub fn clocks(
             label_area: 60,
         };
         let mut chart = TimeChart::new(&root, faults, duration_s, y).map_err(&e)?;
-        for (i, (node, points)) in series.iter().enumerate() {
-            let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+        for (node, points) in series {
+            let colour: RGBColor = palette::series(node.saturating_sub(1) as usize).into();
             chart
                 .plot
                 .draw_series(LineSeries::new(points.iter().copied(), colour))
@@ -306,10 +302,11 @@ pub fn bars(title: &str, bars: &[Bar]) -> Result<String, ChartError> {
             .map_err(|x| e(x.to_string()))?;
         for b in bars {
             let lane = lanes.iter().position(|l| *l == b.lane).unwrap_or(0) as f64;
-            let colour = match b.kind {
-                BarKind::Blocked => RGBColor(214, 39, 40),
-                BarKind::Other => RGBColor(160, 160, 160),
-            };
+            let colour: RGBColor = match b.kind {
+                BarKind::Blocked => palette::BLOCKED,
+                BarKind::Other => palette::CONTEXT,
+            }
+            .into();
             chart
                 .draw_series([
                     Rectangle::new(

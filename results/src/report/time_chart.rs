@@ -13,6 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::faults::FaultWindow;
+use crate::palette;
 
 pub const WIDTH: u32 = 960;
 const MARGIN: u32 = 10;
@@ -71,28 +72,29 @@ impl Family {
         }
     }
 
-    /// Hues away from the series colours, so that a shade never reads as a data series.
-    fn colour(self) -> RGBColor {
+    /// The family as the palette names it.
+    fn palette_name(self) -> &'static str {
         match self {
-            Family::Process => RGBColor(214, 39, 40),
-            Family::Network => RGBColor(23, 160, 190),
-            Family::Clock => RGBColor(188, 170, 20),
-            Family::Other => RGBColor(120, 120, 120),
+            Family::Process => "process",
+            Family::Network => "network",
+            Family::Clock => "clock",
+            Family::Other => "other",
         }
+    }
+
+    fn colour(self) -> RGBColor {
+        palette::fault_family(self.palette_name()).into()
     }
 
     /// The colour of its labels: the shade's hue, dark enough to read.
     fn ink(self) -> RGBColor {
-        let RGBColor(r, g, b) = self.colour();
-        let dark = |c: u8| (u16::from(c) * 7 / 10) as u8;
-        RGBColor(dark(r), dark(g), dark(b))
+        palette::fault_family(self.palette_name()).ink().into()
     }
 }
 
 /// A fault's shade as CSS, for the fault table's swatch.
 pub fn fault_colour(fault: &str) -> String {
-    let RGBColor(r, g, b) = Family::of(fault).colour();
-    format!("rgba({r}, {g}, {b}, 0.35)")
+    palette::fault_family(Family::of(fault).palette_name()).rgba(0.35)
 }
 
 /// The row above the plot (0 on top) that each window's label goes into, or None. Windows are

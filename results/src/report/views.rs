@@ -207,6 +207,9 @@ pub fn latency_points(events: &[Event]) -> (Vec<LatencyPoint>, Vec<String>) {
             series.push(op.f.clone());
         }
     }
+    // The key lists them in one order whatever order the run met them in (their colours are
+    // their names' own, `palette::operation`).
+    series.sort_by_key(|f| (operation_rank(f), f.clone()));
     // Per type, over every answer (ok, fail, info), nearest rank as latency.rs.
     let p99: Vec<u64> = series
         .iter()
@@ -245,6 +248,14 @@ pub fn latency_points(events: &[Event]) -> (Vec<LatencyPoint>, Vec<String>) {
     let mut points: Vec<LatencyPoint> = rest.into_iter().step_by(step).collect();
     points.extend(kept);
     (points, series)
+}
+
+/// Where an operation type comes in a chart's key: reads, then writes, then the rest.
+fn operation_rank(f: &str) -> usize {
+    ["read", "write", "cas", "append", "add"]
+        .iter()
+        .position(|known| *known == f)
+        .unwrap_or(usize::MAX)
 }
 
 /// A client operation with its latency, whatever its outcome (pairing operations for the

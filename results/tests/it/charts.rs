@@ -8,6 +8,8 @@
 use faultline_checker::history::{Event, EventType, Process};
 use serde_json::{Value, json};
 
+use faultline_results::palette;
+
 use crate::render_page;
 
 const MS: u64 = 1_000_000;
@@ -15,21 +17,21 @@ const S: u64 = 1_000_000_000;
 
 /// One SVG element: its name, attributes and (for `<text>`) its text.
 #[derive(Debug)]
-struct Tag {
-    name: String,
+pub(crate) struct Tag {
+    pub(crate) name: String,
     attrs: Vec<(String, String)>,
-    text: String,
+    pub(crate) text: String,
 }
 
 impl Tag {
-    fn attr(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn num(&self, name: &str) -> f64 {
+    pub(crate) fn num(&self, name: &str) -> f64 {
         self.attr(name)
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN)
@@ -72,7 +74,7 @@ impl Tag {
 }
 
 /// The elements of an SVG document (plotters writes one flat list of them).
-fn tags(svg: &str) -> Vec<Tag> {
+pub(crate) fn tags(svg: &str) -> Vec<Tag> {
     let mut out = Vec::new();
     for chunk in svg.split('<').skip(1) {
         if chunk.starts_with('/') {
@@ -488,5 +490,74 @@ fn the_fault_table_says_each_partition_and_clock_change_in_words() {
             "n1 | n3",
             "strobe -556 ms every 200 ms",
         ]
+    );
+}
+
+/// The fill of the latency chart's `ok` dots at `ms` milliseconds (within 10%).
+fn dot_colours_at(html: &str, ms: f64) -> Vec<String> {
+    let tags = tags(over_time_chart(html, 0));
+    let (_, y) = axes(&tags, true);
+    let mut fills: Vec<String> = tags
+        .iter()
+        .filter(|t| t.name == "circle" && t.num("r") <= 2.0)
+        .filter(|t| (y.value_at(t.num("cy")) / ms).log10().abs() < 1.1f64.log10())
+        .filter_map(|t| t.attr("fill").map(str::to_ascii_lowercase))
+        .collect();
+    fills.sort();
+    fills.dedup();
+    fills
+}
+
+#[test]
+fn an_operation_type_has_its_own_colour_whatever_order_a_run_met_the_types_in() {
+    // Reads take 2 ms and writes 20 ms; one run starts with a read, the other with a write.
+    let run = |first: &str, second: &str| {
+        let mut events = Vec::new();
+        for i in 0..200u64 {
+            let f = if i % 2 == 0 { first } else { second };
+            let latency = if f == "read" { 2 * MS } else { 20 * MS };
+            op(
+                &mut events,
+                i % 2,
+                f,
+                i * 30 * MS,
+                latency,
+                Some(EventType::Ok),
+            );
+        }
+        render(&finish(events))
+    };
+    let read = palette::operation("read").hex();
+    let write = palette::operation("write").hex();
+    for html in [run("read", "write"), run("write", "read")] {
+        assert_eq!(dot_colours_at(&html, 2.0), vec![read.clone()], "reads");
+        assert_eq!(dot_colours_at(&html, 20.0), vec![write.clone()], "writes");
+    }
+}
+
+#[test]
+fn fault_shades_take_their_family_colour_from_the_palette() {
+    let mut events = Vec::new();
+    for i in 0..3_000u64 {
+        op(
+            &mut events,
+            i % 3,
+            "read",
+            i * MS,
+            MS / 2,
+            Some(EventType::Ok),
+        );
+    }
+    fault(
+        &mut events,
+        S,
+        2 * S,
+        json!({"fault": "kill", "targets": [1]}),
+    );
+    let html = render(&finish(events));
+    let process = palette::fault_family("process").hex().to_ascii_uppercase();
+    assert!(
+        over_time_chart(&html, 0).contains(&format!("fill=\"{process}\"")),
+        "the kill is shaded {process}"
     );
 }

@@ -4,6 +4,7 @@ mod anomalies;
 mod browser;
 mod campaign;
 mod charts;
+mod comparison_charts;
 mod counterexample;
 mod interruption;
 mod report;
