@@ -66,6 +66,17 @@ pub const CONCURRENT: Rgb = Rgb(255, 127, 14);
 /// Everything else drawn for context.
 pub const CONTEXT: Rgb = Rgb(160, 160, 160);
 
+/// The family a fault belongs to, as `fault_family` names it: a kill or pause acts on a
+/// process, a partition or delay on the network.
+pub fn family_of_fault(fault: &str) -> &'static str {
+    match fault {
+        "kill" | "pause" => "process",
+        "partition" | "delay" => "network",
+        "clock" => "clock",
+        _ => "other",
+    }
+}
+
 /// A fault family's shade (and, through `ink`, its labels). Hues away from the series colours,
 /// so that a shade never reads as a data series.
 pub fn fault_family(family: &str) -> Rgb {

@@ -55,9 +55,9 @@ impl Family {
     ];
 
     fn of(fault: &str) -> Family {
-        match fault {
-            "kill" | "pause" => Family::Process,
-            "partition" | "delay" => Family::Network,
+        match palette::family_of_fault(fault) {
+            "process" => Family::Process,
+            "network" => Family::Network,
             "clock" => Family::Clock,
             _ => Family::Other,
         }

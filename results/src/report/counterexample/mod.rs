@@ -223,7 +223,7 @@ pub fn counterexample(e: &Explanation, events: &[Event], faults: &[FaultWindow])
         .iter()
         .map(|w| {
             (
-                palette::fault_family(family_of(&w.fault)),
+                palette::fault_family(palette::family_of_fault(&w.fault)),
                 format!(
                     "{}\nin force {} to {} (heal began {})",
                     w.describe(),
@@ -297,16 +297,6 @@ pub fn counterexample(e: &Explanation, events: &[Event], faults: &[FaultWindow])
     html.push_str(&chart);
     html.push_str("</div>");
     html
-}
-
-/// The family a fault's shade is in (time_chart.rs's families).
-fn family_of(fault: &str) -> &'static str {
-    match fault {
-        "kill" | "pause" => "process",
-        "partition" | "delay" => "network",
-        "clock" => "clock",
-        _ => "other",
-    }
 }
 
 pub(super) fn seconds(ns: u64) -> String {
