@@ -1,6 +1,6 @@
 //! The run's charts as SVG, drawn by plotters: latency, throughput and clocks over time (their
-//! frame, with the fault windows, in `time_chart.rs`), and per-process bars (the timeline and
-//! the counterexample).
+//! frame, with the fault windows, in `time_chart.rs`), and per-process bars (the
+//! counterexample).
 
 use plotters::element::{DynElement, IntoDynElement};
 use plotters::prelude::*;
@@ -254,7 +254,6 @@ pub enum BarKind {
     Linearized,
     /// Concurrent with the blocked operation, not linearized.
     Concurrent,
-    Other,
 }
 
 /// One operation as a bar in its process's lane.
@@ -315,7 +314,6 @@ pub fn bars(title: &str, bars: &[Bar]) -> Result<String, ChartError> {
                 BarKind::Blocked => RGBColor(214, 39, 40),
                 BarKind::Linearized => RGBColor(44, 160, 44),
                 BarKind::Concurrent => RGBColor(255, 127, 14),
-                BarKind::Other => RGBColor(160, 160, 160),
             };
             chart
                 .draw_series([

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use faultline_checker::history::{Event, EventType, Operation, Process};
+use faultline_checker::history::{Event, EventType, Process};
 use faultline_checker::{Explanation, OpSummary};
 
 use super::charts::{Bar, BarKind, LatencyPoint, Outcome};
@@ -14,8 +14,6 @@ use crate::summary::{RunResults, is_rejection};
 /// At most this many ordinary operations on the latency chart (sampled evenly beyond it);
 /// outliers, `info`s and unanswered operations come on top.
 pub const MAX_POINTS: usize = 4000;
-/// Operations shown on the timeline.
-const TIMELINE_OPS: usize = 120;
 /// Operations of the longest linearization shown with the counterexample.
 const PREFIX_SHOWN: usize = 12;
 
@@ -370,34 +368,6 @@ pub fn counterexample_bars(e: &Explanation) -> Vec<Bar> {
     );
     bars.push(bar(&e.op, BarKind::Blocked, end_of_view));
     bars
-}
-
-/// A window of `TIMELINE_OPS` operations: around `focus` (a history index) when given, else the
-/// start of the run.
-pub fn timeline_bars(ops: &[Operation], focus: Option<u64>) -> Vec<Bar> {
-    let centre = focus
-        .and_then(|f| ops.iter().position(|op| op.call_index >= f))
-        .unwrap_or(TIMELINE_OPS / 2);
-    let from = centre.saturating_sub(TIMELINE_OPS / 2);
-    let window = &ops[from.min(ops.len())..(from + TIMELINE_OPS).min(ops.len())];
-    let end_of_view = window
-        .iter()
-        .filter_map(|op| op.return_time)
-        .max()
-        .unwrap_or(0) as f64
-        / 1e6;
-    window
-        .iter()
-        .map(|op| {
-            let summary = OpSummary::from(op);
-            let kind = if Some(op.call_index) == focus {
-                BarKind::Blocked
-            } else {
-                BarKind::Other
-            };
-            bar(&summary, kind, end_of_view)
-        })
-        .collect()
 }
 
 /// Clock samples as one (seconds, offset ms) line per node.

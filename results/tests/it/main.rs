@@ -4,6 +4,7 @@ mod anomalies;
 mod browser;
 mod campaign;
 mod charts;
+mod explorer;
 mod interruption;
 mod report;
 mod serve;
