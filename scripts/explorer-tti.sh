@@ -23,7 +23,7 @@ f.addEventListener("load", function wait() {
   if (!api || !api.ready) { setTimeout(wait, 5); return; }
   const s = api.stats();
   document.getElementById("out").textContent =
-    "ready " + api.readyAt.toFixed(0) + " ms (script " + api.initMs.toFixed(0) + " ms, JSON.parse " + api.parseMs.toFixed(0) + " ms), " + s.shown + " of " + s.total + " operations embedded, " + api.lanes().length + " lanes";
+    "ready " + api.readyAt.toFixed(0) + " ms (script " + api.initMs.toFixed(0) + " ms, JSON.parse " + api.parseMs.toFixed(0) + " ms, draw " + api.drawMs.toFixed(0) + " ms), " + s.shown + " of " + s.total + " operations embedded, " + api.lanes().length + " lanes";
 });
 </script></body></html>
 HTML

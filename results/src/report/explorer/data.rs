@@ -124,16 +124,19 @@ impl Strings {
         id
     }
 
+    /// Position plus one; 0 for none.
     fn id_of(&mut self, s: Option<&str>) -> i64 {
-        s.map_or(-1, |s| self.id(s))
+        s.map_or(0, |s| self.id(s) + 1)
     }
 }
 
 /// The kept rows as columns. Times are microseconds since the run started; `t0` and `idx` are
 /// deltas from the row before (rows are in invocation order, so both are small and never
 /// negative); `lat` is -1 for an operation never answered; `f`, `key` and `node` are positions
-/// in `names`, `val` and `res` in `values` (-1 for none). Two tables, so that the few names
-/// keep small numbers however many distinct values a run writes.
+/// in `names` plus one (0 for none), `val` and `res` positions in `values`, `res` -1 when the
+/// result is the value (an `ok` write or cas). Two tables, so that the few names keep small
+/// numbers however many distinct values a run writes; every choice here saves a byte or two
+/// an operation, which is the page's size (docs/benchmarks.md).
 #[derive(Serialize)]
 pub struct Columns {
     pub names: Vec<String>,
@@ -186,10 +189,14 @@ pub fn columns<'a>(rows: impl Iterator<Item = &'a Row>, lanes: &[u64]) -> Column
                 .map_or(-1, |t| us(t).saturating_sub(t0) as i64),
         );
         c.lane.push(lanes.binary_search(&r.process).unwrap_or(0));
-        c.f.push(names.id(&r.f));
+        c.f.push(names.id(&r.f) + 1);
         c.key.push(names.id_of(r.key.as_deref()));
         c.val.push(values.id(&r.value));
-        c.res.push(values.id(&r.result));
+        c.res.push(if r.result == r.value {
+            -1
+        } else {
+            values.id(&r.result)
+        });
         c.out.push(r.outcome as u8);
         c.node.push(names.id_of(r.node.as_deref()));
         c.idx.push(r.index.saturating_sub(last_index));
@@ -240,7 +247,9 @@ mod tests {
         assert_eq!(c.t0, vec![0, 1000, 2000]);
         assert_eq!(c.lat, vec![2000, -1, -1]);
         assert_eq!(c.values[c.val[0] as usize], "[1,2]");
-        assert_eq!(c.names[c.node[0] as usize], "n2");
+        assert_eq!(c.values[c.res[0] as usize], "cas_mismatch");
+        assert_eq!(c.names[c.node[0] as usize - 1], "n2");
+        assert_eq!(c.node[1], 0, "never answered: no node");
     }
 
     #[test]

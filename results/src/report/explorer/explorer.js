@@ -27,8 +27,9 @@
   for (i = 0; i < n; i++) if (T1[i] < 0) T1[i] = end; // never answered: to the end of the run
   var lanes = D.lanes, laneOps = lanes.map(function () { return []; });
   for (i = 0; i < n; i++) laneOps[o.lane[i]].push(i);
-  function str(id) { return id < 0 ? "" : NAMES[id]; }
+  function str(id) { return id > 0 ? NAMES[id - 1] : ""; } // names are numbered from 1
   function value(id) { return id < 0 ? "" : VALUES[id]; }
+  function result(p) { return o.res[p] < 0 ? VALUES[o.val[p]] : VALUES[o.res[p]]; } // -1: the value
   function posOf(index) { // position of the operation invoked at history index `index`
     var lo = 0, hi = n - 1;
     while (lo <= hi) {
@@ -54,13 +55,14 @@
   var families = ["process", "network", "clock", "other"].filter(function (f) {
     return D.faults.some(function (w) { return w.family === f; });
   });
-  var laneH = Math.max(6, Math.min(20, Math.floor(560 / Math.max(1, lanes.length))));
+  // Lanes tall enough for a label inside an operation; past ~50 of them, the scrollbar.
+  var laneH = Math.max(12, Math.min(20, Math.floor(600 / Math.max(1, lanes.length))));
   var lanesTop = AXIS + families.length * STRIP + (families.length ? 3 : 0);
   // H: every lane; VH: what the canvas shows of them at once (a scrollbar beside it moves
   // through the rest: a run's final reads can add a process per key).
   var W = 800, H = lanesTop + lanes.length * laneH + 2, VH = Math.min(H, lanesTop + 600), sy = 0;
   var v0 = 0, v1 = end; // the view, µs
-  var selected = -1, selKey = -2, drag = null, moved = false, stats = { lanesDrawn: 0, opsDrawn: 0 };
+  var selected = -1, selKey = -1, drag = null, moved = false, stats = { lanesDrawn: 0, opsDrawn: 0 };
 
   function x(tu) { return LEFT + (tu - v0) / (v1 - v0) * (W - LEFT - RIGHT); }
   function timeAt(px) { return v0 + (px - LEFT) / (W - LEFT - RIGHT) * (v1 - v0); }
@@ -102,7 +104,7 @@
     return out;
   }
   function label(p) {
-    var f = str(o.f[p]), v = value(o.val[p]), r = value(o.res[p]), s = f;
+    var f = str(o.f[p]), v = value(o.val[p]), r = result(p), s = f;
     if (v) s += " " + v;
     if (o.out[p] === 4) s += " ?";
     else if (r && r !== v) s += " → " + r;
@@ -118,6 +120,7 @@
     return lo >= 2 ? text.slice(0, lo) + "…" : "";
   }
   function draw() {
+    var began = performance.now();
     ctx.clearRect(0, 0, W, VH);
     ctx.font = "10px system-ui, sans-serif";
     ctx.textBaseline = "middle";
@@ -125,15 +128,13 @@
     // Lanes in view, alternately shaded, named where there is room (every k-th when thin).
     var every = Math.ceil(11 / laneH);
     var first = Math.floor(sy / laneH), lastLane = Math.min(lanes.length - 1, Math.floor((sy + VH - lanesTop) / laneH));
-    ctx.save();
-    ctx.beginPath(); ctx.rect(0, lanesTop, W, VH - lanesTop); ctx.clip();
     stats.lanesDrawn = 0;
     for (var l = first; l <= lastLane; l++) {
+      if (!laneShown(l)) continue;
       if (l % 2) { ctx.fillStyle = "#f4f4f4"; ctx.fillRect(LEFT, laneTop(l), W - LEFT - RIGHT, laneH); }
       if (l % every === 0) { ctx.fillStyle = "#333"; ctx.fillText(fit(lanes[l], LEFT - 6), 2, laneTop(l) + laneH / 2); }
-      if (laneShown(l)) stats.lanesDrawn++;
+      stats.lanesDrawn++;
     }
-    ctx.restore();
     // Fault windows: a strip per family above the lanes (solid until the heal begins), a
     // shade across every lane.
     D.faults.forEach(function (w) {
@@ -154,20 +155,32 @@
     // Operations, clipped to the plot.
     ctx.save();
     ctx.beginPath(); ctx.rect(LEFT, lanesTop, W - LEFT - RIGHT, VH - lanesTop); ctx.clip();
-    var h = Math.max(2, laneH - 2), drawn = 0, labels = laneH >= 11, last = "";
-    for (var p = 0; p < n; p++) {
-      if (T1[p] < v0 || T0[p] > v1 || o.lane[p] < first || o.lane[p] > lastLane) continue;
-      var r = opRect(p);
-      var colour = C.outcome[o.out[p]];
-      var style = selKey > -2 && o.key[p] !== selKey ? alpha(colour, 0.18) : colour;
-      if (style !== last) { ctx.fillStyle = style; last = style; }
-      ctx.fillRect(r.x, r.y, r.w, h);
-      drawn++;
-      if (labels && r.w > 24) {
-        var text = fit(label(p), r.w - 4);
-        if (text) { ctx.fillStyle = "#fff"; ctx.fillText(text, Math.max(r.x, LEFT) + 2, r.y + h / 2); last = ""; }
+    // Lane by lane; slivers of one colour that touch are filled as one rectangle (at full
+    // range thousands of operations share a few hundred pixels: one fill each would cost
+    // more than everything else on the page).
+    var h = Math.max(2, laneH - 2), drawn = 0, labels = [], dim = {};
+    C.outcome.forEach(function (c) { dim[c] = alpha(c, 0.18); });
+    for (l = first; l <= lastLane; l++) {
+      var list = laneOps[l], y = laneTop(l) + 1, runX = 0, runEnd = -1, runStyle = null;
+      for (var k = 0; k < list.length; k++) {
+        var p = list[k];
+        if (T1[p] < v0 || T0[p] > v1) continue;
+        var xa = x(T0[p]), w = Math.max(x(T1[p]) - xa, MINW);
+        var colour = C.outcome[o.out[p]];
+        var style = selKey >= 0 && o.key[p] !== selKey ? dim[colour] : colour;
+        drawn++;
+        if (style === runStyle && w < 4 && xa <= runEnd + 0.5) { runEnd = Math.max(runEnd, xa + w); continue; }
+        if (runStyle) { ctx.fillStyle = runStyle; ctx.fillRect(runX, y, runEnd - runX, h); }
+        runX = xa; runEnd = xa + w; runStyle = style;
+        if (laneH >= 11 && w > 24) labels.push(p);
       }
+      if (runStyle) { ctx.fillStyle = runStyle; ctx.fillRect(runX, y, runEnd - runX, h); }
     }
+    ctx.fillStyle = "#fff";
+    labels.forEach(function (p) {
+      var r = opRect(p), text = fit(label(p), Math.min(r.x + r.w, W - RIGHT) - Math.max(r.x, LEFT) - 4);
+      if (text) ctx.fillText(text, Math.max(r.x, LEFT) + 2, r.y + h / 2);
+    });
     stats.opsDrawn = drawn;
     // The selection ringed in black, the blocked operation in red inside it.
     [[selected, "#000", 2], [blocked, C.blocked, 0.5]].forEach(function (m) {
@@ -189,6 +202,7 @@
       ctx.fillRect(Math.min(drag.x, drag.cx), lanesTop, Math.abs(drag.cx - drag.x), bottom - lanesTop);
     }
     drawOverview();
+    api.drawMs = performance.now() - began;
   }
   var density = null;
   function drawOverview() { // the whole run: operations per column, faults, the view's window
@@ -248,7 +262,7 @@
   function describe(p) {
     var key = str(o.key[p]), lines = [];
     lines.push("#" + IDX[p] + " · " + lanes[o.lane[p]] + " · " + str(o.f[p]) + (key ? " key " + key : ""));
-    lines.push("value " + (value(o.val[p]) || "–") + " · result " + (value(o.res[p]) || "–") + " (" + outcomeName[o.out[p]] + ")");
+    lines.push("value " + (value(o.val[p]) || "–") + " · result " + (result(p) || "–") + " (" + outcomeName[o.out[p]] + ")");
     lines.push("node " + (str(o.node[p]) || "–") + " · latency " +
       (o.out[p] === 4 ? "no answer" : duration(T1[p] - T0[p])) + " · invoked " + seconds(T0[p], 6));
     if (p === blocked) lines.push("the operation the checker cannot linearize");
@@ -275,7 +289,7 @@
   }
   function select(p, zoom) {
     selected = p;
-    selKey = p < 0 ? -2 : o.key[p];
+    selKey = p < 0 ? -1 : o.key[p];
     if (p < 0) { selLine.textContent = "Click an operation to highlight every operation on its key."; draw(); return; }
     var same = 0;
     for (var q = 0; q < n; q++) if (o.key[q] === selKey) same++;
@@ -393,7 +407,7 @@
   api.selected = function () { return selected < 0 ? null : IDX[selected]; };
   api.highlighted = function () {
     var c = 0;
-    for (var q = 0; q < n; q++) if (selKey > -2 && o.key[q] === selKey) c++;
+    for (var q = 0; q < n; q++) if (selKey >= 0 && o.key[q] === selKey) c++;
     return c;
   };
   api.zoomTo = function (fromS, toS) { zoomTo(fromS * 1e6, toS * 1e6); };
@@ -401,8 +415,9 @@
   api.stats = function () { return { lanesDrawn: stats.lanesDrawn, opsDrawn: stats.opsDrawn, shown: n, total: D.total }; };
 
   size();
+  selLine.textContent = "Click an operation to highlight every operation on its key.";
   draw();
-  if (location.hash) fromHash(); else select(-1, false);
+  if (location.hash) fromHash();
   api.readyAt = performance.now();
   api.initMs = api.readyAt - started;
   api.ready = true;
