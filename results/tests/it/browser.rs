@@ -11,7 +11,7 @@ use std::process::Command;
 use faultline_checker::history::{Event, EventType, Process};
 use faultline_checker::{Budget, ModelKind, check_events};
 use faultline_results::campaign::{CampaignRun, Expect, render_index, summarise_campaign};
-use faultline_results::{ReportInput, render_report, summarise};
+use faultline_results::{ClockSample, ReportInput, render_report, summarise};
 use serde_json::{Value, json};
 
 fn chromium() -> Option<PathBuf> {
@@ -288,10 +288,25 @@ frame.addEventListener("load", function wait() {{
     found.selected = api.selected();
     found.highlighted = api.highlighted();
     found.selection = doc.querySelector(".explorer-selection").textContent;
-    found.anomalyLinks = Array.from(doc.querySelectorAll(".explorer-anomalies a")).map(a => a.getAttribute("href"));
-    doc.getElementById("explorer").scrollIntoView();
-  }} catch (e) {{ found.error = String(e && e.stack || e); }}
-  done(found);
+    const links = Array.from(doc.querySelectorAll(".explorer-anomalies a"));
+    found.anomalyLinks = links.map(a => a.getAttribute("href"));
+    // The wheel zooms around the pointer.
+    const before = api.view();
+    canvas.dispatchEvent(new w.WheelEvent("wheel", {{ deltaY: -300, clientX: at.clientX, clientY: at.clientY, bubbles: true, cancelable: true }}));
+    const after = api.view();
+    found.wheelZoom = (after[1] - after[0]) / (before[1] - before[0]);
+    // An anomaly's link selects its operation and zooms onto it (through the fragment).
+    api.zoomTo(0, 0.001);
+    links[0].click();
+    setTimeout(() => {{
+      found.linkSelected = api.selected();
+      found.linkView = api.view();
+      // Back to what the screenshot shows: the whole run, or zoomed onto the operation.
+      if ("{fragment}") api.select({blocked}); else api.zoomTo(0, 1e9);
+      doc.getElementById("explorer").scrollIntoView();
+      done(found);
+    }}, 100);
+  }} catch (e) {{ found.error = String(e && e.stack || e); done(found); }}
 }});
 </script></body></html>"#
     )
@@ -332,11 +347,21 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
         .expect("the history is not linearizable");
     assert_eq!(blocked, stale, "the checker blocks on the stale read");
     let spec = json!({"name": "explorer", "seed": 2, "nodes": 3});
+    // n3's clock set back 3 s from 1 s on.
+    let clocks: Vec<ClockSample> = (0..3u64)
+        .flat_map(|s| {
+            (1..=3u32).map(move |node| ClockSample {
+                time: s * 1_000_000_000,
+                node,
+                offset_ms: if node == 3 && s >= 1 { -3000.0 } else { 0.2 },
+            })
+        })
+        .collect();
     let report = render_report(&ReportInput {
         spec: &spec,
         results: &results,
         events: &events,
-        clocks: &[],
+        clocks: &clocks,
     })
     .expect("report");
     std::fs::write(dir.path().join("report.html"), report).expect("write report");
@@ -382,6 +407,10 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
             tip.contains("node n3"),
             "{name}: tooltip names the node: {tip:?}"
         );
+        assert!(
+            tip.contains("clocks at") && tip.contains("n3 -3000 ms"),
+            "{name}: tooltip gives the clocks: {tip:?}"
+        );
         assert_eq!(found["selected"], blocked, "{name}: the click selects it");
         // Every operation is on key "r": all 200 highlighted.
         assert_eq!(found["highlighted"], 200, "{name}");
@@ -389,6 +418,15 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
         assert!(
             links.contains(&json!(format!("#op={blocked}"))),
             "{name}: {links:?}"
+        );
+        let zoom = found["wheelZoom"].as_f64().unwrap_or(1.0);
+        assert!(zoom < 0.9, "{name}: the wheel zooms in ({zoom})");
+        assert_eq!(found["linkSelected"], blocked, "{name}: the link selects");
+        let lv = found["linkView"].as_array().expect("view after the link");
+        let (from, to) = (lv[0].as_f64().unwrap_or(0.0), lv[1].as_f64().unwrap_or(0.0));
+        assert!(
+            from < 1.205 && 1.206 < to && to - from < 0.1,
+            "{name}: {lv:?}"
         );
         let view = found["view"].as_array().expect("view");
         let span = view[1].as_f64().unwrap_or(0.0) - view[0].as_f64().unwrap_or(0.0);

@@ -388,6 +388,12 @@
     var li = document.createElement("li"), link = document.createElement("a");
     link.href = "#op=" + a.idx;
     link.textContent = "#" + a.idx + " " + a.text;
+    // Jumps even when the fragment already names it (the reader may have zoomed away since).
+    link.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      history.replaceState(null, "", link.getAttribute("href"));
+      fromHash();
+    });
     li.appendChild(link); list.appendChild(li);
   });
   if (!D.anomalies.length) list.parentNode.removeChild(list);
