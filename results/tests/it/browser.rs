@@ -295,6 +295,13 @@ frame.addEventListener("load", function wait() {{
     canvas.dispatchEvent(new w.WheelEvent("wheel", {{ deltaY: -300, clientX: at.clientX, clientY: at.clientY, bubbles: true, cancelable: true }}));
     const after = api.view();
     found.wheelZoom = (after[1] - after[0]) / (before[1] - before[0]);
+    // Dragging across 200 px zooms to that range.
+    api.zoomTo(0, 1e9);
+    const box = canvas.getBoundingClientRect(), y = box.top + api.lanes()[0].top + 4;
+    canvas.dispatchEvent(new w.MouseEvent("mousedown", {{ clientX: box.left + 300, clientY: y, bubbles: true }}));
+    w.dispatchEvent(new w.MouseEvent("mousemove", {{ clientX: box.left + 500, clientY: y }}));
+    w.dispatchEvent(new w.MouseEvent("mouseup", {{ clientX: box.left + 500, clientY: y }}));
+    found.dragView = api.view();
     // An anomaly's link selects its operation and zooms onto it (through the fragment).
     api.zoomTo(0, 0.001);
     links[0].click();
@@ -418,6 +425,12 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
         assert!(
             links.contains(&json!(format!("#op={blocked}"))),
             "{name}: {links:?}"
+        );
+        let dv = found["dragView"].as_array().expect("view after a drag");
+        let (from, to) = (dv[0].as_f64().unwrap_or(0.0), dv[1].as_f64().unwrap_or(9.0));
+        assert!(
+            from > 0.3 && to < 1.5 && to - from < 0.6,
+            "{name}: dragged to {dv:?}"
         );
         let zoom = found["wheelZoom"].as_f64().unwrap_or(1.0);
         assert!(zoom < 0.9, "{name}: the wheel zooms in ({zoom})");
