@@ -135,7 +135,21 @@ fn reports_open_offline_in_chromium_without_console_errors() {
     );
     let summary = summarise_campaign("browser".into(), "now".into(), vec![run], false);
     let index = render_index(&summary).expect("index");
-    for (name, html) in [("report", report), ("index", index)] {
+    // A valid run's report too: no counterexample, no anomalies for the explorer to list.
+    let valid = &events[..4];
+    let valid_results = summarise(valid, None, false);
+    let valid_report = render_report(&ReportInput {
+        spec: &spec,
+        results: &valid_results,
+        events: valid,
+        clocks: &[],
+    })
+    .expect("valid report");
+    for (name, html) in [
+        ("report", report),
+        ("report-valid", valid_report),
+        ("index", index),
+    ] {
         let page = dir.path().join(format!("{name}.html"));
         std::fs::write(&page, html).expect("write page");
         let png = dir.path().join(format!("{name}.png"));
