@@ -319,9 +319,12 @@ frame.addEventListener("load", function wait() {{
     // An anomaly's link selects its operation and zooms onto it (through the fragment).
     api.zoomTo(0, 0.001);
     links[0].click();
+    found.linkSelected = api.selected();
+    found.linkView = api.view();
+    // A range in the fragment zooms to it.
+    w.location.hash = "t=0.5-0.6";
     setTimeout(() => {{
-      found.linkSelected = api.selected();
-      found.linkView = api.view();
+      found.rangeView = api.view();
       // Back to what the screenshot shows: the whole run, or zoomed onto the operation.
       if ("{fragment}") api.select({blocked}); else api.zoomTo(0, 1e9);
       doc.getElementById("explorer").scrollIntoView();
@@ -445,6 +448,12 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
         assert!(
             from > 0.3 && to < 1.5 && to - from < 0.6,
             "{name}: dragged to {dv:?}"
+        );
+        let rv = found["rangeView"].as_array().expect("view after #t=");
+        let (from, to) = (rv[0].as_f64().unwrap_or(0.0), rv[1].as_f64().unwrap_or(0.0));
+        assert!(
+            (from - 0.5).abs() < 1e-6 && (to - 0.6).abs() < 1e-6,
+            "{name}: #t= gave {rv:?}"
         );
         let zoom = found["wheelZoom"].as_f64().unwrap_or(1.0);
         assert!(zoom < 0.9, "{name}: the wheel zooms in ({zoom})");
