@@ -122,7 +122,9 @@ fn anchors(results: &RunResults, explanation: Option<&Explanation>) -> budget::A
     budget::Anchors { indices, times }
 }
 
-/// The family a fault is shaded by (as the charts' key names them).
+/// The family a fault is shaded by: the same grouping as `time_chart.rs`'s `Family::of` (the
+/// charts' key), which is private to the charts; one shared function belongs beside the
+/// palette's `fault_family` once the charts' owner moves it there.
 pub fn family(fault: &str) -> &'static str {
     match fault {
         "kill" | "pause" => "process",
