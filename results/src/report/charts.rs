@@ -1,5 +1,5 @@
 //! The run's charts as SVG, drawn by plotters: latency, throughput and clocks over time (their
-//! frame, with the fault windows, in `time_chart.rs`), and per-process bars (the timeline).
+//! frame, with the fault windows, in `time_chart.rs`).
 
 use plotters::element::{DynElement, IntoDynElement};
 use plotters::prelude::*;
@@ -236,98 +236,6 @@ pub fn clocks(
             chart.key(node_name(u64::from(*node)), line_mark(colour));
         }
         chart.finish().map_err(&e)?;
-    }
-    Ok(svg)
-}
-
-/// How a bar of the per-process chart is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BarKind {
-    /// The operation that cannot be linearized.
-    Blocked,
-    Other,
-}
-
-/// One operation as a bar in its process's lane.
-pub struct Bar {
-    pub lane: String,
-    /// Milliseconds since the run started.
-    pub start: f64,
-    pub end: f64,
-    pub label: String,
-    pub kind: BarKind,
-}
-
-/// Operations as bars, one lane per process (Jepsen's timeline, Porcupine's picture).
-pub fn bars(title: &str, bars: &[Bar]) -> Result<String, ChartError> {
-    let e = err("timeline");
-    let mut lanes: Vec<&str> = Vec::new();
-    for b in bars {
-        if !lanes.contains(&b.lane.as_str()) {
-            lanes.push(&b.lane);
-        }
-    }
-    let start = bars.iter().map(|b| b.start).fold(f64::INFINITY, f64::min);
-    let end = bars.iter().map(|b| b.end).fold(f64::NEG_INFINITY, f64::max);
-    let (start, end) = if start.is_finite() && end > start {
-        (start, end)
-    } else {
-        (0.0, 1.0)
-    };
-    let height = (60 + 28 * lanes.len()).min(4000) as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 14))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(90)
-            .build_cartesian_2d(start..end, 0f64..lanes.len() as f64)
-            .map_err(|x| e(x.to_string()))?;
-        let lane_names: Vec<String> = lanes.iter().map(|l| l.to_string()).collect();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc("milliseconds since the run started")
-            .y_labels(lanes.len().max(1))
-            .y_label_formatter(&|y| {
-                lane_names
-                    .get(y.floor() as usize)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        for b in bars {
-            let lane = lanes.iter().position(|l| *l == b.lane).unwrap_or(0) as f64;
-            let colour: RGBColor = match b.kind {
-                BarKind::Blocked => palette::BLOCKED,
-                BarKind::Other => palette::CONTEXT,
-            }
-            .into();
-            chart
-                .draw_series([
-                    Rectangle::new(
-                        [(b.start, lane + 0.2), (b.end.max(b.start), lane + 0.8)],
-                        colour.mix(0.6).filled(),
-                    ),
-                    Rectangle::new(
-                        [(b.start, lane + 0.2), (b.end.max(b.start), lane + 0.8)],
-                        colour.stroke_width(1),
-                    ),
-                ])
-                .map_err(|x| e(x.to_string()))?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    b.label.clone(),
-                    (b.start, lane + 0.75),
-                    ("sans-serif", 10),
-                )))
-                .map_err(|x| e(x.to_string()))?;
-        }
-        root.present().map_err(|x| e(x.to_string()))?;
     }
     Ok(svg)
 }

@@ -7,22 +7,29 @@
 //! faults); then counts, availability, latency, the charts with fault windows shaded, and links
 //! to the raw files.
 //!
+//! The history explorer (`explorer/`) shows the run's operations on a lane per process, with
+//! zoom, hover, selection by key and the anomalies as links, drawn by an inline script from
+//! columnar data that Rust writes into the page.
+//!
 //! Large runs stay readable and the page small: the latency chart draws every operation slower
 //! than its type's p99, every `info` and every operation never answered, and samples only the
-//! rest (at most `MAX_POINTS`); the per-process views show a bounded window of operations. Fault
-//! windows are shaded by family (process, network, clock), their labels stacked above the plot;
-//! the fault table gives each partition's shape and grudge in words.
+//! rest (at most `MAX_POINTS`); the explorer embeds at most `explorer::MAX_SHOWN` operations,
+//! all of those around each anomaly and fault edge and an even sample of the rest, and the page
+//! says so. Fault windows are shaded by family (process, network, clock), their labels stacked
+//! above the plot; the fault table gives each partition's shape and grudge in words.
 
 mod charts;
 mod counterexample;
+mod explorer;
 mod time_chart;
 mod views;
 
 use askama::Template;
-use faultline_checker::history::{Event, pair_operations};
+use faultline_checker::history::Event;
 use serde_json::Value;
 
 use crate::headline::headline;
+use crate::palette::{self, OutcomeColour};
 use crate::store::ClockSample;
 use crate::summary::RunResults;
 
@@ -67,7 +74,13 @@ struct ReportPage {
     explanation: Option<String>,
     /// The counterexample view (its story in words and its chart), an HTML fragment.
     counterexample: Option<String>,
-    timeline_svg: String,
+    /// The explorer's data (JSON, safe inside a script element) and script.
+    explorer_json: String,
+    explorer_js: &'static str,
+    /// Past the explorer's budget: what it left out.
+    explorer_sampled: Option<String>,
+    /// The explorer's key: outcome colours, then fault families present.
+    explorer_key: Vec<(&'static str, String)>,
     anomalies: Vec<views::AnomalyRow>,
     anomaly_total: usize,
     faults: Vec<views::FaultRow>,
@@ -77,7 +90,6 @@ struct ReportPage {
 /// Renders `report.html`.
 pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
     let r = input.results;
-    let ops = pair_operations(input.events);
     let (points, series) = views::latency_points(input.events);
     let latency_svg = charts::latency(&points, &series, &r.faults, r.duration_s)?;
     let buckets = views::throughput_buckets(input.events, r.duration_s);
@@ -97,10 +109,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         .and_then(|c| c.explanation.as_ref());
     let counterexample =
         explanation.map(|e| counterexample::counterexample(e, input.events, &r.faults));
-    let timeline_svg = charts::bars(
-        "timeline (a window of operations)",
-        &views::timeline_bars(&ops, explanation.map(|e| e.op.invoke_index)),
-    )?;
+    let explorer = explorer::explorer(input.events, r, input.clocks, explorer::MAX_SHOWN);
     let nodes = input.spec.get("nodes").and_then(Value::as_u64).unwrap_or(0);
     let page = ReportPage {
         title: input
@@ -130,11 +139,44 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         clocks_svg,
         explanation: explanation.map(ToString::to_string),
         counterexample,
-        timeline_svg,
+        explorer_json: explorer.json,
+        explorer_js: explorer::SCRIPT,
+        explorer_sampled: explorer.sampled,
+        explorer_key: explorer_key(r),
         anomalies: views::anomaly_rows(r),
         anomaly_total: r.anomaly_counts.values().sum(),
         faults: views::fault_rows(r),
         node_logs: (1..=nodes).map(|n| format!("nodes/{n}.log")).collect(),
     };
     Ok(page.render()?)
+}
+
+/// What the explorer's colours mean: outcomes, then the fault families the run had.
+fn explorer_key(r: &RunResults) -> Vec<(&'static str, String)> {
+    let mut key = vec![
+        ("ok", palette::outcome(OutcomeColour::Ok).hex()),
+        ("fail", palette::outcome(OutcomeColour::Fail).hex()),
+        (
+            "info or no answer",
+            palette::outcome(OutcomeColour::Info).hex(),
+        ),
+        (
+            "cas rejected",
+            palette::outcome(OutcomeColour::Rejected).hex(),
+        ),
+    ];
+    for (family, name) in [
+        ("process", "process fault"),
+        ("network", "network fault"),
+        ("clock", "clock fault"),
+        ("other", "other fault"),
+    ] {
+        if r.faults
+            .iter()
+            .any(|w| palette::family_of_fault(&w.fault) == family)
+        {
+            key.push((name, palette::fault_family(family).rgba(0.35)));
+        }
+    }
+    key
 }

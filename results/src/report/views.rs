@@ -2,10 +2,9 @@
 
 use std::collections::HashMap;
 
-use faultline_checker::OpSummary;
-use faultline_checker::history::{Event, EventType, Operation, Process};
+use faultline_checker::history::{Event, EventType, Process};
 
-use super::charts::{Bar, BarKind, LatencyPoint, Outcome};
+use super::charts::{LatencyPoint, Outcome};
 use super::time_chart::fault_colour;
 use crate::figures::percent;
 use crate::store::ClockSample;
@@ -14,8 +13,6 @@ use crate::summary::{RunResults, is_rejection};
 /// At most this many ordinary operations on the latency chart (sampled evenly beyond it);
 /// outliers, `info`s and unanswered operations come on top.
 pub const MAX_POINTS: usize = 4000;
-/// Operations shown on the timeline.
-const TIMELINE_OPS: usize = 120;
 
 pub struct CountRow {
     pub f: String,
@@ -324,57 +321,6 @@ pub fn throughput_buckets(events: &[Event], duration_s: f64) -> Vec<(f64, [u64; 
         .into_iter()
         .enumerate()
         .map(|(s, c)| (s as f64 + 0.5, c))
-        .collect()
-}
-
-fn label(op: &OpSummary) -> String {
-    let mut text = op.f.clone();
-    if !op.value.is_null() {
-        text.push_str(&format!(" {}", op.value));
-    }
-    match &op.output {
-        Some(out) if !out.is_null() && *out != op.value => text.push_str(&format!(" → {out}")),
-        None => text.push_str(" ?"),
-        _ => {}
-    }
-    text
-}
-
-fn bar(op: &OpSummary, kind: BarKind, end_of_view: f64) -> Bar {
-    Bar {
-        lane: format!("process {}", op.process),
-        start: op.invoke_time as f64 / 1e6,
-        end: op.complete_time.map_or(end_of_view, |t| t as f64 / 1e6),
-        label: label(op),
-        kind,
-    }
-}
-
-/// A window of `TIMELINE_OPS` operations: around `focus` (a history index) when given, else the
-/// start of the run.
-pub fn timeline_bars(ops: &[Operation], focus: Option<u64>) -> Vec<Bar> {
-    let centre = focus
-        .and_then(|f| ops.iter().position(|op| op.call_index >= f))
-        .unwrap_or(TIMELINE_OPS / 2);
-    let from = centre.saturating_sub(TIMELINE_OPS / 2);
-    let window = &ops[from.min(ops.len())..(from + TIMELINE_OPS).min(ops.len())];
-    let end_of_view = window
-        .iter()
-        .filter_map(|op| op.return_time)
-        .max()
-        .unwrap_or(0) as f64
-        / 1e6;
-    window
-        .iter()
-        .map(|op| {
-            let summary = OpSummary::from(op);
-            let kind = if Some(op.call_index) == focus {
-                BarKind::Blocked
-            } else {
-                BarKind::Other
-            };
-            bar(&summary, kind, end_of_view)
-        })
         .collect()
 }
 

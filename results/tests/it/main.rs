@@ -6,6 +6,7 @@ mod campaign;
 mod charts;
 mod comparison_charts;
 mod counterexample;
+mod explorer;
 mod interruption;
 mod report;
 mod serve;
