@@ -485,6 +485,7 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
     }
     // Kept for a look when asked (the temp dir goes otherwise).
     if let Some(keep) = std::env::var_os("FAULTLINE_SCREENSHOTS") {
+        std::fs::create_dir_all(&keep).expect("FAULTLINE_SCREENSHOTS is a directory");
         for name in ["full", "cx"] {
             let png = format!("explorer-{name}.png");
             std::fs::copy(dir.path().join(&png), Path::new(&keep).join(&png)).expect("copy");
