@@ -362,6 +362,9 @@ impl Context<'_> {
         M: Model + Send,
         M::Op: Send,
     {
+        for p in &mut partitions {
+            p.model.prepare_search(&p.ops);
+        }
         // Largest first, so the longest search starts at once and small ones fill the gaps.
         partitions.sort_by_key(|p| std::cmp::Reverse(p.ops.len()));
         let threads = thread::available_parallelism()

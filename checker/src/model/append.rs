@@ -20,7 +20,7 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use serde_json::Value;
 
-use super::{Model, ModelError, Partition, group_by_key, search_op};
+use super::{Model, ModelError, Partition, SearchOp, group_by_key, search_op};
 use crate::history::{OpValue, Operation};
 
 pub struct KvAppend {
@@ -29,7 +29,8 @@ pub struct KvAppend {
     /// Whether values are lists (kvnode) rather than strings (Porcupine).
     lists: bool,
     /// Per appended text, the text the state must end with before it (`order.rs`): what the
-    /// reads reveal when written texts are distinct. Empty when nothing is known.
+    /// reads reveal when written texts are distinct. Empty when nothing is known, and until the
+    /// search takes the partition (`prepare_search`): the fast path does not need it.
     after: Vec<u32>,
     /// Whether `step` enforces `after` (off for the search that explains a failure).
     ordered: Cell<bool>,
@@ -291,6 +292,11 @@ impl Model for KvAppend {
         self.texts.bytes() + self.trie.borrow().bytes() + self.after.capacity() * 4
     }
 
+    fn prepare_search(&mut self, ops: &[SearchOp<AppendOp>]) {
+        self.after = order::required_predecessors(&self.texts, ops);
+        self.ordered.set(self.after.iter().any(|&t| t != NO_TEXT));
+    }
+
     fn prunes_by_reads(&self) -> bool {
         self.ordered.get()
     }
@@ -378,15 +384,14 @@ impl KvAppend {
                         prepared.push(search_op(op, c));
                     }
                 }
-                let after = order::required_predecessors(&texts, &prepared);
                 Ok(Partition {
                     key,
                     model: KvAppend {
                         texts,
                         trie: RefCell::new(Trie::new(prepared.len())),
                         lists,
-                        ordered: Cell::new(after.iter().any(|&t| t != NO_TEXT)),
-                        after,
+                        after: Vec::new(),
+                        ordered: Cell::new(false),
                     },
                     ops: prepared,
                 })

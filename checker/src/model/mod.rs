@@ -55,6 +55,10 @@ pub trait Model {
     /// The state as JSON, for explanations.
     fn describe_state(&self, state: &Self::State) -> Value;
 
+    /// Called once before the search takes the partition of `ops` (not when the fast path
+    /// decides it): work that only the search needs, such as kv-append's order reads reveal.
+    fn prepare_search(&mut self, _ops: &[SearchOp<Self::Op>]) {}
+
     /// Whether `step` refuses some places for an op only because a read elsewhere rules them
     /// out (kv-append's order reads reveal). The verdict is the same with or without it, but a
     /// failed search then blames the op refused early rather than the read that cannot be
