@@ -418,9 +418,8 @@ fn the_explorer_draws_every_lane_and_shows_the_blocked_operation() {
         assert_eq!(found["stats"]["lanesDrawn"], 4, "{name}: every lane drawn");
         let width = found["blockedWidth"].as_f64().expect("blocked op drawn");
         assert!(width >= 2.0, "{name}: blocked op {width} px wide");
-        if let Some(cx) = found["cxWidth"].as_f64() {
-            assert!(cx >= 2.0, "{name}: #cx-blocked {cx} px wide");
-        }
+        let cx = found["cxWidth"].as_f64().expect("#cx-blocked drawn");
+        assert!(cx >= 2.0, "{name}: #cx-blocked {cx} px wide");
         let tip = found["tip"].as_str().unwrap_or_default();
         assert!(found["tipShown"] == true, "{name}: tooltip shown");
         assert!(

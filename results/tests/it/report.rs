@@ -115,3 +115,42 @@ fn clock_samples_become_a_chart_per_node() {
     let legend = |name: &str| html.lines().any(|l| l.trim() == name);
     assert!(legend("n1") && legend("n2"));
 }
+
+#[test]
+fn hostile_keys_and_values_cannot_break_out_of_the_page() {
+    // A key and values that would close the explorer's script element, open a comment or tag,
+    // or break a quote, in an invalid run (so the counterexample's SVG labels carry them too).
+    let key = "</script><b>é\" #1";
+    let mut events = history(30, true);
+    for e in &mut events {
+        e.key = Some(key.to_owned());
+        if e.f == "write" {
+            e.value = json!(format!("<!--{}", e.value));
+        }
+    }
+    // Values stay distinct, so the stale read is still the first value written.
+    let first = events[1].value.clone();
+    let last_read = events.len() - 1;
+    events[last_read].value = first;
+    let html = render_page(&events, Some(ModelKind::Register), "hostile", 1);
+    assert!(html.contains("<span class=\"verdict invalid\">invalid</span>"));
+    assert!(
+        !html.contains("</script><b>"),
+        "a raw </script> from the data"
+    );
+    assert!(!html.contains("<b>é"), "an unescaped tag from the data");
+    assert!(
+        !html.contains("<!--\""),
+        "an unescaped comment from the data"
+    );
+    // The explorer's data is still one JSON document, with the key as written.
+    let start = html.find("id=\"explorer-data\"").expect("explorer data");
+    let body = &html[start..];
+    let open = body.find('>').expect("element opens") + 1;
+    let close = body.find("</script>").expect("element closes");
+    let data: Value = serde_json::from_str(&body[open..close]).expect("explorer data is JSON");
+    assert!(
+        data.to_string().contains("</script><b>é"),
+        "the key survives, escaped"
+    );
+}

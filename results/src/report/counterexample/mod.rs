@@ -182,7 +182,10 @@ pub fn counterexample(e: &Explanation, events: &[Event], faults: &[FaultWindow])
             .get(&e.op.invoke_index)
             .and_then(|a| a.node.as_ref())
         {
-            op.label = op.label.replacen(" #", &format!(" from {node} #"), 1);
+            // Before the history index, which ends the label (a key or value may hold " #").
+            if let Some(at) = op.label.rfind(" #") {
+                op.label.insert_str(at, &format!(" from {node}"));
+            }
         }
     }
 

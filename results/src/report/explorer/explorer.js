@@ -307,13 +307,15 @@
     } else draw();
   }
   function fromHash() {
-    var h = decodeURIComponent(location.hash.slice(1)), m;
+    var h, m;
+    try { h = decodeURIComponent(location.hash.slice(1)); } catch (_) { return; } // a malformed link
     if ((m = /^op=(\d+)$/.exec(h))) {
       var p = posOf(Number(m[1]));
       if (p >= 0) select(p, true);
       else selLine.textContent = "Operation #" + m[1] + " is not in this page (see history.jsonl).";
     } else if ((m = /^t=([\d.]+)-([\d.]+)$/.exec(h))) {
-      zoomTo(Number(m[1]) * 1e6, Number(m[2]) * 1e6);
+      var a = Number(m[1]), b = Number(m[2]);
+      if (isFinite(a) && isFinite(b)) zoomTo(a * 1e6, b * 1e6);
     }
   }
 

@@ -97,6 +97,9 @@ pub fn explorer(
     }
 }
 
+/// Steps of the longest linearization kept around the counterexample (it draws at most 24).
+const PREFIX_ANCHORS: usize = 24;
+
 fn anchors(results: &RunResults, explanation: Option<&Explanation>) -> budget::Anchors {
     let mut indices: Vec<u64> = results
         .anomalies
@@ -107,7 +110,9 @@ fn anchors(results: &RunResults, explanation: Option<&Explanation>) -> budget::A
         indices.extend(
             std::iter::once(&e.op)
                 .chain(&e.concurrent)
-                .chain(&e.prefix)
+                // The end of the longest linearization, as the counterexample draws it: the whole
+                // prefix can be as long as the key's history.
+                .chain(e.prefix.iter().rev().take(PREFIX_ANCHORS))
                 .chain(&e.conflict)
                 .map(|op| op.invoke_index),
         );
