@@ -107,6 +107,7 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
     flag("request-timeout", d.request_timeout.map(|v| v.to_string()));
     flag("network", d.network.as_ref().map(|v| v.as_str().to_owned()));
+    flag("hosts", d.hosts.as_ref().map(|v| v.as_str().to_owned()));
     flag("targets", d.targets.as_ref().map(|v| v.as_str().to_owned()));
 
     let mut cells = Vec::new();
