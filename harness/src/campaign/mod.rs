@@ -315,6 +315,10 @@ expect:
                 "defaults: {network: iptables}\nmatrix: {replication: [sync]}",
                 "c.yaml:2:",
             ),
+            (
+                "defaults: {hosts: moon}\nmatrix: {replication: [sync]}",
+                "c.yaml:2:",
+            ),
             // A typo in an expectation would silently match no cell.
             (
                 "matrix: {replication: [sync]}\nexpect:\n  - when: {replication: snyc}\n    verdict: valid",
@@ -327,6 +331,18 @@ expect:
                 "{text}: {err}"
             );
             assert!(!err.contains("--"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn hosts_is_a_flag_every_cell_shares() {
+        let c = load(
+            Path::new("c.yaml"),
+            "name: t\ndefaults: {hosts: netns}\nmatrix: {replication: [sync, async]}\n",
+        )
+        .expect("parses");
+        for cell in &c.cells {
+            assert!(cell.flags.windows(2).any(|w| w == ["--hosts", "netns"]));
         }
     }
 

@@ -65,9 +65,9 @@ impl std::str::FromStr for HostKind {
         match s {
             "loopback" => Ok(HostKind::Loopback),
             "netns" => Ok(HostKind::Netns),
-            "ssh" => Err("hosts \"ssh\" is not built yet; expected loopback or netns".into()),
+            "ssh" => Err("ssh hosts are not built yet; expected loopback or netns".into()),
             other => Err(format!(
-                "unknown hosts \"{other}\"; expected one of loopback, netns"
+                "unknown host kind \"{other}\"; expected one of loopback, netns"
             )),
         }
     }
