@@ -114,17 +114,25 @@ pub(crate) async fn spawn_local(
     if let Some(dir) = &spec.dir {
         command.current_dir(dir);
     }
-    if let Some((uid, gid)) = uid_gid {
-        command.uid(uid).gid(gid);
-    }
     let ns_fd = namespace.as_ref().map(AsRawFd::as_raw_fd);
     let parent = std::process::id();
     // SAFETY: the hook runs in the forked child before exec and calls only the
-    // async-signal-safe setns(2), prctl(2) and getppid(2); it allocates nothing.
+    // async-signal-safe setns(2), setgroups(2), setgid(2), setuid(2), prctl(2) and getppid(2);
+    // it allocates nothing.
     unsafe {
         command.pre_exec(move || {
             if let Some(fd) = ns_fd
                 && libc::setns(fd, libc::CLONE_NEWNET) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The user is changed here, after setns (which needs root) and before prctl (a
+            // change of credentials clears the parent-death signal), not by Command::uid,
+            // which std applies before this hook runs.
+            if let Some((uid, gid)) = uid_gid
+                && (libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0)
             {
                 return Err(io::Error::last_os_error());
             }

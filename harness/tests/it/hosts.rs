@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline::hosts::{Host, HostKind, Hosts};
+use faultline::hosts::{Host, HostKind, Hosts, ProcessSpec};
 use faultline::network::HostsNet;
 use faultline_nemeses::{Network, NodeId, Shape};
 
@@ -129,6 +129,16 @@ fn reachability(hosts: &Hosts) -> Vec<((NodeId, NodeId), bool)> {
     out
 }
 
+/// Fails unless nothing of controller `pid` is listed within 5 s (the kernel tears a
+/// namespace down asynchronously once its name is gone).
+fn assert_no_leftovers_of(pid: u32) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !leftovers_of(pid).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(leftovers_of(pid), Vec::<String>::new());
+}
+
 /// What `ip` lists (namespaces and links) that names controller `pid`.
 fn leftovers_of(pid: u32) -> Vec<String> {
     let run = |args: &[&str]| {
@@ -236,6 +246,36 @@ async fn netns_hosts_run_commands_inside_their_namespace() {
         !String::from_utf8_lossy(&routes.stdout).contains("default"),
         "no default route"
     );
+
+    // A long-running process: inside the namespace, as the user asked for, output in its log.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("p.log");
+    let mut process = host
+        .spawn(ProcessSpec {
+            program: "/bin/sh".into(),
+            args: vec![
+                "-c".into(),
+                "id -u; ip -o -4 addr show dev eth0; echo \"$GREETING\"".into(),
+            ],
+            env: vec![("GREETING".into(), "hello from the host".into())],
+            dir: Some(dir.path().to_path_buf()),
+            user: Some("nobody".into()),
+            log: log.clone(),
+        })
+        .await
+        .expect("spawn");
+    let status = loop {
+        if let Some(status) = process.try_wait().expect("try_wait") {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let text = std::fs::read_to_string(&log).expect("the log");
+    assert!(status.success(), "{status}: {text}");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("65534"), "runs as nobody: {text}");
+    assert!(text.contains(&format!("{}/24", host.ip())), "{text}");
+    assert!(text.contains("hello from the host"), "{text}");
 }
 
 /// The pid in a netns host name `fl<pid>x<run>n<id>`.
@@ -299,7 +339,7 @@ fn a_netns_run_reaches_a_verdict_and_leaves_nothing_behind() {
         assert!(event.get("error").is_none(), "a fault failed: {event}");
     }
     let pid = controller_pid(&spec);
-    assert_eq!(leftovers_of(pid), Vec::<String>::new());
+    assert_no_leftovers_of(pid);
     assert_no_process_mentions(&store.path().display().to_string());
 }
 
@@ -348,7 +388,32 @@ fn the_next_controller_removes_what_a_killed_one_left_on_netns() {
         .status()
         .expect("faultline starts");
     assert_eq!(status.code(), Some(0));
-    assert_eq!(leftovers_of(pid), Vec::<String>::new());
+    assert_no_leftovers_of(pid);
+}
+
+#[test]
+fn ctrl_c_on_a_netns_run_heals_checks_and_leaves_nothing_behind() {
+    if !netns_or_skip("ctrl_c_on_a_netns_run_heals_checks_and_leaves_nothing_behind") {
+        return;
+    }
+    let store = tempfile::tempdir().expect("temp store");
+    let mut controller = faultline()
+        .args(["run", "--hosts", "netns", "--nemesis", "partition"])
+        .args(["--time-limit", "60", "--name", "interrupted", "--store"])
+        .arg(store.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("faultline starts");
+    let dir = wait_for_history(store.path(), "interrupted", 200);
+    let pid = controller.id();
+    // SAFETY: kill(2) on our own child, not yet reaped.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
+    let status = controller.wait().expect("the controller ends");
+    assert_eq!(status.code(), Some(130), "interrupted");
+    assert_eq!(recorded_spec(&dir)["hosts"], "netns");
+    assert_no_leftovers_of(pid);
+    assert_no_process_mentions(&store.path().display().to_string());
 }
 
 #[test]

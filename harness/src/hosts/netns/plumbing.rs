@@ -38,6 +38,7 @@ pub struct NetnsHosts {
     /// What exists so far, removed in Drop (also after a failed `create`).
     made_bridge: bool,
     made_namespaces: Vec<String>,
+    made_veths: Vec<String>,
 }
 
 impl NetnsHosts {
@@ -50,17 +51,14 @@ impl NetnsHosts {
         let run = NEXT.fetch_add(1, Ordering::Relaxed);
         let bridge = format!("{BRIDGE}{pid}x{run}");
         let lock = Lock::take().map_err(|e| HostError::io(&bridge, "cannot take the lock", e))?;
-        let subnet = free_subnet(pid, run).ok_or_else(|| HostError::Command {
-            host: bridge.clone(),
-            command: "ip -4 addr show".into(),
-            message: "every /24 of 10.213.0.0/16 is in use".into(),
-        })?;
+        let subnet = free_subnet(&bridge, pid, run)?;
         let mut made = NetnsHosts {
             bridge: bridge.clone(),
             subnet,
             hosts: Vec::new(),
             made_bridge: false,
             made_namespaces: Vec::new(),
+            made_veths: Vec::new(),
         };
         // From here on an early return drops `made`, which removes what exists.
         ip(&bridge, &["link", "add", &bridge, "type", "bridge"])?;
@@ -95,6 +93,7 @@ impl NetnsHosts {
                     "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
                 ],
             )?;
+            made.made_veths.push(veth.clone());
             ip(&ns, &["link", "set", &veth, "master", &bridge, "up"])?;
             let node_ip = address(subnet, node_octet(id));
             let cidr = format!("{node_ip}/24");
@@ -127,10 +126,14 @@ impl NetnsHosts {
 }
 
 impl Drop for NetnsHosts {
-    /// Deletes the namespaces (their veth pairs and nft tables go with them) and the bridge.
-    /// A process still inside a namespace keeps it alive until it exits; the cluster kills its
-    /// nodes before its hosts go.
+    /// Deletes the veths, the namespaces (their nft tables go with them) and the bridge. The
+    /// veths are deleted first and by name: a namespace whose name is gone is torn down by the
+    /// kernel later (asynchronously, or once the last process in it exits), and its end of a
+    /// pair with it. The cluster kills its nodes before its hosts go.
     fn drop(&mut self) {
+        for veth in self.made_veths.drain(..) {
+            let _ = ip(&veth, &["link", "del", &veth]);
+        }
         for ns in self.made_namespaces.drain(..) {
             let _ = ip(&ns, &["netns", "del", &ns]);
         }
@@ -162,17 +165,24 @@ fn base36(mut n: u32) -> String {
 }
 
 /// The first /24 from the one derived from (pid, run) that no interface uses.
-fn free_subnet(pid: u32, run: u32) -> Option<u8> {
-    let out = exec_blocking(&os(&["ip", "-o", "-4", "addr", "show"]), None).ok()?;
+fn free_subnet(bridge: &str, pid: u32, run: u32) -> Result<u8, HostError> {
+    let argv = ["ip", "-o", "-4", "addr", "show"];
+    let out = exec_blocking(&os(&argv), None)
+        .map_err(|e| HostError::io(bridge, "cannot run ip -o -4 addr show", e))?;
     let listing = String::from_utf8_lossy(&out.stdout);
     let start = (pid.wrapping_mul(31).wrapping_add(run.wrapping_mul(7))) % 256;
     (0..256u32)
         .map(|i| ((start + i) % 256) as u8)
         .find(|&s| !listing.contains(&format!(" 10.213.{s}.")))
+        .ok_or_else(|| HostError::Command {
+            host: bridge.to_owned(),
+            command: argv.join(" "),
+            message: "every /24 of 10.213.0.0/16 is in use".into(),
+        })
 }
 
-/// Serialises choosing a /24 with other controllers on this machine (flock, released on drop
-/// or when the process dies).
+/// Serialises choosing a /24 with other controllers on this machine (flock on a file in /run,
+/// which netns hosts need anyway; released on drop or when the process dies).
 struct Lock {
     /// Held for its Drop, which closes it and so releases the lock.
     _file: File,
@@ -183,7 +193,7 @@ impl Lock {
         let file = File::options()
             .create(true)
             .append(true)
-            .open(std::env::temp_dir().join("faultline-netns.lock"))?;
+            .open("/run/faultline-netns.lock")?;
         // SAFETY: flock(2) on a descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(std::io::Error::last_os_error());
