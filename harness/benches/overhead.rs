@@ -30,6 +30,7 @@ async fn plain_loop(seconds: f64, clients: usize) -> f64 {
         extra_args: Vec::new(),
         links: PeerLinks::Direct,
         faketime: None,
+        hosts: faultline::hosts::HostKind::Loopback,
     })
     .await
     .expect("cluster starts");

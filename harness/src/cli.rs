@@ -153,6 +153,11 @@ pub struct RunArgs {
     /// Faults, comma-separated: kill, pause, partition, delay, clock. None by default.
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
+    /// What the nodes run on: loopback (processes on 127.0.0.x, the default) or netns (root:
+    /// a network namespace per node on a bridge of the run's; partitions are nft rules inside
+    /// each namespace, for any program).
+    #[arg(long, default_value = "loopback")]
+    pub hosts: String,
     /// What enforces partitions: auto (nft when root and nft exist, else proxy), nft or proxy.
     #[arg(long, default_value = "auto")]
     pub network: String,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod cluster;
 pub mod commands;
+pub mod hosts;
 pub mod machine;
 pub mod network;
 pub mod run;

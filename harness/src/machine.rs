@@ -1,4 +1,4 @@
-//! What this machine offers the fault backends, asked once before a run is resolved.
+//! What this machine offers the fault backends and hosts, asked once before a run is resolved.
 
 use std::path::Path;
 
@@ -11,6 +11,8 @@ pub struct Capabilities {
     pub nft: bool,
     /// libfaketime at `LIBFAKETIME`.
     pub faketime: bool,
+    /// Root, `ip netns` and nft: what netns hosts need.
+    pub netns: bool,
 }
 
 /// Whether a process with this pid exists (the owner of a leftover table or file).
@@ -22,5 +24,6 @@ pub fn probe() -> Capabilities {
     Capabilities {
         nft: crate::network::nft::available(),
         faketime: Path::new(LIBFAKETIME).is_file(),
+        netns: crate::hosts::netns::available(),
     }
 }

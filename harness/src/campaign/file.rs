@@ -48,6 +48,7 @@ pub struct Defaults {
     pub quiet_duration: Option<f64>,
     pub request_timeout: Option<u64>,
     pub network: Option<Checked<Network>>,
+    pub hosts: Option<Checked<Hosts>>,
     pub targets: Option<Checked<Targets>>,
 }
 
@@ -239,6 +240,14 @@ pub struct Network;
 impl Known for Network {
     fn check(value: &str) -> Result<(), String> {
         value.parse::<Requested>().map(drop)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hosts;
+impl Known for Hosts {
+    fn check(value: &str) -> Result<(), String> {
+        value.parse::<crate::hosts::HostKind>().map(drop)
     }
 }
 

@@ -107,6 +107,7 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("quiet-duration", d.quiet_duration.map(|v| v.to_string()));
     flag("request-timeout", d.request_timeout.map(|v| v.to_string()));
     flag("network", d.network.as_ref().map(|v| v.as_str().to_owned()));
+    flag("hosts", d.hosts.as_ref().map(|v| v.as_str().to_owned()));
     flag("targets", d.targets.as_ref().map(|v| v.as_str().to_owned()));
 
     let mut cells = Vec::new();
@@ -314,6 +315,10 @@ expect:
                 "defaults: {network: iptables}\nmatrix: {replication: [sync]}",
                 "c.yaml:2:",
             ),
+            (
+                "defaults: {hosts: moon}\nmatrix: {replication: [sync]}",
+                "c.yaml:2:",
+            ),
             // A typo in an expectation would silently match no cell.
             (
                 "matrix: {replication: [sync]}\nexpect:\n  - when: {replication: snyc}\n    verdict: valid",
@@ -326,6 +331,18 @@ expect:
                 "{text}: {err}"
             );
             assert!(!err.contains("--"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn hosts_is_a_flag_every_cell_shares() {
+        let c = load(
+            Path::new("c.yaml"),
+            "name: t\ndefaults: {hosts: netns}\nmatrix: {replication: [sync, async]}\n",
+        )
+        .expect("parses");
+        for cell in &c.cells {
+            assert!(cell.flags.windows(2).any(|w| w == ["--hosts", "netns"]));
         }
     }
 

@@ -132,6 +132,7 @@ mod tests {
         Capabilities {
             nft: false,
             faketime,
+            netns: false,
         }
     }
 

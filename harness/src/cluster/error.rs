@@ -25,13 +25,15 @@ pub enum ClusterError {
         source: std::io::Error,
     },
 
-    #[error("n{node}: cannot start {}: {source}", exe.display())]
+    #[error("n{node}: {source}")]
     Spawn {
         node: u32,
-        exe: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: crate::hosts::HostError,
     },
+
+    #[error("cannot set up the hosts: {0}")]
+    Hosts(#[source] crate::hosts::HostError),
 
     #[error("n{node} exited ({status}) before it was ready; see {}{tail}", log.display())]
     NodeExited {

@@ -1,20 +1,20 @@
-//! Cluster control: start N kvnode processes on their own loopback addresses, watch them through
-//! `/status`, kill, restart, pause and resume single nodes (the nemeses' `Nodes`), stop them all.
+//! Cluster control: start N kvnode processes, each on its own host (`crate::hosts`: a loopback
+//! address or a network namespace), watch them through `/status`, kill, restart, pause and
+//! resume single nodes (the nemeses' `Nodes`), stop them all.
 //!
 //! Invariant: no node outlives its `Cluster`. `stop` ends them politely, `Drop` SIGKILLs
-//! whatever still runs, and `PR_SET_PDEATHSIG` (see spawner.rs) kills them when the controller
-//! process dies without running either.
+//! whatever still runs, and `PR_SET_PDEATHSIG` (see hosts/spawner.rs) kills them when the
+//! controller process dies without running either. The hosts go after their nodes.
 
 mod error;
 mod node_process;
 mod nodes_impl;
 mod ports;
-mod spawner;
 mod spec;
 mod status;
 mod thread_states;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,7 @@ pub use error::ClusterError;
 pub use spec::{ClusterSpec, MAX_NODES, NodeProgram, PeerLinks};
 
 use crate::clock::{FaketimeClocks, FaketimeFiles};
+use crate::hosts::{Host, HostKind, Hosts};
 use crate::network::ProxyNet;
 
 use node_process::{NodeProcess, log_tail};
@@ -56,6 +57,9 @@ pub struct Cluster {
     /// The nodes' libfaketime timestamp files, removed when the cluster is dropped (after
     /// Drop killed the nodes).
     faketime: Option<FaketimeFiles>,
+    /// What the nodes run on. Drop kills the nodes before the fields go, so a namespace is
+    /// deleted only once nothing runs in it; shared with the run's network on netns hosts.
+    hosts: Arc<Hosts>,
 }
 
 impl Cluster {
@@ -76,28 +80,33 @@ impl Cluster {
         for id in spec.ids() {
             create_dir(&spec.data_dir(id), "cannot create a node data folder")?;
         }
-        let ips: Vec<(u32, IpAddr)> = spec
-            .ids()
-            .map(|id| (id, IpAddr::V4(ClusterSpec::node_ip(id))))
-            .collect();
-        let addrs = ports::free_addrs(&ips)?;
+        let ids: Vec<u32> = spec.ids().collect();
+        let hosts = Arc::new(Hosts::create(spec.hosts, &ids).map_err(ClusterError::Hosts)?);
+        let ips: Vec<_> = hosts.iter().map(|(id, host)| (id, host.ip())).collect();
+        let addrs = match hosts.kind() {
+            // Loopback hosts share one port space: a port free right now for each.
+            HostKind::Loopback => ports::free_addrs(&ips)?,
+            // A namespace is a host of its own: its node port is always free.
+            HostKind::Netns => ips
+                .iter()
+                .map(|&(id, ip)| (id, SocketAddr::new(ip, crate::hosts::netns::NODE_PORT)))
+                .collect(),
+        };
         let proxy = match spec.links {
             PeerLinks::Direct => None,
             PeerLinks::Proxied => Some(Arc::new(ProxyNet::start(&addrs).await?)),
         };
-        let faketime = match &spec.faketime {
-            Some(library) => {
-                let ids: Vec<u32> = spec.ids().collect();
-                Some(
-                    FaketimeFiles::create(library, &ids).map_err(|source| ClusterError::Io {
+        let faketime =
+            match &spec.faketime {
+                Some(library) => Some(FaketimeFiles::create(library, &ids).map_err(|source| {
+                    ClusterError::Io {
                         what: "cannot create the libfaketime timestamp files in",
                         path: std::env::temp_dir(),
                         source,
-                    })?,
-                )
-            }
-            None => None,
-        };
+                    }
+                })?),
+                None => None,
+            };
         let nodes = addrs
             .iter()
             .map(|&(id, addr)| {
@@ -109,18 +118,23 @@ impl Cluster {
                         (to, via.unwrap_or(to_addr))
                     })
                     .collect();
-                Mutex::new(
+                let host = hosts
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| ClusterError::InvalidSpec(format!("no host for node {id}")))?;
+                Ok(Mutex::new(
                     NodeProcess::new(
                         id,
                         addr,
                         spec.program.exe.clone(),
                         spec.node_args(id, addr, &peers),
                         spec.log_path(id),
+                        host,
                     )
                     .with_env(faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
-                )
+                ))
             })
-            .collect();
+            .collect::<Result<_, ClusterError>>()?;
         // From here on an early return drops `cluster`, and Drop kills what was started.
         let mut cluster = Cluster {
             spec,
@@ -130,6 +144,7 @@ impl Cluster {
             start_timeout: timeout,
             proxy,
             faketime,
+            hosts,
         };
         for node in &mut cluster.nodes {
             node.get_mut().start().await?;
@@ -161,6 +176,11 @@ impl Cluster {
             .as_ref()
             .map(FaketimeFiles::paths)
             .unwrap_or_default()
+    }
+
+    /// What the nodes run on.
+    pub fn hosts(&self) -> Arc<Hosts> {
+        self.hosts.clone()
     }
 
     /// The link proxies, when the cluster was started with `PeerLinks::Proxied`.

@@ -1,16 +1,16 @@
-//! One node's process: start it with its log appended to a file, signal it, kill and reap it.
+//! One node's process on its host: start it with its log appended to a file, signal it, kill
+//! and reap it.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::ClusterError;
-use super::spawner;
 use super::thread_states::thread_states;
+use crate::hosts::{AnyHost, Host, ProcessHandle, ProcessSpec};
 
 /// How often to look whether a signalled process has exited.
 const REAP_POLL: Duration = Duration::from_millis(5);
@@ -30,7 +30,9 @@ pub(crate) struct NodeProcess {
     exe: PathBuf,
     args: Vec<String>,
     pub log_path: PathBuf,
-    child: Option<Child>,
+    /// What the node runs on; every start goes through it.
+    host: Arc<AnyHost>,
+    child: Option<ProcessHandle>,
     paused: bool,
     starts: u32,
     /// Added to the controller's environment (libfaketime's variables, when used).
@@ -44,6 +46,7 @@ impl NodeProcess {
         exe: PathBuf,
         args: Vec<String>,
         log_path: PathBuf,
+        host: Arc<AnyHost>,
     ) -> Self {
         NodeProcess {
             id,
@@ -51,6 +54,7 @@ impl NodeProcess {
             exe,
             args,
             log_path,
+            host,
             child: None,
             paused: false,
             starts: 0,
@@ -64,7 +68,7 @@ impl NodeProcess {
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.child.as_ref().map(ProcessHandle::pid)
     }
 
     /// Starts the process (first start or restart: same flags, port and data dir). stdout and
@@ -75,47 +79,20 @@ impl NodeProcess {
             return Err(self.error("already running"));
         }
         self.starts += 1;
-        let log = self.open_log()?;
-        let mut command = Command::new(&self.exe);
-        command
-            .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(self.clone_log(&log)?)
-            .stderr(log)
-            // Its own process group: a Ctrl-C in the controller's terminal reaches the controller
-            // only, which then heals and stops the nodes in order instead of racing them.
-            .process_group(0);
-        let parent = std::process::id();
-        // SAFETY: the hook runs in the forked child before exec and calls only the
-        // async-signal-safe prctl(2) and getppid(2); it allocates nothing.
-        unsafe {
-            command.pre_exec(move || {
-                // SIGKILL this node when the thread that forked it exits; that thread lives as
-                // long as the controller process (see spawner.rs).
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGKILL as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) != 0
-                {
-                    return Err(io::Error::last_os_error());
-                }
-                // The controller may have died between fork and prctl; then no signal would
-                // ever come, so refuse to run.
-                if libc::getppid() as u32 != parent {
-                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
-        let child = spawner::spawn(command)
+        self.write_marker()?;
+        let child = self
+            .host
+            .spawn(ProcessSpec {
+                program: self.exe.clone(),
+                args: self.args.clone(),
+                env: self.env.clone(),
+                dir: None,
+                user: None,
+                log: self.log_path.clone(),
+            })
             .await
             .map_err(|source| ClusterError::Spawn {
                 node: self.id,
-                exe: self.exe.clone(),
                 source,
             })?;
         self.child = Some(child);
@@ -123,13 +100,14 @@ impl NodeProcess {
         Ok(())
     }
 
-    fn open_log(&self) -> Result<File, ClusterError> {
+    /// The marker line before each start's output.
+    fn write_marker(&self) -> Result<(), ClusterError> {
         let io_err = |source| ClusterError::Io {
             what: "cannot open node log",
             path: self.log_path.clone(),
             source,
         };
-        let mut log = File::options()
+        let mut log = std::fs::File::options()
             .create(true)
             .append(true)
             .open(&self.log_path)
@@ -145,22 +123,23 @@ impl NodeProcess {
         };
         writeln!(
             log,
-            "=== faultline: {what} node {} (start #{}) at unix time {since_epoch:.3}: {} {} ===",
+            "=== faultline: {what} node {} (start #{}) at unix time {since_epoch:.3}{}: {} {} ===",
             self.id,
             self.starts,
+            self.on_host(),
             self.exe.display(),
             self.args.join(" ")
         )
-        .map_err(io_err)?;
-        Ok(log)
+        .map_err(io_err)
     }
 
-    fn clone_log(&self, log: &File) -> Result<File, ClusterError> {
-        log.try_clone().map_err(|source| ClusterError::Io {
-            what: "cannot share node log",
-            path: self.log_path.clone(),
-            source,
-        })
+    /// " on host NAME" where the host is not the node's loopback address (so the log of a
+    /// loopback run reads as it always did).
+    fn on_host(&self) -> String {
+        match &*self.host {
+            AnyHost::Loopback(_) => String::new(),
+            host => format!(" on host {}", host.name()),
+        }
     }
 
     /// Whether the process has exited (reaping it if so), and how.
@@ -177,18 +156,19 @@ impl NodeProcess {
         self.child.is_some()
     }
 
-    /// Sends `signal` to the node's process group (its pid: see `process_group(0)`), which also
-    /// reaches anything a wrapper script started.
+    /// Sends `signal` to the node's process group, which also reaches anything a wrapper
+    /// script started.
     fn signal(&self, signal: libc::c_int) -> Result<(), ClusterError> {
-        let pid = self.pid().ok_or_else(|| self.error("not running"))?;
-        let pgid = libc::pid_t::try_from(pid).map_err(|_| self.error("pid out of range"))?;
-        // SAFETY: kill(2) on the process group of a child we have not reaped, so the id cannot
-        // have been reused by another process.
-        if unsafe { libc::kill(-pgid, signal) } != 0 {
-            let e = io::Error::last_os_error();
-            return Err(self.error(&format!("signal {signal} to process group {pgid}: {e}")));
-        }
-        Ok(())
+        let child = self
+            .child
+            .as_ref()
+            .ok_or_else(|| self.error("not running"))?;
+        child.signal_group(signal).map_err(|e| {
+            self.error(&format!(
+                "signal {signal} to process group {}: {e}",
+                child.pid()
+            ))
+        })
     }
 
     /// SIGKILL and reap.
@@ -273,7 +253,7 @@ impl NodeProcess {
             let _ = self.signal(libc::SIGKILL);
         }
         if let Some(mut child) = self.child.take() {
-            let _ = child.wait();
+            let _ = child.wait_blocking();
         }
         self.paused = false;
     }

@@ -4,8 +4,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use super::error::ClusterError;
+use crate::hosts::HostKind;
 
-/// The highest node id: node N listens on 127.0.0.(10+N), which must stay below .255.
+/// The highest node id: node N listens on 127.0.0.(10+N) (or 10.213.x.(10+N) on netns hosts),
+/// which must stay below .255.
 pub const MAX_NODES: usize = 244;
 
 /// A cluster to start. Node ids are 1..=nodes.
@@ -26,6 +28,8 @@ pub struct ClusterSpec {
     /// Run every node under this libfaketime library, with a timestamp file each in
     /// `dir/faketime/` (see `clock::FaketimeFiles`).
     pub faketime: Option<PathBuf>,
+    /// What the nodes run on (`crate::hosts`).
+    pub hosts: HostKind,
 }
 
 /// How a node's `--peers` reach the other nodes.
@@ -88,6 +92,11 @@ impl ClusterSpec {
                 self.nodes
             )));
         }
+        if self.hosts == HostKind::Netns && self.links == PeerLinks::Proxied {
+            return Err(ClusterError::InvalidSpec(
+                "link proxies listen on loopback: they cannot serve netns hosts".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -101,8 +110,7 @@ impl ClusterSpec {
     /// (source, destination) can cut exactly one link later (kvnode binds its outgoing peer
     /// connections to its listen IP).
     pub fn node_ip(id: u32) -> Ipv4Addr {
-        let last = u8::try_from(10 + id).unwrap_or(u8::MAX);
-        Ipv4Addr::new(127, 0, 0, last)
+        crate::hosts::loopback_ip(id)
     }
 
     pub fn data_dir(&self, id: u32) -> PathBuf {
@@ -171,6 +179,7 @@ mod tests {
             extra_args: vec!["--heartbeat-ms".into(), "50".into()],
             links: PeerLinks::Direct,
             faketime: None,
+            hosts: HostKind::Loopback,
         }
     }
 

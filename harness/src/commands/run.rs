@@ -12,6 +12,7 @@ use faultline_workloads::{KeyDistribution, WorkloadKind, WorkloadSpec};
 use crate::cli::{DEFAULT_NODES, RunArgs};
 use crate::clock::{self, RequestedClock};
 use crate::cluster::NodeProgram;
+use crate::hosts::HostKind;
 use crate::machine::{self, Capabilities};
 use crate::network::{self, Requested};
 use crate::run::{INTERRUPTED_EXIT, Interrupt, READ_MODES, REPLICATION_MODES, RunSpec, execute};
@@ -79,6 +80,16 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         .iter()
         .map(|s| s.parse::<Shape>().map_err(|e| anyhow!("--shapes: {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let hosts: HostKind = args
+        .hosts
+        .parse()
+        .map_err(|e: String| anyhow!("--hosts: {e}"))?;
+    if hosts == HostKind::Netns && !caps.netns {
+        bail!(
+            "--hosts netns needs root, ip (iproute2) and nft (network namespaces, a bridge, \
+             nft rules inside each); run as root or use --hosts loopback"
+        );
+    }
     let requested: Requested = args
         .network
         .parse()
@@ -88,6 +99,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         nemesis.contains(&FaultKind::Partition),
         nemesis.contains(&FaultKind::Delay),
         caps,
+        hosts,
     )
     .map_err(|e| anyhow!(e))?;
     let requested_clock: RequestedClock = args
@@ -165,6 +177,8 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         nemesis,
         targets,
         shapes,
+        hosts,
+        addresses: Vec::new(),
         network,
         clock,
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
@@ -253,6 +267,9 @@ pub fn print_summary(dir: &Path, r: &RunResults) {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let spec = resolve(&args)?;
     // Said before the run, so a user who asked for auto knows what enforced the faults.
+    if spec.hosts != HostKind::Loopback {
+        eprintln!("faultline: hosts: {}", spec.hosts);
+    }
     if spec.network != network::Backend::None {
         eprintln!("faultline: network backend: {}", spec.network);
     }

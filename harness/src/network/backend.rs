@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::hosts::HostKind;
 use crate::machine::Capabilities;
 
 /// The backend a run uses (recorded in test.json).
@@ -58,13 +59,19 @@ impl std::str::FromStr for Requested {
 
 /// The backend for a run that injects partitions and/or link delays. `auto` picks nftables
 /// when it can — real kernel drops, nothing in the data path — unless the run also delays links,
-/// which only the proxy can do. Errors are one line for the user.
+/// which only the proxy can do. On netns hosts nftables is the only choice (rules inside each
+/// node's namespace): link proxies listen on loopback, and delay, a proxy fault, is
+/// unavailable (no netem in this kernel). Errors are one line for the user.
 pub fn choose(
     requested: Requested,
     partitions: bool,
     delays: bool,
     caps: Capabilities,
+    hosts: HostKind,
 ) -> Result<Backend, String> {
+    if hosts == HostKind::Netns {
+        return on_netns(requested, partitions, delays);
+    }
     if !partitions && !delays {
         return Ok(Backend::None);
     }
@@ -83,6 +90,28 @@ pub fn choose(
     }
 }
 
+fn on_netns(requested: Requested, partitions: bool, delays: bool) -> Result<Backend, String> {
+    if requested == Requested::Proxy {
+        return Err(
+            "--network proxy cannot serve --hosts netns (link proxies listen on loopback); \
+             use --network auto or nft"
+                .into(),
+        );
+    }
+    if delays {
+        return Err(
+            "--nemesis delay is unavailable with --hosts netns: delay is a proxy fault and this \
+             kernel has no netem; use --hosts loopback"
+                .into(),
+        );
+    }
+    Ok(if partitions {
+        Backend::Nft
+    } else {
+        Backend::None
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,22 +119,30 @@ mod tests {
     const NFT: Capabilities = Capabilities {
         nft: true,
         faketime: false,
+        netns: true,
     };
     const NO_NFT: Capabilities = Capabilities {
         nft: false,
         faketime: false,
+        netns: false,
     };
 
     #[test]
     fn auto_prefers_nft_unless_it_cannot() {
-        assert_eq!(choose(Requested::Auto, true, false, NFT), Ok(Backend::Nft));
         assert_eq!(
-            choose(Requested::Auto, true, false, NO_NFT),
+            choose(Requested::Auto, true, false, NFT, HostKind::Loopback),
+            Ok(Backend::Nft)
+        );
+        assert_eq!(
+            choose(Requested::Auto, true, false, NO_NFT, HostKind::Loopback),
             Ok(Backend::Proxy)
         );
-        assert_eq!(choose(Requested::Auto, true, true, NFT), Ok(Backend::Proxy));
         assert_eq!(
-            choose(Requested::Auto, false, false, NFT),
+            choose(Requested::Auto, true, true, NFT, HostKind::Loopback),
+            Ok(Backend::Proxy)
+        );
+        assert_eq!(
+            choose(Requested::Auto, false, false, NFT, HostKind::Loopback),
             Ok(Backend::None)
         );
     }
@@ -113,14 +150,42 @@ mod tests {
     #[test]
     fn explicit_choices_are_honoured_or_refused() {
         assert_eq!(
-            choose(Requested::Proxy, true, false, NFT),
+            choose(Requested::Proxy, true, false, NFT, HostKind::Loopback),
             Ok(Backend::Proxy)
         );
-        assert_eq!(choose(Requested::Nft, true, false, NFT), Ok(Backend::Nft));
+        assert_eq!(
+            choose(Requested::Nft, true, false, NFT, HostKind::Loopback),
+            Ok(Backend::Nft)
+        );
         assert!(
-            choose(Requested::Nft, true, false, NO_NFT)
+            choose(Requested::Nft, true, false, NO_NFT, HostKind::Loopback)
                 .is_err_and(|e| e.contains("root") && !e.contains('\n'))
         );
-        assert!(choose(Requested::Nft, false, true, NFT).is_err());
+        assert!(choose(Requested::Nft, false, true, NFT, HostKind::Loopback).is_err());
+    }
+
+    #[test]
+    fn netns_hosts_partition_with_nft_and_refuse_proxies_and_delay() {
+        let netns = HostKind::Netns;
+        assert_eq!(
+            choose(Requested::Auto, true, false, NFT, netns),
+            Ok(Backend::Nft)
+        );
+        assert_eq!(
+            choose(Requested::Nft, true, false, NFT, netns),
+            Ok(Backend::Nft)
+        );
+        assert_eq!(
+            choose(Requested::Auto, false, false, NFT, netns),
+            Ok(Backend::None)
+        );
+        assert!(
+            choose(Requested::Proxy, true, false, NFT, netns)
+                .is_err_and(|e| e.contains("--network proxy") && !e.contains('\n'))
+        );
+        assert!(
+            choose(Requested::Auto, true, true, NFT, netns)
+                .is_err_and(|e| e.contains("netem") && !e.contains('\n'))
+        );
     }
 }

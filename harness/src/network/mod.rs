@@ -3,8 +3,11 @@
 //!
 //! - `proxy`: a userspace TCP proxy on every directed peer link (no privileges; also delays).
 //! - `nft`: kernel packet drops between the per-node loopback addresses (root and `nft`).
+//! - `hosts`: on netns hosts, the same `nft` choice means drop rules inside each node's own
+//!   namespace (see `crate::hosts::netns`).
 
 mod backend;
+pub mod hosts;
 pub mod nft;
 pub mod proxy;
 
@@ -14,6 +17,7 @@ use std::sync::Arc;
 use faultline_nemeses::{Grudge, LinkDelay, Network, NetworkError, NodeId};
 
 pub use backend::{Backend, Requested, choose};
+pub use hosts::HostsNet;
 pub use nft::NftNet;
 pub use proxy::ProxyNet;
 
@@ -37,6 +41,8 @@ pub enum RunNetwork {
     Proxy(Arc<ProxyNet>),
     /// The run's nftables table (deleted when this is dropped).
     Nft(Arc<NftNet>),
+    /// Each host's own firewall (netns hosts).
+    Hosts(HostsNet),
     /// Nothing to act on: network faults fail (and say so in the history).
     Unmanaged,
 }
@@ -46,6 +52,7 @@ impl Network for RunNetwork {
         match self {
             RunNetwork::Proxy(p) => p.partition(grudge).await,
             RunNetwork::Nft(n) => n.partition(grudge).await,
+            RunNetwork::Hosts(h) => h.partition(grudge).await,
             RunNetwork::Unmanaged => faultline_nemeses::NoNetwork.partition(grudge).await,
         }
     }
@@ -54,6 +61,7 @@ impl Network for RunNetwork {
         match self {
             RunNetwork::Proxy(p) => p.slow(nodes, delay).await,
             RunNetwork::Nft(n) => n.slow(nodes, delay).await,
+            RunNetwork::Hosts(h) => h.slow(nodes, delay).await,
             RunNetwork::Unmanaged => faultline_nemeses::NoNetwork.slow(nodes, delay).await,
         }
     }
@@ -62,6 +70,7 @@ impl Network for RunNetwork {
         match self {
             RunNetwork::Proxy(p) => p.heal().await,
             RunNetwork::Nft(n) => n.heal().await,
+            RunNetwork::Hosts(h) => h.heal().await,
             RunNetwork::Unmanaged => Ok(()),
         }
     }

@@ -24,13 +24,14 @@ use tokio::time::Instant;
 
 use crate::clock::{ApiClocks, ClockBackend, RunClocks};
 use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
+use crate::hosts::{Host, HostKind};
 use crate::machine::LIBFAKETIME;
-use crate::network::{Backend, NftNet, RunNetwork};
+use crate::network::{Backend, HostsNet, NftNet, RunNetwork};
 
 pub use analysis::{CheckedRun, analyze, check_run};
 pub use interrupt::{INTERRUPTED_EXIT, Interrupt, Signal};
 pub use progress::RunProgress;
-pub use spec::{READ_MODES, REPLICATION_MODES, RunSpec};
+pub use spec::{NodeAddress, READ_MODES, REPLICATION_MODES, RunSpec};
 
 use recorder::Recorder;
 
@@ -51,16 +52,17 @@ pub struct RunOutcome {
 /// short: the run heals, marks the history and checks what it recorded
 /// (`RunResults::interrupted`).
 pub async fn execute(
-    spec: RunSpec,
+    mut spec: RunSpec,
     store: &std::path::Path,
     program: NodeProgram,
     multi: &indicatif::MultiProgress,
     interrupt: &Interrupt,
 ) -> anyhow::Result<RunOutcome> {
-    // Tables and timestamp files of earlier controllers that were killed before they could
-    // delete them: whatever backends this run uses, a controller start clears them.
-    // Without root or nft the listing fails and nothing is removed.
+    // Tables, namespaces, bridges and timestamp files of earlier controllers that were killed
+    // before they could delete them: whatever backends and hosts this run uses, a controller
+    // start clears them. Without root, nft or ip the listing fails and nothing is removed.
     crate::network::nft::remove_stale_tables();
+    crate::hosts::remove_stale();
     crate::clock::remove_stale_files();
     let dir = RunDir::create(store, &spec.name)?;
     let keep_data = spec.keep_data;
@@ -74,8 +76,8 @@ pub async fn execute(
 
     progress.phase(format!("starting the cluster ({} nodes)", spec.nodes));
     log.line(&format!(
-        "starting {} nodes ({} replication, {} reads, network backend {})",
-        spec.nodes, spec.replication, spec.reads, spec.network
+        "starting {} nodes on {} hosts ({} replication, {} reads, network backend {})",
+        spec.nodes, spec.hosts, spec.replication, spec.reads, spec.network
     ));
     let cluster = Cluster::start(ClusterSpec {
         nodes: spec.nodes,
@@ -89,6 +91,7 @@ pub async fn execute(
             Backend::None | Backend::Nft => PeerLinks::Direct,
         },
         faketime: (spec.clock == ClockBackend::Faketime).then(|| LIBFAKETIME.into()),
+        hosts: spec.hosts,
     })
     .await
     .with_context(|| {
@@ -111,15 +114,41 @@ pub async fn execute(
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    // Where each node ran, in test.json beside the choices that led there.
+    let hosts = cluster.hosts();
+    spec.addresses = cluster
+        .addrs()
+        .iter()
+        .map(|&(id, addr)| NodeAddress {
+            node: node_name(id.into()),
+            host: hosts
+                .get(id)
+                .map(|h| h.name().to_owned())
+                .unwrap_or_default(),
+            address: addr.to_string(),
+        })
+        .collect();
+    dir.write_json(&dir.spec(), &spec)?;
+    if let Some(bridge) = hosts.bridge() {
+        log.line(&format!(
+            "netns hosts on bridge {bridge}: {}",
+            spec.addresses
+                .iter()
+                .map(|a| format!("{} in {}", a.node, a.host))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    drop(hosts);
     // Held until the end of this function: dropping it (also on an error or a panic) deletes
-    // the run's nftables table.
+    // the run's nftables table. On netns hosts the tables are inside the namespaces instead.
     let nft = match spec.network {
-        Backend::Nft => {
+        Backend::Nft if spec.hosts == HostKind::Loopback => {
             let net = NftNet::create(cluster.addrs()).context("setting up the nftables table")?;
             log.line(&format!("nftables table {}", net.table()));
             Some(Arc::new(net))
         }
-        Backend::None | Backend::Proxy => None,
+        Backend::Nft | Backend::None | Backend::Proxy => None,
     };
 
     // Flush the history at least every second.
@@ -168,6 +197,9 @@ pub async fn execute(
         let network = Arc::new(match (cluster.proxy(), &nft) {
             (Some(proxy), _) => RunNetwork::Proxy(proxy),
             (None, Some(nft)) => RunNetwork::Nft(nft.clone()),
+            (None, None) if spec.network == Backend::Nft && spec.hosts == HostKind::Netns => {
+                RunNetwork::Hosts(HostsNet::new(cluster.hosts()))
+            }
             (None, None) => RunNetwork::Unmanaged,
         });
         // One schedule per lane (process, network, clock faults), so faults of different

@@ -18,6 +18,12 @@ pub struct RunSpec {
     /// The shapes partitions take (all when empty).
     #[serde(default)]
     pub shapes: Vec<Shape>,
+    /// What the nodes run on (`--hosts`).
+    #[serde(default)]
+    pub hosts: crate::hosts::HostKind,
+    /// Where each node ran, filled in once the cluster is up (test.json is written again then).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<NodeAddress>,
     /// What enforces partitions and delays (chosen from `--network`).
     #[serde(default)]
     pub network: crate::network::Backend,
@@ -41,6 +47,17 @@ pub struct RunSpec {
     /// Keep the nodes' data after a valid run (a run that is not valid always keeps it).
     #[serde(default)]
     pub keep_data: bool,
+}
+
+/// One node's host and the address clients and peers reached it at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAddress {
+    /// `n1`, ...
+    pub node: String,
+    /// The host's name (`127.0.0.11`, or the network namespace `fl<pid>x<run>n<id>`).
+    pub host: String,
+    /// ip:port.
+    pub address: String,
 }
 
 pub const REPLICATION_MODES: [&str; 3] = ["async", "sync", "quorum"];

@@ -27,6 +27,7 @@ pub(crate) fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
             .to_vec(),
         links: PeerLinks::Direct,
         faketime: None,
+        hosts: faultline::hosts::HostKind::Loopback,
     }
 }
 

@@ -11,6 +11,7 @@ mod cluster;
 mod common;
 mod feedback;
 mod history_size;
+mod hosts;
 mod interrupt;
 mod key_groups;
 mod kvnode_bin;

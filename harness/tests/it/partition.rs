@@ -88,7 +88,7 @@ async fn reachability(proxy: &Arc<ProxyNet>, ids: &[NodeId]) -> Vec<((NodeId, No
 }
 
 /// A round trip needs both directions: a request `a → b` is answered only if neither is cut.
-fn expected(grudge: &Grudge, ids: &[NodeId]) -> Vec<((NodeId, NodeId), bool)> {
+pub(crate) fn expected(grudge: &Grudge, ids: &[NodeId]) -> Vec<((NodeId, NodeId), bool)> {
     let mut out = Vec::new();
     for &a in ids {
         for &b in ids {

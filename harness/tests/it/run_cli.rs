@@ -160,6 +160,7 @@ fn missing_nft_or_libfaketime_is_refused_before_anything_starts() {
     let none = Capabilities {
         nft: false,
         faketime: false,
+        netns: false,
     };
     let err = resolve_with(&args(&["--network", "nft"]), none).expect_err("refused");
     assert!(format!("{err:#}").contains("root"), "{err:#}");
@@ -168,6 +169,7 @@ fn missing_nft_or_libfaketime_is_refused_before_anything_starts() {
     let all = Capabilities {
         nft: true,
         faketime: true,
+        netns: false,
     };
     let nft = resolve_with(&args(&[]), all).expect("auto");
     assert_eq!(nft.network, Backend::Nft);
@@ -570,6 +572,7 @@ fn a_panic_mid_run_leaves_nothing_behind() {
         extra_args: Vec::new(),
         links: PeerLinks::Direct,
         faketime: faketime.then(|| LIBFAKETIME.into()),
+        hosts: faultline::hosts::HostKind::Loopback,
     };
     let (seen_tx, seen_rx) = std::sync::mpsc::channel();
     let controller = std::thread::spawn(move || {

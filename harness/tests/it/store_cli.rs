@@ -20,6 +20,7 @@ fn resolved(flags: &[&str]) -> faultline::run::RunSpec {
     let caps = Capabilities {
         nft: false,
         faketime: false,
+        netns: false,
     };
     resolve_with(&args, caps).expect("resolves")
 }

@@ -1,0 +1,80 @@
+//! The loopback host: today's node, a process of the controller's machine on its own loopback
+//! address 127.0.0.(10+N). All such hosts share one network stack, so a firewall of one host
+//! alone cannot exist: their partitions are the run's nft table (`network::nft`) or link
+//! proxies.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::process::Output;
+
+use faultline_nemeses::NodeId;
+
+use super::process::{ProcessHandle, ProcessSpec, exec_local, spawn_local};
+use super::{Host, HostError};
+
+#[derive(Debug, Clone)]
+pub struct LoopbackHost {
+    name: String,
+    ip: Ipv4Addr,
+}
+
+impl LoopbackHost {
+    /// Node `id`'s host: 127.0.0.(10+id), one address per node, so a firewall rule on
+    /// (source, destination) can cut exactly one link (kvnode binds its outgoing peer
+    /// connections to its listen IP).
+    pub fn for_node(id: NodeId) -> LoopbackHost {
+        let ip = node_ip(id);
+        LoopbackHost {
+            name: ip.to_string(),
+            ip,
+        }
+    }
+}
+
+/// 127.0.0.(10+id).
+pub fn node_ip(id: NodeId) -> Ipv4Addr {
+    let last = u8::try_from(10 + id).unwrap_or(u8::MAX);
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+impl Host for LoopbackHost {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn ip(&self) -> IpAddr {
+        IpAddr::V4(self.ip)
+    }
+
+    async fn exec(&self, argv: &[&str]) -> Result<Output, HostError> {
+        exec_local(&self.name, argv, None).await
+    }
+
+    async fn spawn(&self, spec: ProcessSpec) -> Result<ProcessHandle, HostError> {
+        spawn_local(&self.name, spec, None).await
+    }
+
+    async fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+        tokio::fs::write(path, bytes)
+            .await
+            .map_err(|e| HostError::io(&self.name, format!("cannot write {}", path.display()), e))
+    }
+
+    async fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
+        tokio::fs::read(path)
+            .await
+            .map_err(|e| HostError::io(&self.name, format!("cannot read {}", path.display()), e))
+    }
+
+    async fn drop_input_from(&self, sources: &[IpAddr]) -> Result<(), HostError> {
+        if sources.is_empty() {
+            return Ok(());
+        }
+        Err(HostError::Unsupported {
+            host: self.name.clone(),
+            what: "loopback hosts share one network stack: no firewall of their own (partitions \
+                   go through --network nft or proxy)"
+                .into(),
+        })
+    }
+}

@@ -1,0 +1,230 @@
+//! Processes a host starts: what to run (`ProcessSpec`) and the handle that signals and reaps
+//! it (`ProcessHandle`).
+//!
+//! Local processes (loopback and netns hosts) are forked on the spawner thread (spawner.rs),
+//! each in a process group of its own, with `PR_SET_PDEATHSIG` so that none outlives the
+//! controller. A netns host's process enters the namespace in the child, between fork and exec
+//! (`setns(2)` on `/run/netns/NAME`), rather than through `ip netns exec`: the pid is the
+//! node's with no wrapper in between, nothing besides libc is needed, and the mount namespace
+//! stays the controller's (`ip netns exec` remounts /sys in a private one).
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use super::spawner;
+
+/// A long-running process to start on a host.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Added to the controller's environment.
+    pub env: Vec<(String, String)>,
+    /// Its working directory (the controller's when None).
+    pub dir: Option<PathBuf>,
+    /// Run as this unprivileged user (a name from the host's passwd), or as the controller.
+    pub user: Option<String>,
+    /// stdout and stderr are appended here.
+    pub log: PathBuf,
+}
+
+/// A process a host started. Local only today; a remote host's handle will carry the pid it
+/// recorded there.
+#[derive(Debug)]
+pub enum ProcessHandle {
+    Local(Child),
+}
+
+impl ProcessHandle {
+    pub fn pid(&self) -> u32 {
+        match self {
+            ProcessHandle::Local(child) => child.id(),
+        }
+    }
+
+    /// Sends `signal` to the process's group (its pid: it leads a group of its own), which also
+    /// reaches anything a wrapper script started.
+    pub fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
+        let pgid =
+            libc::pid_t::try_from(self.pid()).map_err(|_| io::Error::other("pid out of range"))?;
+        // SAFETY: kill(2) on the process group of a child we have not reaped, so the id cannot
+        // have been reused by another process.
+        if unsafe { libc::kill(-pgid, signal) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Its exit status if it has exited (reaping it), None while it runs.
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        match self {
+            ProcessHandle::Local(child) => child.try_wait(),
+        }
+    }
+
+    /// Waits for it to exit, blocking the thread (for Drop).
+    pub fn wait_blocking(&mut self) -> io::Result<ExitStatus> {
+        match self {
+            ProcessHandle::Local(child) => child.wait(),
+        }
+    }
+}
+
+/// Starts `spec` on this machine, in the network namespace `netns` (a `/run/netns` file) when
+/// given.
+pub(crate) async fn spawn_local(
+    host: &str,
+    spec: ProcessSpec,
+    netns: Option<&std::path::Path>,
+) -> Result<ProcessHandle, super::HostError> {
+    let err = |what: &str, e| super::HostError::io(host, what, e);
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(&spec.log)
+        .map_err(|e| err(&format!("cannot open {}", spec.log.display()), e))?;
+    let namespace = netns
+        .map(File::open)
+        .transpose()
+        .map_err(|e| err("cannot open its network namespace", e))?;
+    let uid_gid = spec
+        .user
+        .as_deref()
+        .map(user_ids)
+        .transpose()
+        .map_err(|e| err("cannot find its user", e))?;
+    let mut command = Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(
+            log.try_clone()
+                .map_err(|e| err("cannot share its log", e))?,
+        )
+        .stderr(log)
+        // Its own process group: a Ctrl-C in the controller's terminal reaches the controller
+        // only, which then heals and stops the nodes in order instead of racing them.
+        .process_group(0);
+    if let Some(dir) = &spec.dir {
+        command.current_dir(dir);
+    }
+    let ns_fd = namespace.as_ref().map(AsRawFd::as_raw_fd);
+    let parent = std::process::id();
+    // SAFETY: the hook runs in the forked child before exec and calls only the
+    // async-signal-safe setns(2), setgroups(2), setgid(2), setuid(2), prctl(2) and getppid(2);
+    // it allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some(fd) = ns_fd
+                && libc::setns(fd, libc::CLONE_NEWNET) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The user is changed here, after setns (which needs root) and before prctl (a
+            // change of credentials clears the parent-death signal), not by Command::uid,
+            // which std applies before this hook runs.
+            if let Some((uid, gid)) = uid_gid
+                && (libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0)
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // SIGKILL this process when the thread that forked it exits; that thread lives as
+            // long as the controller process (see spawner.rs).
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The controller may have died between fork and prctl; then no signal would
+            // ever come, so refuse to run.
+            if libc::getppid() as u32 != parent {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+    let child = spawner::spawn(command)
+        .await
+        .map_err(|e| err(&format!("cannot start {}", spec.program.display()), e))?;
+    // The namespace file stays open until the child has entered it (spawn returns after exec).
+    drop(namespace);
+    Ok(ProcessHandle::Local(child))
+}
+
+/// Runs `argv` to its end on this machine (inside `netns` when given) and returns its output.
+pub(crate) async fn exec_local(
+    host: &str,
+    argv: &[&str],
+    netns: Option<&std::path::Path>,
+) -> Result<std::process::Output, super::HostError> {
+    let host_name = host.to_owned();
+    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+    let netns = netns.map(std::path::Path::to_path_buf);
+    let command_line = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    tokio::task::spawn_blocking(move || exec_blocking(&argv, netns.as_deref()))
+        .await
+        .map_err(|e| super::HostError::Command {
+            host: host_name.clone(),
+            command: command_line.clone(),
+            message: e.to_string(),
+        })?
+        .map_err(|e| super::HostError::io(&host_name, format!("cannot run {command_line}"), e))
+}
+
+/// `exec_local` without a runtime (setup and Drop).
+pub(crate) fn exec_blocking(
+    argv: &[OsString],
+    netns: Option<&std::path::Path>,
+) -> io::Result<std::process::Output> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(io::Error::other("empty command"));
+    };
+    let namespace = netns.map(File::open).transpose()?;
+    let ns_fd = namespace.as_ref().map(AsRawFd::as_raw_fd);
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::null());
+    if let Some(fd) = ns_fd {
+        // SAFETY: setns(2) is async-signal-safe; the fd stays open until `output` returns.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let out = command.output();
+    drop(namespace);
+    out
+}
+
+/// (uid, gid) of a user named in /etc/passwd.
+fn user_ids(name: &str) -> io::Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    passwd
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.first() == Some(&name)).then_some(fields)
+        })
+        .find_map(|f| Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?)))
+        .ok_or_else(|| io::Error::other(format!("no user {name:?} in /etc/passwd")))
+}
