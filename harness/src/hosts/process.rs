@@ -114,15 +114,16 @@ pub(crate) async fn spawn_local(
     if let Some(dir) = &spec.dir {
         command.current_dir(dir);
     }
-    let ns_fd = namespace.as_ref().map(AsRawFd::as_raw_fd);
     let parent = std::process::id();
     // SAFETY: the hook runs in the forked child before exec and calls only the
     // async-signal-safe setns(2), setgroups(2), setgid(2), setuid(2), prctl(2) and getppid(2);
     // it allocates nothing.
     unsafe {
+        // The namespace file moves into the hook, so it stays open as long as the command
+        // does, whatever happens to this future before the fork.
         command.pre_exec(move || {
-            if let Some(fd) = ns_fd
-                && libc::setns(fd, libc::CLONE_NEWNET) != 0
+            if let Some(file) = &namespace
+                && libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) != 0
             {
                 return Err(io::Error::last_os_error());
             }
@@ -159,8 +160,6 @@ pub(crate) async fn spawn_local(
     let child = spawner::spawn(command)
         .await
         .map_err(|e| err(&format!("cannot start {}", spec.program.display()), e))?;
-    // The namespace file stays open until the child has entered it (spawn returns after exec).
-    drop(namespace);
     Ok(ProcessHandle::Local(child))
 }
 

@@ -129,13 +129,11 @@ fn reachability(hosts: &Hosts) -> Vec<((NodeId, NodeId), bool)> {
     out
 }
 
-/// Fails unless nothing of controller `pid` is listed within 5 s (the kernel tears a
-/// namespace down asynchronously once its name is gone).
+/// Fails unless nothing of controller `pid` is listed now. Checked at once, not after a wait:
+/// `ip netns del` and `ip link del` remove names synchronously, and every controller start (in
+/// this test binary's parallel tests too) removes a dead controller's leftovers, so a wait would
+/// let another test clean up for the one under test.
 fn assert_no_leftovers_of(pid: u32) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !leftovers_of(pid).is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
     assert_eq!(leftovers_of(pid), Vec::<String>::new());
 }
 
@@ -148,7 +146,7 @@ fn leftovers_of(pid: u32) -> Vec<String> {
             .expect("ip runs");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let veth = format!("flv{}x", base36(pid));
+    let veth = format!("flv{}-", base36(pid));
     let names = [format!("fl{pid}x"), format!("flb{pid}x"), veth];
     let listing = run(&["netns", "list"]) + &run(&["-o", "link", "show"]);
     listing
@@ -369,12 +367,13 @@ fn the_next_controller_removes_what_a_killed_one_left_on_netns() {
     let guard = KillOnDrop(&mut controller);
     let dir = wait_for_history(store.path(), "killed", 200);
     let pid = guard.0.id();
-    eprintln!("phase: SIGKILL of controller {pid} mid-run");
-    drop(guard);
+    // Before the kill (after it, another test's controller start may already clean up).
     assert!(
         !leftovers_of(pid).is_empty(),
-        "a killed controller leaves its namespaces (else this test proves nothing)"
+        "a running controller has namespaces to leave behind (else this test proves nothing)"
     );
+    eprintln!("phase: SIGKILL of controller {pid} mid-run");
+    drop(guard);
     assert_eq!(recorded_spec(&dir)["hosts"], "netns");
     // Its nodes die with it (PR_SET_PDEATHSIG).
     assert_no_process_mentions(&store_name);
@@ -455,13 +454,26 @@ fn bad_hosts_input_is_one_line_and_exit_3_before_anything_starts() {
     let loopback = resolve_with(&args(&[]), root).expect("the default");
     assert_eq!(loopback.hosts, HostKind::Loopback);
 
-    let store = tempfile::tempdir().expect("temp store");
+    // Refusals that only a root controller reaches (without root, netns is refused first).
     for (flags, says) in [
         (
             vec!["--hosts", "netns", "--network", "proxy"],
             "--network proxy",
         ),
         (vec!["--hosts", "netns", "--nemesis", "delay"], "netem"),
+    ] {
+        let err = format!(
+            "{:#}",
+            resolve_with(&args(&flags), root).expect_err("refused")
+        );
+        assert!(
+            err.contains(says) && !err.contains('\n'),
+            "{flags:?}: {err}"
+        );
+    }
+
+    let store = tempfile::tempdir().expect("temp store");
+    for (flags, says) in [
         (vec!["--hosts", "ssh"], "--hosts"),
         (vec!["--hosts", "moon"], "--hosts"),
     ] {

@@ -3,11 +3,15 @@
 //!
 //! Names carry the controller's pid, so leftovers are recognised and parallel runs never
 //! collide (`<pid>` decimal, `<run>` this process's counter):
-//! - bridge `flb<pid>x<run>` (root namespace; at most 3+7+1+3 = 14 characters),
+//! - bridge `flb<pid>x<run % 1000>` (root namespace; at most 3+7+1+3 = 14 characters; a
+//!   counter past 999 wraps, long after its run's bridge is gone: runs of one controller
+//!   follow each other),
 //! - namespace `fl<pid>x<run>n<id>` (no length limit),
-//! - veth `flv<pid36>x<run36>n<id>` in the root namespace, pid and counter in base 36 so that
-//!   the name fits the kernel's 15 characters (3+5+1+2+1+3); its peer is `eth0` inside the
-//!   node's namespace (created there directly, so deleting the namespace deletes the pair).
+//! - veth `flv<pid36>-<run36>-<id>` in the root namespace, pid and counter in base 36 so that
+//!   the name fits the kernel's 15 characters (3+5+1+2+1+3), separated by `-`, which no base-36
+//!   digit is (an `x` would be: a pid such as `1bx9a` in base 36 would then be misread); its
+//!   peer is `eth0` inside the node's namespace (created there directly, so deleting the
+//!   namespace deletes the pair).
 //!
 //! Addresses: one /24 per run, `10.213.<subnet>.0/24`, the third octet derived from the pid
 //! and the counter, skipping any /24 that an interface of this machine already uses; the
@@ -49,7 +53,7 @@ impl NetnsHosts {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let pid = std::process::id();
         let run = NEXT.fetch_add(1, Ordering::Relaxed);
-        let bridge = format!("{BRIDGE}{pid}x{run}");
+        let bridge = format!("{BRIDGE}{pid}x{}", run % 1000);
         let lock = Lock::take().map_err(|e| HostError::io(&bridge, "cannot take the lock", e))?;
         let subnet = free_subnet(&bridge, pid, run)?;
         let mut made = NetnsHosts {
@@ -145,7 +149,7 @@ impl Drop for NetnsHosts {
 
 fn veth_name(pid: u32, run: u32, id: NodeId) -> String {
     format!(
-        "{VETH}{}x{}n{id}",
+        "{VETH}{}-{}-{id}",
         base36(pid),
         // Two base-36 digits: a counter past 1295 wraps, long after its run is gone.
         base36(run % 1296)
@@ -169,6 +173,14 @@ fn free_subnet(bridge: &str, pid: u32, run: u32) -> Result<u8, HostError> {
     let argv = ["ip", "-o", "-4", "addr", "show"];
     let out = exec_blocking(&os(&argv), None)
         .map_err(|e| HostError::io(bridge, "cannot run ip -o -4 addr show", e))?;
+    // An empty listing from a failed `ip` would make every /24 look free.
+    if !out.status.success() {
+        return Err(HostError::Command {
+            host: bridge.to_owned(),
+            command: argv.join(" "),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
     let listing = String::from_utf8_lossy(&out.stdout);
     let start = (pid.wrapping_mul(31).wrapping_add(run.wrapping_mul(7))) % 256;
     (0..256u32)
@@ -252,19 +264,22 @@ fn stale_namespace(name: &str, alive: impl Fn(u32) -> bool) -> bool {
     well_formed && pid.parse().is_ok_and(|pid| !alive(pid))
 }
 
-/// A bridge `flb<pid>x<run>` or veth `flv<pid36>x<run36>n<id>` of a dead pid.
+/// A bridge `flb<pid>x<run>` or veth `flv<pid36>-<run36>-<id>` of a dead pid.
 fn stale_link(name: &str, alive: impl Fn(u32) -> bool) -> bool {
     let owner = if let Some(rest) = name.strip_prefix(BRIDGE) {
         rest.split_once('x')
             .filter(|(_, run)| is_number(run, 10))
             .and_then(|(pid, _)| pid.parse().ok())
     } else if let Some(rest) = name.strip_prefix(VETH) {
-        rest.split_once('x')
-            .filter(|(_, rest)| {
-                rest.split_once('n')
-                    .is_some_and(|(run, id)| is_number(run, 36) && is_number(id, 10))
-            })
-            .and_then(|(pid, _)| u32::from_str_radix(pid, 36).ok())
+        let mut parts = rest.split('-');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(pid), Some(run), Some(id), None)
+                if is_number(pid, 36) && is_number(run, 36) && is_number(id, 10) =>
+            {
+                u32::from_str_radix(pid, 36).ok()
+            }
+            _ => None,
+        }
     } else {
         None
     };
@@ -275,7 +290,7 @@ fn is_number(s: &str, radix: u32) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_digit(radix))
 }
 
-/// Interface names in an `ip -o link show` listing (`5: flv1x0n1@if2: <...`).
+/// Interface names in an `ip -o link show` listing (`5: flv1-0-1@if2: <...`).
 fn link_names(listing: &str) -> Vec<String> {
     listing
         .lines()
@@ -344,8 +359,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pid_whose_base_36_holds_an_x_is_read_whole() {
+        // 2235934 is "1bx9a" in base 36: read up to its "x", it would be pid 47.
+        let veth = veth_name(2_235_934, 0, 1);
+        assert_eq!(veth, "flv1bx9a-0-1");
+        assert!(!stale_link(&veth, |pid| pid == 2_235_934), "alive: kept");
+        assert!(
+            stale_link(&veth, |pid| pid == 47),
+            "its owner is dead: removed"
+        );
+    }
+
+    #[test]
     fn link_names_are_read_from_a_listing() {
-        let listing = "1: lo: <LOOPBACK,UP> mtu 65536\n7: flvcx0n1@if2: <BROADCAST> mtu 1500\n";
-        assert_eq!(link_names(listing), ["lo", "flvcx0n1"]);
+        let listing = "1: lo: <LOOPBACK,UP> mtu 65536\n7: flvc-0-1@if2: <BROADCAST> mtu 1500\n";
+        assert_eq!(link_names(listing), ["lo", "flvc-0-1"]);
     }
 }
