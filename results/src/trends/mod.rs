@@ -11,6 +11,8 @@
 mod cell;
 mod charts;
 mod classify;
+#[doc(hidden)]
+pub mod generate;
 mod night;
 mod page;
 mod regression;
