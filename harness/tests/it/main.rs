@@ -17,3 +17,4 @@ mod kvnode_bin;
 mod partition;
 mod run_cli;
 mod store_cli;
+mod trends_cli;

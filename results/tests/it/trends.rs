@@ -44,7 +44,7 @@ fn night(campaign: &Path, i: usize, label: &str, runs: Vec<Value>) -> String {
 /// Six nights, builds b1 (nights 1–3) and b2 (4–6): `register-kill` fails from night 4 on,
 /// `kv-none` flips within each build, `append-none` failed until night 4, `set-none` always
 /// passes. Plus a night without summary.json and one whose summary.json is torn.
-fn store(campaign: &Path) -> Vec<String> {
+fn six_nights(campaign: &Path) -> Vec<String> {
     let pattern = [
         // (register-kill, kv-none, append-none)
         (true, true, false),
@@ -80,7 +80,7 @@ fn store(campaign: &Path) -> Vec<String> {
 fn names_the_new_failure_the_flaky_cell_and_the_fixed_one_and_nothing_else() {
     let dir = tempfile::tempdir().expect("tempdir");
     let campaign = dir.path().join("campaigns/nightly");
-    let stamps = store(&campaign);
+    let stamps = six_nights(&campaign);
     let trends = write_campaign_trends(&campaign, TrendOptions::default()).expect("written");
 
     assert_eq!(trends.nights.len(), 6);
@@ -154,7 +154,7 @@ fn names_the_new_failure_the_flaky_cell_and_the_fixed_one_and_nothing_else() {
 fn k_is_the_passing_nights_a_new_failure_needs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let campaign = dir.path().join("campaigns/nightly");
-    store(&campaign);
+    six_nights(&campaign);
     let trends =
         write_campaign_trends(&campaign, TrendOptions { passed_nights: 4 }).expect("written");
     assert!(trends.new_failure_lines().is_empty());
@@ -214,4 +214,40 @@ fn a_generated_year_of_fifty_cells_stays_under_two_megabytes() {
     );
     let html = render_trends(&trends).expect("renders");
     assert!(html.len() < 2 << 20, "{} bytes", html.len());
+}
+
+#[tokio::test]
+async fn serve_lists_each_campaigns_trends_page() {
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    six_nights(&store.join("campaigns/nightly"));
+    write_campaign_trends(&store.join("campaigns/nightly"), TrendOptions::default())
+        .expect("written");
+    std::fs::create_dir_all(store.join("campaigns/weekly")).expect("mkdir");
+    let get = |uri: &'static str| {
+        let router = faultline_results::serve::router(store.clone());
+        async move {
+            let response = router
+                .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let body = to_bytes(response.into_body(), 4 << 20).await.expect("body");
+            String::from_utf8_lossy(&body).into_owned()
+        }
+    };
+    let index = get("/").await;
+    assert!(
+        index.contains("href=\"/files/campaigns/nightly/trends.html\""),
+        "{index}"
+    );
+    assert!(
+        index.contains("faultline trends STORE/campaigns/weekly"),
+        "{index}"
+    );
+    let page = get("/files/campaigns/nightly/trends.html").await;
+    assert!(page.contains("nightly: trends across nights"));
 }
