@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use faultline_results::campaign::junit_xml_marking_flaky;
 use faultline_results::trends::{TrendOptions, Trends, write_campaign_trends};
-use faultline_results::{campaign_dirs, is_store};
+use faultline_results::{campaign_dirs, campaign_nights, is_store};
 
 use crate::cli::TrendsArgs;
 use crate::commands::campaign::CampaignOutcome;
@@ -24,13 +24,23 @@ pub fn run(args: TrendsArgs) -> anyhow::Result<ExitCode> {
             args.dir.display()
         ));
     }
+    // A store (it has a `campaigns` folder): every campaign in it. A campaign folder
+    // (`<store>/campaigns/<name>`, or one holding campaign run folders): that campaign. Anything
+    // else is a store without campaigns yet (runs only, or new): nothing to write, no error.
+    let in_campaigns = args
+        .dir
+        .canonicalize()
+        .ok()
+        .is_some_and(|d| d.parent().and_then(Path::file_name) == Some("campaigns".as_ref()));
     let campaigns: Vec<PathBuf> = if is_store(&args.dir) {
         campaign_dirs(&args.dir)
             .into_iter()
             .map(|(_, p)| p)
             .collect()
-    } else {
+    } else if in_campaigns || !campaign_nights(&args.dir).is_empty() {
         vec![args.dir.clone()]
+    } else {
+        Vec::new()
     };
     if campaigns.is_empty() {
         println!("{}: no campaigns yet", args.dir.display());

@@ -201,6 +201,11 @@ fn trends_name_the_new_failure_the_flaky_and_the_fixed_cell_of_real_nights() {
 fn an_empty_store_gets_no_error_and_a_missing_folder_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
+    // A store with a run and no campaign yet, then with an empty campaigns folder.
+    std::fs::create_dir_all(store.join("a/20260101T000000.000Z")).expect("mkdir");
+    let out = succeeds(faultline().arg("trends").arg(&store).arg("--check"));
+    assert!(out.contains("no campaigns yet"), "{out}");
+    assert!(!store.join("trends.html").exists());
     std::fs::create_dir_all(store.join("campaigns")).expect("mkdir");
     let out = succeeds(faultline().arg("trends").arg(&store).arg("--check"));
     assert!(out.contains("no campaigns yet"), "{out}");

@@ -40,8 +40,12 @@ pub fn campaign_nights(campaign_dir: &Path) -> Vec<StoredNight> {
         .collect()
 }
 
-/// The campaign folders of a store (`<store>/campaigns/<name>`), by name.
+/// The campaign folders of a store (`<store>/campaigns/<name>`), by name; none when
+/// `campaigns` is a link (it may point anywhere).
 pub fn campaign_dirs(store: &Path) -> Vec<(String, PathBuf)> {
+    if !is_store(store) {
+        return Vec::new();
+    }
     let mut dirs = real_subfolders(&store.join(CAMPAIGNS));
     dirs.sort();
     dirs
