@@ -127,7 +127,7 @@ pub struct CampaignArgs {
     #[arg(long)]
     pub trends: bool,
     /// With --trends: nights a cell must have passed before a failure counts as new.
-    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "K", requires = "trends", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub passed_nights: u32,
 }
 
@@ -136,7 +136,7 @@ Exit status:
   0  the pages were written (with --check: and no cell failed anew)
   1  --check: a cell failed anew (each named on one line); a run folder that cannot be read is
      named on the page and on stderr, and changes nothing here
-  3  the folder is not a store or a campaign folder, or the pages could not be written";
+  3  DIR is not a folder, or the pages could not be written";
 
 #[derive(Debug, Args)]
 pub struct TrendsArgs {
