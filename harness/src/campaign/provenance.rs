@@ -53,4 +53,28 @@ mod tests {
         assert_eq!(p.label.as_deref(), Some("night-1"));
         assert_eq!(p.system.as_deref(), Some("kvnode"));
     }
+
+    #[test]
+    fn inside_a_repository_the_commit_is_head() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .output()
+        };
+        // Without git on the machine there is nothing to test.
+        let Ok(init) = git(&["init", "-q"]) else {
+            return;
+        };
+        assert!(init.status.success());
+        assert_eq!(provenance(dir.path(), None).commit, None, "no commit yet");
+        let made = git(&["commit", "-q", "--allow-empty", "-m", "x"]).expect("git");
+        assert!(made.status.success());
+        let head = git(&["rev-parse", "HEAD"]).expect("git");
+        let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+        assert_eq!(provenance(dir.path(), None).commit, Some(head));
+    }
 }
