@@ -56,6 +56,10 @@ pub enum Command {
     Quickstart(QuickstartArgs),
     /// Compare stored runs side by side: a summary per replication mode, then a row per run.
     Compare(CompareArgs),
+    /// Nightly trends of a campaign folder (store/campaigns/<name>) or of every campaign of a
+    /// store: trends.html and trends.json beside the runs; new failures, flaky and fixed cells.
+    #[command(after_help = TRENDS_EXIT_CODES)]
+    Trends(TrendsArgs),
     /// Remove old runs and campaigns from the store: each test and campaign keeps its newest
     /// N (and, with --keep-failures, every one that is not valid or did not pass).
     Prune(PruneArgs),
@@ -115,6 +119,35 @@ pub struct CampaignArgs {
     /// Run this kvnode binary instead of the one built into faultline.
     #[arg(long, value_name = "PATH")]
     pub kvnode: Option<PathBuf>,
+    /// Recorded with the campaign (summary.json, its page, the trends): a build id, a ticket.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// After the campaign, write the trends of its campaign folder (trends.html, trends.json)
+    /// and exit 1 on a new failure, named on one line.
+    #[arg(long)]
+    pub trends: bool,
+    /// With --trends: nights a cell must have passed before a failure counts as new.
+    #[arg(long, value_name = "K", requires = "trends", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub passed_nights: u32,
+}
+
+pub const TRENDS_EXIT_CODES: &str = "\
+Exit status:
+  0  the pages were written (with --check: and no cell failed anew)
+  1  --check: a cell failed anew (each named on one line); a run folder that cannot be read is
+     named on the page and on stderr, and changes nothing here
+  3  DIR is not a folder, or the pages could not be written";
+
+#[derive(Debug, Args)]
+pub struct TrendsArgs {
+    /// A campaign folder (store/campaigns/<name>) or a store (every campaign in it).
+    pub dir: PathBuf,
+    /// Nights a cell must have passed before a failure counts as new.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub passed_nights: u32,
+    /// Exit 1 when a cell failed anew, naming it on one line.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

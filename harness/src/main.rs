@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Campaign(args) => faultline::commands::campaign::run(args),
         Command::Quickstart(args) => faultline::commands::quickstart::run(args),
         Command::Compare(args) => faultline::commands::compare::run(args),
+        Command::Trends(args) => faultline::commands::trends::run(args),
         Command::Prune(args) => faultline::commands::prune::run(args),
     };
     match outcome {

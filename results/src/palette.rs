@@ -57,6 +57,14 @@ pub fn outcome(o: OutcomeColour) -> Rgb {
     }
 }
 
+/// A night of the trends' verdict strips: passed, failed its expectation, cut short, not run.
+pub const NIGHT_PASS: Rgb = Rgb(76, 145, 65);
+pub const NIGHT_FAIL: Rgb = Rgb(200, 0, 0);
+pub const NIGHT_INTERRUPTED: Rgb = Rgb(230, 171, 2);
+pub const NIGHT_MISSING: Rgb = Rgb(225, 225, 225);
+/// A figure the trends mark as regressed.
+pub const REGRESSION: Rgb = Rgb(200, 0, 0);
+
 /// The operation a counterexample cannot linearize.
 pub const BLOCKED: Rgb = Rgb(200, 0, 0);
 /// The order the checker found before it got stuck.

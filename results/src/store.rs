@@ -1,8 +1,10 @@
 //! The result store: `<store>/<test>/<timestamp>/` per run, `<store>/<test>/latest` pointing at
 //! the newest, `<store>/campaigns/<name>/<timestamp>/` per campaign (its runs in `runs/`);
-//! `contents` finds them without following a link, `prune` removes the ones not kept.
+//! `contents` finds them without following a link, `prune` removes the ones not kept, `nights`
+//! reads a campaign's summaries for the trends and writes the trends pages.
 
 mod contents;
+mod nights;
 mod prune;
 
 use std::path::{Path, PathBuf};
@@ -10,6 +12,9 @@ use std::path::{Path, PathBuf};
 use faultline_checker::history::{Event, read_jsonl};
 
 pub use contents::{FolderKind, StoredFolder, stored_folders};
+pub use nights::{
+    StoredNight, campaign_dirs, campaign_nights, has_trends_page, is_store, write_trends,
+};
 pub use prune::{Removal, Retention, plan_removals, remove_folder};
 
 /// The folder campaigns live in, beside the tests' folders.

@@ -3,6 +3,7 @@
 //! (index.html, summary.json, junit.xml) written by faultline-results.
 
 mod file;
+mod provenance;
 mod yaml;
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::path::Path;
 use faultline_results::campaign::Expect;
 
 use file::{CampaignFile, When};
+pub use provenance::provenance;
 
 /// One run to do: its label, the `faultline run` flags, and what it is expected to conclude.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +21,8 @@ pub struct Cell {
     pub reads: String,
     pub workload: String,
     pub nemesis: String,
+    /// The cluster's size (the trends identify a cell by it).
+    pub nodes: usize,
     pub seed: u64,
     /// Flags for `faultline run` (without `--store` and `--name`, which the runner adds).
     pub flags: Vec<String>,
@@ -143,6 +147,7 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
                                 reads: reads.to_owned(),
                                 workload: workload.to_owned(),
                                 nemesis: nemesis.to_owned(),
+                                nodes,
                                 seed,
                                 flags,
                                 expect: Expect::Any,

@@ -11,10 +11,11 @@ use anyhow::{Context, anyhow};
 use clap::Parser;
 use faultline_results::RunDir;
 use faultline_results::campaign::{
-    CampaignRun, CampaignSummary, Outcome, SkippedCell, junit_xml, render_index, summarise_campaign,
+    CampaignRun, CampaignSummary, Outcome, Provenance, SkippedCell, junit_xml, render_index,
+    summarise_campaign,
 };
 
-use crate::campaign::{Campaign, load};
+use crate::campaign::{Campaign, load, provenance};
 use crate::cli::{CampaignArgs, Cli, Command};
 use crate::cluster::NodeProgram;
 use crate::commands::run::resolve;
@@ -30,10 +31,22 @@ pub fn run(args: CampaignArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("{}: cannot read the campaign", args.file.display()))?;
     let campaign = load(&args.file, &text).map_err(|e| anyhow!(e))?;
-    let outcome = run_campaign(campaign, &args.store, args.kvnode.as_deref())?;
+    let dir = args.file.parent().unwrap_or(Path::new("."));
+    let ran_against = provenance(dir, args.label.clone());
+    let outcome = run_campaign(campaign, &args.store, args.kvnode.as_deref(), ran_against)?;
     println!("index: {}", outcome.dir.path.join("index.html").display());
     println!("{}", outcome.summary.headline());
-    Ok(exit_code(&outcome.summary))
+    let code = exit_code(&outcome.summary);
+    if !args.trends {
+        return Ok(code);
+    }
+    let new_failure = crate::commands::trends::after_campaign(&outcome, args.passed_nights)?;
+    // A new failure is a failed expectation too: 1 unless the campaign was interrupted (130).
+    Ok(if new_failure && code == ExitCode::SUCCESS {
+        ExitCode::from(1)
+    } else {
+        code
+    })
 }
 
 /// 130 for a campaign cut short by a signal, else 0 when every expectation held, else 1.
@@ -52,6 +65,7 @@ pub fn run_campaign(
     campaign: Campaign,
     store: &Path,
     kvnode: Option<&Path>,
+    provenance: Provenance,
 ) -> anyhow::Result<CampaignOutcome> {
     let runs_store = |dir: &RunDir| dir.path.join("runs");
     // Resolve every cell first: a bad value anywhere fails before anything is created.
@@ -135,7 +149,7 @@ pub fn run_campaign(
             .strip_prefix(&dir.path)
             .map(Path::to_path_buf)
             .unwrap_or_else(|_| PathBuf::from(&outcome.dir.path));
-        let run = CampaignRun::new(
+        let mut run = CampaignRun::new(
             cell.label.clone(),
             (cell.replication, cell.reads, cell.workload, cell.nemesis),
             cell.seed,
@@ -144,6 +158,7 @@ pub fn run_campaign(
             &outcome.results,
             t0.elapsed().as_secs_f64(),
         );
+        run.nodes = Some(cell.nodes);
         say(
             &progress,
             format!(
@@ -168,7 +183,8 @@ pub fn run_campaign(
     // never ran.
     let cut_short = !skipped.is_empty() || runs.iter().any(|r| r.interrupted.is_some());
     let signal = interrupt.signal().filter(|_| cut_short);
-    let summary = summarise_campaign(campaign.name, started, runs, signal.is_some());
+    let summary = summarise_campaign(campaign.name, started, runs, signal.is_some())
+        .with_provenance(provenance);
     let summary = match signal {
         Some(signal) => summary.interrupted_after(
             signal

@@ -8,3 +8,4 @@ pub mod prune;
 pub mod quickstart;
 pub mod run;
 pub mod serve;
+pub mod trends;

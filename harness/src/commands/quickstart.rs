@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 
-use crate::campaign::{QUICKSTART, load};
+use crate::campaign::{QUICKSTART, load, provenance};
 use crate::cli::QuickstartArgs;
 use crate::commands::campaign::{exit_code, run_campaign};
 
@@ -21,7 +21,12 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
         "faultline quickstart: {} runs of a 3-node kvnode cluster under partitions and crashes",
         campaign.cells.len()
     );
-    let outcome = run_campaign(campaign, &args.store, None)?;
+    let outcome = run_campaign(
+        campaign,
+        &args.store,
+        None,
+        provenance(Path::new("."), None),
+    )?;
     println!();
     println!(
         "comparison page: {}",

@@ -18,3 +18,4 @@ mod kvnode_bin;
 mod partition;
 mod run_cli;
 mod store_cli;
+mod trends_cli;

@@ -56,6 +56,8 @@ struct IndexPage {
     /// Stored runs compared (`compare`): no expectations, no campaign files.
     comparison: bool,
     started: String,
+    /// What the campaign ran against, in one line.
+    provenance: String,
     passed: bool,
     interrupted: bool,
     headline: String,
@@ -117,6 +119,7 @@ fn page(
         name: summary.name.clone(),
         comparison,
         started: summary.started.clone(),
+        provenance: summary.provenance.describe(),
         passed: summary.passed,
         interrupted: summary.interrupted,
         headline: summary.headline(),

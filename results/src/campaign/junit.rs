@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::summary::{CampaignSummary, Expect, Outcome};
+use super::summary::{CampaignRun, CampaignSummary, Expect, Outcome};
 use crate::interruption::seconds;
 use crate::summary::Verdict;
 
@@ -12,6 +12,16 @@ use crate::summary::Verdict;
 /// (the checker could not decide, which CI should see as broken, not as a regression); a run cut
 /// short by a signal, and every cell that never ran, is skipped, with the reason.
 pub fn junit_xml(summary: &CampaignSummary) -> Result<String, quick_junit::SerializeError> {
+    junit_xml_marking_flaky(summary, |_| None)
+}
+
+/// The same, with each run whose cell the nightly trends call flaky marked so: a property
+/// `flaky` (its value the reason) on the test case and, for a pass, a `<flakyFailure>` saying
+/// why, as CI tools that know flaky tests read it.
+pub fn junit_xml_marking_flaky(
+    summary: &CampaignSummary,
+    flaky: impl Fn(&CampaignRun) -> Option<String>,
+) -> Result<String, quick_junit::SerializeError> {
     let mut suite = TestSuite::new(summary.name.clone());
     for run in &summary.runs {
         let status = match (run.outcome, run.interrupted) {
@@ -43,7 +53,17 @@ pub fn junit_xml(summary: &CampaignSummary) -> Result<String, quick_junit::Seria
                 s
             }
         };
+        let mut status = status;
+        let reason = flaky(run);
+        if let (Some(reason), TestCaseStatus::Success { .. }) = (&reason, &status) {
+            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+            rerun.set_message(reason.clone());
+            status.add_rerun(rerun);
+        }
         let mut case = TestCase::new(run.label.clone(), status);
+        if let Some(reason) = reason {
+            case.add_property(("flaky", reason.as_str()));
+        }
         case.set_time(Duration::from_secs_f64(run.seconds.max(0.0)));
         suite.add_test_case(case);
     }

@@ -4,7 +4,8 @@
 //! expectation is a failure, an unknown verdict an error, a run cut short by a signal or a cell
 //! never run skipped); and the same page for stored runs compared (`compare --out`), its links
 //! valid where it is written. The page compares runs along one option (`axis.rs`: today the
-//! replication mode), each of its values in one colour on every page.
+//! replication mode), each of its values in one colour on every page. summary.json also records
+//! what the campaign ran against (`Provenance`) and each run's node count, for the nightly trends.
 
 mod axis;
 mod chart_frame;
@@ -12,12 +13,14 @@ mod charts;
 mod index;
 mod junit;
 mod links;
+mod provenance;
 mod summary;
 
 pub use axis::{Axis, REPLICATION};
 pub use index::{PageError, render_comparison, render_index};
-pub use junit::junit_xml;
+pub use junit::{junit_xml, junit_xml_marking_flaky};
 pub use links::report_href;
+pub use provenance::Provenance;
 pub use summary::{
     CampaignRun, CampaignSummary, Expect, ModeSummary, Outcome, SkippedCell, summarise_campaign,
 };

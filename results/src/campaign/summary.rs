@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::provenance::Provenance;
 use crate::interruption::{Interruption, seconds};
 use crate::summary::{RunResults, Verdict};
 
@@ -69,6 +70,9 @@ pub struct CampaignRun {
     pub reads: String,
     pub workload: String,
     pub nemesis: String,
+    /// The cluster's size; `None` where the caller did not say (`compare`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<usize>,
     pub seed: u64,
     /// The run's folder, relative to the campaign's folder.
     pub dir: String,
@@ -123,6 +127,7 @@ impl CampaignRun {
             reads,
             workload,
             nemesis,
+            nodes: None,
             seed,
             dir,
             verdict: results.verdict,
@@ -199,9 +204,17 @@ pub struct CampaignSummary {
     pub interrupted_after_s: Option<f64>,
     /// The cells that never ran, in campaign order.
     pub skipped: Vec<SkippedCell>,
+    /// What the campaign ran against.
+    pub provenance: Provenance,
 }
 
 impl CampaignSummary {
+    /// Records what the campaign ran against.
+    pub fn with_provenance(mut self, provenance: Provenance) -> Self {
+        self.provenance = provenance;
+        self
+    }
+
     /// Marks the campaign as stopped by a signal `after_s` seconds in, with the cells that
     /// never ran.
     pub fn interrupted_after(mut self, after_s: f64, skipped: Vec<SkippedCell>) -> Self {
@@ -300,5 +313,6 @@ pub fn summarise_campaign(
         interrupted,
         interrupted_after_s: None,
         skipped: Vec::new(),
+        provenance: Provenance::default(),
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::store::{FolderKind, stored_folders};
+use crate::store::{CAMPAIGNS, FolderKind, campaign_dirs, has_trends_page, stored_folders};
 
 /// One run of the store, as the index page lists it.
 pub struct RunEntry {
@@ -28,6 +28,27 @@ pub struct CampaignEntry {
     /// `passed`, `failed`, `interrupted`, or `running or unfinished` without summary.json.
     pub outcome: String,
     pub path: String,
+}
+
+/// One campaign name of the store and its trends page across nights.
+pub struct TrendsEntry {
+    pub name: String,
+    /// `campaigns/<name>/trends.html`, relative to the store.
+    pub path: String,
+    /// Whether `faultline trends` has written it.
+    pub written: bool,
+}
+
+/// Every campaign name of the store with its trends page, by name.
+pub fn trends_pages(store: &Path) -> Vec<TrendsEntry> {
+    campaign_dirs(store)
+        .into_iter()
+        .map(|(name, dir)| TrendsEntry {
+            path: format!("{CAMPAIGNS}/{name}/trends.html"),
+            written: has_trends_page(&dir),
+            name,
+        })
+        .collect()
 }
 
 /// What a run or campaign without its results (still running, or its controller died) shows.

@@ -1,5 +1,5 @@
-//! `faultline serve`: the store over HTTP, read-only. `/` lists the campaigns and the runs,
-//! newest first, with their outcomes (real folders of the store only, see `listing`);
+//! `faultline serve`: the store over HTTP, read-only. `/` lists the campaigns, each campaign's
+//! trends page across nights, and the runs, newest first, with their outcomes (real folders of the store only, see `listing`);
 //! `/files/<path>` serves any regular file inside the store (reports, results, histories, node
 //! logs) and refuses every path that leads outside it.
 
@@ -16,13 +16,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-pub use listing::{CampaignEntry, RunEntry, campaigns, runs};
+pub use listing::{CampaignEntry, RunEntry, TrendsEntry, campaigns, runs, trends_pages};
 
 #[derive(Template)]
 #[template(path = "store_index.html")]
 struct IndexPage {
     store: String,
     campaigns: Vec<CampaignEntry>,
+    trends: Vec<TrendsEntry>,
     runs: Vec<RunEntry>,
 }
 
@@ -38,6 +39,7 @@ async fn index(State(store): State<Arc<PathBuf>>) -> Response {
     let page = IndexPage {
         store: store.display().to_string(),
         campaigns: campaigns(&store),
+        trends: trends_pages(&store),
         runs: runs(&store),
     };
     match page.render() {

@@ -108,7 +108,7 @@ pub fn stored_folders(store: &Path) -> Vec<StoredFolder> {
 }
 
 /// The timestamped folders of one test or campaign name.
-fn stamped(kind: FolderKind, group: &str, folder: &Path) -> Vec<StoredFolder> {
+pub(super) fn stamped(kind: FolderKind, group: &str, folder: &Path) -> Vec<StoredFolder> {
     real_subfolders(folder)
         .into_iter()
         .filter(|(name, _)| is_stamp(name))
@@ -123,7 +123,7 @@ fn stamped(kind: FolderKind, group: &str, folder: &Path) -> Vec<StoredFolder> {
 
 /// `(name, path)` of the folders directly in `dir` that are folders themselves, not links to
 /// one (a directory entry's type is the entry's own, never its target's), hidden ones skipped.
-fn real_subfolders(dir: &Path) -> Vec<(String, PathBuf)> {
+pub(super) fn real_subfolders(dir: &Path) -> Vec<(String, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -147,7 +147,7 @@ fn is_stamp(name: &str) -> bool {
         })
 }
 
-fn is_regular_file(path: &Path) -> bool {
+pub(super) fn is_regular_file(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
 }
 

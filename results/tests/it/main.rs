@@ -12,6 +12,8 @@ mod report;
 mod serve;
 mod store;
 mod summary;
+mod trends;
+mod trends_browser;
 
 use faultline_checker::history::Event;
 use faultline_checker::{Budget, ModelKind, check_events};

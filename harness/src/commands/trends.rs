@@ -1,0 +1,114 @@
+//! `faultline trends DIR`: the nightly trends of a campaign folder, or of every campaign of a
+//! store, written beside the runs (trends.html, trends.json). A run folder that cannot be read
+//! is named on stderr and on the page, and changes nothing else. With `--check`, exit 1 on a
+//! new failure, named on one line each. `campaign --trends` calls `after_campaign`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use faultline_results::campaign::junit_xml_marking_flaky;
+use faultline_results::trends::{TrendOptions, Trends, write_campaign_trends};
+use faultline_results::{campaign_dirs, campaign_nights, is_store};
+
+use crate::cli::TrendsArgs;
+use crate::commands::campaign::CampaignOutcome;
+
+pub fn run(args: TrendsArgs) -> anyhow::Result<ExitCode> {
+    let options = TrendOptions {
+        passed_nights: args.passed_nights as usize,
+    };
+    if !args.dir.is_dir() {
+        return Err(anyhow!(
+            "{}: expected a store or a campaign folder (store/campaigns/<name>)",
+            args.dir.display()
+        ));
+    }
+    // A store (it has a `campaigns` folder): every campaign in it. A campaign folder
+    // (`<store>/campaigns/<name>`, or one holding campaign run folders): that campaign. Anything
+    // else is a store without campaigns yet (runs only, or new): nothing to write, no error.
+    let in_campaigns = args
+        .dir
+        .canonicalize()
+        .ok()
+        .is_some_and(|d| d.parent().and_then(Path::file_name) == Some("campaigns".as_ref()));
+    let campaigns: Vec<PathBuf> = if is_store(&args.dir) {
+        campaign_dirs(&args.dir)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect()
+    } else if in_campaigns || !campaign_nights(&args.dir).is_empty() {
+        vec![args.dir.clone()]
+    } else {
+        Vec::new()
+    };
+    if campaigns.is_empty() {
+        println!("{}: no campaigns yet", args.dir.display());
+    }
+    let mut new_failure = false;
+    for dir in &campaigns {
+        let trends = write(dir, options)?;
+        new_failure |= !trends.new_failure_lines().is_empty();
+    }
+    Ok(if args.check && new_failure {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes one campaign's trends and says what they found: a line per new failure (stdout),
+/// per unreadable run (stderr), and where the page is.
+fn write(dir: &Path, options: TrendOptions) -> anyhow::Result<Trends> {
+    let trends = write_campaign_trends(dir, options)
+        .with_context(|| format!("{}: writing the trends", dir.display()))?;
+    for bad in &trends.bad_runs {
+        eprintln!(
+            "faultline: {}: skipped: {}",
+            dir.join(&bad.stamp).display(),
+            bad.reason
+        );
+    }
+    for line in trends.new_failure_lines() {
+        println!("{line}");
+    }
+    let count = |class| trends.with_class(class).count();
+    println!(
+        "trends: {} ({} nights, {} cells: {} new failures, {} flaky, {} fixed)",
+        dir.join("trends.html").display(),
+        trends.nights.len(),
+        trends.cells.len(),
+        count("new failure"),
+        count("flaky"),
+        count("fixed")
+    );
+    Ok(trends)
+}
+
+/// After `campaign --trends`: the trends of the campaign's folder, and its junit.xml written
+/// again with the flaky cells marked. Returns whether a cell failed anew.
+pub fn after_campaign(outcome: &CampaignOutcome, passed_nights: u32) -> anyhow::Result<bool> {
+    let campaign_dir = outcome
+        .dir
+        .path
+        .parent()
+        .context("the campaign's folder has no parent")?;
+    let trends = write(
+        campaign_dir,
+        TrendOptions {
+            passed_nights: passed_nights as usize,
+        },
+    )?;
+    let system = outcome
+        .summary
+        .provenance
+        .system
+        .clone()
+        .unwrap_or_else(|| "kvnode".to_owned());
+    let junit = junit_xml_marking_flaky(&outcome.summary, |run| trends.flaky_reason(&system, run))
+        .map_err(|e| anyhow!("junit.xml: {e}"))?;
+    outcome
+        .dir
+        .write_file(&outcome.dir.path.join("junit.xml"), junit.as_bytes())?;
+    Ok(!trends.new_failure_lines().is_empty())
+}

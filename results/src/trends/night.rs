@@ -1,0 +1,70 @@
+//! One night: a campaign run's summary.json read leniently — only what the trends use, every
+//! field a newer faultline added defaulted, so that old summaries still read.
+
+use serde::Deserialize;
+
+use crate::campaign::Provenance;
+
+/// What the trends take from one run of a summary.json.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NightRun {
+    pub label: String,
+    pub replication: String,
+    pub reads: String,
+    pub workload: String,
+    pub nemesis: String,
+    /// Absent in summaries written before it was recorded: then read from the label.
+    #[serde(default)]
+    pub nodes: Option<usize>,
+    /// The run's folder, relative to the night's folder.
+    pub dir: String,
+    pub verdict: String,
+    /// `pass`, `fail` or `interrupted`.
+    pub outcome: String,
+    #[serde(default)]
+    pub ops_per_s: Option<f64>,
+    #[serde(default)]
+    pub write_availability_during_faults: Option<f64>,
+    #[serde(default)]
+    pub write_p99_ms: Option<f64>,
+    #[serde(default)]
+    pub failover_s: Option<f64>,
+}
+
+impl NightRun {
+    /// The cluster's size: recorded, or the `-n<N>-` of a campaign label.
+    pub fn node_count(&self) -> Option<usize> {
+        self.nodes.or_else(|| {
+            self.label
+                .split('-')
+                .rev()
+                .find_map(|part| part.strip_prefix('n')?.parse().ok())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SummaryFile {
+    #[serde(default)]
+    provenance: Provenance,
+    runs: Vec<NightRun>,
+}
+
+/// A night read: what it ran against and its runs.
+#[derive(Debug, Clone)]
+pub struct Night {
+    pub stamp: String,
+    pub provenance: Provenance,
+    pub runs: Vec<NightRun>,
+}
+
+/// Reads a night's summary.json; the error says where and what was expected.
+pub fn parse_night(stamp: &str, bytes: &[u8]) -> Result<Night, String> {
+    let file: SummaryFile = serde_json::from_slice(bytes)
+        .map_err(|e| format!("summary.json:{}:{}: {e}", e.line(), e.column()))?;
+    Ok(Night {
+        stamp: stamp.to_owned(),
+        provenance: file.provenance,
+        runs: file.runs,
+    })
+}

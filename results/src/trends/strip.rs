@@ -1,0 +1,80 @@
+//! A cell's verdict strip: one mark per night, newest right, drawn as SVG by hand. Nights with
+//! the same outcome side by side are one rectangle (with a title saying which nights), so a
+//! year of a steady cell costs a few rectangles, not 365.
+
+use std::fmt::Write;
+
+use super::NightInfo;
+use super::cell::{CellNight, NightOutcome};
+use crate::palette::{NIGHT_FAIL, NIGHT_INTERRUPTED, NIGHT_MISSING, NIGHT_PASS, Rgb};
+
+/// Height of a strip, pixels.
+const HEIGHT: u32 = 14;
+/// Width of the whole strip: a night is narrower the more nights there are.
+const MAX_WIDTH: f64 = 600.0;
+const MAX_NIGHT: f64 = 14.0;
+
+fn look(n: &Option<CellNight>) -> (&'static str, Rgb) {
+    match n.as_ref().map(|n| n.outcome) {
+        Some(NightOutcome::Pass) => ("pass", NIGHT_PASS),
+        Some(NightOutcome::Fail) => ("FAIL", NIGHT_FAIL),
+        Some(NightOutcome::Interrupted) => ("interrupted", NIGHT_INTERRUPTED),
+        None => ("not run", NIGHT_MISSING),
+    }
+}
+
+/// The strip of `series` as an SVG element.
+pub fn strip(name: &str, series: &[Option<CellNight>], nights: &[NightInfo]) -> String {
+    let n = series.len().max(1) as f64;
+    let each = (MAX_WIDTH / n).min(MAX_NIGHT);
+    let width = (each * n).ceil();
+    let mut svg = format!(
+        "<svg class=\"strip\" width=\"{width}\" height=\"{HEIGHT}\" viewBox=\"0 0 {width} {HEIGHT}\" role=\"img\" aria-label=\"{} verdicts, oldest left\">",
+        escape(name)
+    );
+    let mut start = 0;
+    while start < series.len() {
+        let (word, colour) = look(&series[start]);
+        let mut end = start + 1;
+        while end < series.len() && look(&series[end]).0 == word {
+            end += 1;
+        }
+        let nights_text = if end - start == 1 {
+            format!("night {}", stamp_of(nights, start))
+        } else {
+            format!(
+                "nights {} – {}",
+                stamp_of(nights, start),
+                stamp_of(nights, end - 1)
+            )
+        };
+        let verdict = match (&series[start], end - start) {
+            (Some(night), 1) => format!(" ({})", night.verdict),
+            _ => String::new(),
+        };
+        // A pixel's gap between segments where a night is wide enough to spare it.
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" width=\"{:.1}\" height=\"{HEIGHT}\" fill=\"{}\"><title>{nights_text}: {word}{verdict}</title></rect>",
+            start as f64 * each,
+            (end - start) as f64 * each - if each >= 3.0 { 1.0 } else { 0.0 },
+            colour.hex()
+        );
+        start = end;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn stamp_of(nights: &[NightInfo], i: usize) -> String {
+    nights
+        .get(i)
+        .map_or_else(String::new, |n| super::page::when(&n.stamp))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
