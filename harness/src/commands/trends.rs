@@ -1,5 +1,6 @@
 //! `faultline trends DIR`: the nightly trends of a campaign folder, or of every campaign of a
-//! store, written beside the runs (trends.html, trends.json). A run folder that cannot be read
+//! store, written beside the runs (trends.html, trends.json); for a store also a page of its
+//! campaigns (`<store>/trends.html`, written when it has none yet too). A run folder that cannot be read
 //! is named on stderr and on the page, and changes nothing else. With `--check`, exit 1 on a
 //! new failure, named on one line each. `campaign --trends` calls `after_campaign`.
 
@@ -8,7 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use faultline_results::campaign::junit_xml_marking_flaky;
-use faultline_results::trends::{TrendOptions, Trends, write_campaign_trends};
+use faultline_results::trends::{
+    CampaignTrends, TrendOptions, Trends, write_campaign_trends, write_store_trends,
+};
 use faultline_results::{campaign_dirs, campaign_nights, is_store};
 
 use crate::cli::TrendsArgs;
@@ -24,31 +27,43 @@ pub fn run(args: TrendsArgs) -> anyhow::Result<ExitCode> {
             args.dir.display()
         ));
     }
-    // A store (it has a `campaigns` folder): every campaign in it. A campaign folder
-    // (`<store>/campaigns/<name>`, or one holding campaign run folders): that campaign. Anything
-    // else is a store without campaigns yet (runs only, or new): nothing to write, no error.
+    // A store (it has a `campaigns` folder): every campaign in it, and a page of them all. A
+    // campaign folder (`<store>/campaigns/<name>`, or one holding campaign run folders): that
+    // campaign. Anything else is a store without campaigns yet (runs only, or new): its page
+    // says so.
     let in_campaigns = args
         .dir
         .canonicalize()
         .ok()
         .is_some_and(|d| d.parent().and_then(Path::file_name) == Some("campaigns".as_ref()));
-    let campaigns: Vec<PathBuf> = if is_store(&args.dir) {
+    let is_campaign = in_campaigns || !campaign_nights(&args.dir).is_empty();
+    let store = is_store(&args.dir) || !is_campaign;
+    let campaigns: Vec<(String, PathBuf)> = if store {
         campaign_dirs(&args.dir)
-            .into_iter()
-            .map(|(_, p)| p)
-            .collect()
-    } else if in_campaigns || !campaign_nights(&args.dir).is_empty() {
-        vec![args.dir.clone()]
     } else {
-        Vec::new()
+        let name = args
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        vec![(name, args.dir.clone())]
     };
     if campaigns.is_empty() {
         println!("{}: no campaigns yet", args.dir.display());
     }
     let mut new_failure = false;
-    for dir in &campaigns {
+    let mut lines = Vec::new();
+    for (name, dir) in &campaigns {
         let trends = write(dir, options)?;
         new_failure |= !trends.new_failure_lines().is_empty();
+        lines.push(CampaignTrends::of(name, &trends));
+    }
+    // A store (or a folder with no campaign runs yet, which becomes one) gets a page of its
+    // campaigns, also when it has none.
+    if store {
+        write_store_trends(&args.dir, &lines)
+            .with_context(|| format!("{}: writing the store's trends", args.dir.display()))?;
+        println!("trends: {}", args.dir.join("trends.html").display());
     }
     Ok(if args.check && new_failure {
         ExitCode::from(1)

@@ -174,9 +174,21 @@ fn trends_name_the_new_failure_the_flaky_and_the_fixed_cell_of_real_nights() {
         "the bad run is named"
     );
 
-    // Without --check, and on the whole store, the same pages and exit 0.
+    // Without --check, and on the whole store, the same pages and exit 0, and the store's page
+    // counts the campaign's findings.
     let out = succeeds(faultline().arg("trends").arg(&store));
     assert!(out.contains("1 new failures"), "{out}");
+    let overview = read_json(&store.join("trends.json"));
+    let line = &overview["campaigns"][0];
+    assert_eq!(
+        (&line["new_failures"], &line["flaky"], &line["fixed"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{overview}"
+    );
 
     // A real seventh night with --trends: the flaky cell is marked in its junit.xml.
     succeeds(campaign(&file, &store, "b2").arg("--trends"));
@@ -198,14 +210,20 @@ fn trends_name_the_new_failure_the_flaky_and_the_fixed_cell_of_real_nights() {
 }
 
 #[test]
-fn an_empty_store_gets_no_error_and_a_missing_folder_is_named() {
+fn an_empty_store_still_gets_its_page_and_a_missing_folder_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
-    // A store with a run and no campaign yet, then with an empty campaigns folder.
+    // A store with a run and no campaign yet, then with an empty campaigns folder: the store's
+    // page is written and says so, exit 0.
     std::fs::create_dir_all(store.join("a/20260101T000000.000Z")).expect("mkdir");
     let out = succeeds(faultline().arg("trends").arg(&store).arg("--check"));
     assert!(out.contains("no campaigns yet"), "{out}");
-    assert!(!store.join("trends.html").exists());
+    let page = std::fs::read_to_string(store.join("trends.html")).expect("the store's page");
+    assert!(page.contains("No campaigns yet"), "{page}");
+    assert_eq!(
+        read_json(&store.join("trends.json"))["campaigns"],
+        serde_json::json!([])
+    );
     std::fs::create_dir_all(store.join("campaigns")).expect("mkdir");
     let out = succeeds(faultline().arg("trends").arg(&store).arg("--check"));
     assert!(out.contains("no campaigns yet"), "{out}");
@@ -213,6 +231,8 @@ fn an_empty_store_gets_no_error_and_a_missing_folder_is_named() {
     std::fs::create_dir_all(&empty).expect("mkdir");
     succeeds(faultline().arg("trends").arg(&store).arg("--check"));
     assert!(empty.join("trends.html").is_file());
+    let page = std::fs::read_to_string(store.join("trends.html")).expect("the store's page");
+    assert!(page.contains("campaigns/empty/trends.html"), "{page}");
 
     let missing = dir.path().join("nothing-here");
     let out = faultline()

@@ -14,6 +14,7 @@ mod classify;
 #[doc(hidden)]
 pub mod generate;
 mod night;
+mod overview;
 mod page;
 mod regression;
 mod strip;
@@ -24,6 +25,7 @@ use serde::Serialize;
 
 pub use cell::{CellKey, CellNight, NightOutcome};
 pub use classify::{Class, FLAKY_WINDOW};
+pub use overview::{CampaignTrends, render_overview};
 pub use page::render_trends;
 pub use regression::{K_MAD, MIN_NIGHTS, MIN_RELATIVE, WINDOW, Worse, regressions};
 
@@ -307,4 +309,12 @@ pub fn write_campaign_trends(
     let json = serde_json::to_string(&trends)? + "\n";
     write_trends(campaign_dir, &html, &json)?;
     Ok(trends)
+}
+
+/// Writes the store's page (`<store>/trends.html`, `trends.json`): a line per campaign, or a
+/// page saying there are none yet.
+pub fn write_store_trends(store: &Path, campaigns: &[CampaignTrends]) -> Result<(), TrendsError> {
+    let (html, json) = render_overview(campaigns)?;
+    write_trends(store, &html, &(json + "\n"))?;
+    Ok(())
 }
