@@ -22,6 +22,7 @@ mod grudge;
 mod headline;
 mod interruption;
 mod latency;
+mod markup;
 mod nodes;
 pub mod palette;
 mod report;

@@ -33,6 +33,9 @@ fn git_commit(dir: &Path) -> Option<String> {
         .arg("-C")
         .arg(dir)
         .args(["rev-parse", "--verify", "-q", "HEAD"])
+        // The repository is the campaign file's, not one a calling git hook points at.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

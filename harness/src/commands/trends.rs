@@ -12,7 +12,7 @@ use faultline_results::campaign::junit_xml_marking_flaky;
 use faultline_results::trends::{
     CampaignTrends, TrendOptions, Trends, write_campaign_trends, write_store_trends,
 };
-use faultline_results::{campaign_dirs, campaign_nights, is_store};
+use faultline_results::{campaign_dirs, campaign_nights, is_store, stored_folders};
 
 use crate::cli::TrendsArgs;
 use crate::commands::campaign::CampaignOutcome;
@@ -29,15 +29,24 @@ pub fn run(args: TrendsArgs) -> anyhow::Result<ExitCode> {
     }
     // A store (it has a `campaigns` folder): every campaign in it, and a page of them all. A
     // campaign folder (`<store>/campaigns/<name>`, or one holding campaign run folders): that
-    // campaign. Anything else is a store without campaigns yet (runs only, or new): its page
-    // says so.
+    // campaign. A store without campaigns yet (runs only, or an empty folder): its page says
+    // so. Any other folder is not written into: it may be anyone's.
     let in_campaigns = args
         .dir
         .canonicalize()
         .ok()
         .is_some_and(|d| d.parent().and_then(Path::file_name) == Some("campaigns".as_ref()));
     let is_campaign = in_campaigns || !campaign_nights(&args.dir).is_empty();
-    let store = is_store(&args.dir) || !is_campaign;
+    let empty = std::fs::read_dir(&args.dir).is_ok_and(|mut d| d.next().is_none());
+    let store =
+        is_store(&args.dir) || (!is_campaign && (empty || !stored_folders(&args.dir).is_empty()));
+    if !store && !is_campaign {
+        return Err(anyhow!(
+            "{}: expected a store or a campaign folder (store/campaigns/<name>); this folder \
+             holds neither runs nor campaigns, so nothing is written into it",
+            args.dir.display()
+        ));
+    }
     let campaigns: Vec<(String, PathBuf)> = if store {
         campaign_dirs(&args.dir)
     } else {
@@ -53,17 +62,31 @@ pub fn run(args: TrendsArgs) -> anyhow::Result<ExitCode> {
     }
     let mut new_failure = false;
     let mut lines = Vec::new();
+    // A campaign whose pages cannot be written is named and the others still get theirs; the
+    // exit status then says so (3) once all are done.
+    let mut failed = Vec::new();
     for (name, dir) in &campaigns {
-        let trends = write(dir, options)?;
-        new_failure |= !trends.new_failure_lines().is_empty();
-        lines.push(CampaignTrends::of(name, &trends));
+        match write(dir, options) {
+            Ok(trends) => {
+                new_failure |= !trends.new_failure_lines().is_empty();
+                lines.push(CampaignTrends::of(name, &trends));
+            }
+            Err(e) => {
+                eprintln!("faultline: {e:#}");
+                failed.push(name.clone());
+            }
+        }
     }
-    // A store (or a folder with no campaign runs yet, which becomes one) gets a page of its
-    // campaigns, also when it has none.
     if store {
         write_store_trends(&args.dir, &lines)
             .with_context(|| format!("{}: writing the store's trends", args.dir.display()))?;
         println!("trends: {}", args.dir.join("trends.html").display());
+    }
+    if !failed.is_empty() {
+        return Err(anyhow!(
+            "the trends of {} could not be written (see above)",
+            failed.join(", ")
+        ));
     }
     Ok(if args.check && new_failure {
         ExitCode::from(1)

@@ -227,3 +227,24 @@ fn user_ids(name: &str) -> io::Result<(u32, u32)> {
         .find_map(|f| Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?)))
         .ok_or_else(|| io::Error::other(format!("no user {name:?} in /etc/passwd")))
 }
+
+/// Writes a file on this machine (loopback hosts and namespaces share its file system).
+pub(crate) async fn write_local(
+    host: &str,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(), super::HostError> {
+    tokio::fs::write(path, bytes)
+        .await
+        .map_err(|e| super::HostError::io(host, format!("cannot write {}", path.display()), e))
+}
+
+/// Reads a file on this machine.
+pub(crate) async fn read_local(
+    host: &str,
+    path: &std::path::Path,
+) -> Result<Vec<u8>, super::HostError> {
+    tokio::fs::read(path)
+        .await
+        .map_err(|e| super::HostError::io(host, format!("cannot read {}", path.display()), e))
+}

@@ -234,6 +234,18 @@ fn an_empty_store_still_gets_its_page_and_a_missing_folder_is_named() {
     let page = std::fs::read_to_string(store.join("trends.html")).expect("the store's page");
     assert!(page.contains("campaigns/empty/trends.html"), "{page}");
 
+    // A folder that holds neither runs nor campaigns is not written into.
+    let other = dir.path().join("someones-folder");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::fs::write(other.join("notes.txt"), "mine").expect("write");
+    let out = faultline()
+        .arg("trends")
+        .arg(&other)
+        .output()
+        .expect("starts");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!other.join("trends.html").exists() && !other.join("trends.json").exists());
+
     let missing = dir.path().join("nothing-here");
     let out = faultline()
         .arg("trends")

@@ -10,6 +10,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::markup::escape;
 use crate::palette::Rgb;
 use crate::report::ChartError;
 
@@ -55,12 +56,6 @@ pub fn svg_document(
         escape(title),
         &svg[open..]
     ))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The y axis of a chart.

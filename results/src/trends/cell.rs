@@ -84,10 +84,11 @@ impl CellNight {
         let failed = runs.iter().find(|r| r.outcome == "fail");
         let outcome = if failed.is_some() {
             NightOutcome::Fail
-        } else if runs.iter().any(|r| r.outcome == "interrupted") {
-            NightOutcome::Interrupted
-        } else {
+        } else if runs.iter().all(|r| r.outcome == "pass") {
             NightOutcome::Pass
+        } else {
+            // Interrupted, or an outcome this version does not know: neither pass nor fail.
+            NightOutcome::Interrupted
         };
         let mut verdicts: Vec<&str> = runs.iter().map(|r| r.verdict.as_str()).collect();
         verdicts.dedup();

@@ -98,7 +98,9 @@ pub fn classify(
             .rev()
             .take_while(|(_, p)| *p)
             .count();
-        (passes_before >= k).then(|| {
+        // `start > 0`: a cell that failed every night has no last passing night (and k may be 0
+        // through the library's options).
+        (start > 0 && passes_before >= k).then(|| {
             let first_failing = decided[start].0;
             let last_passing = decided[start - 1].0;
             Class::NewFailure {

@@ -180,10 +180,12 @@ impl Trends {
                         .as_ref()
                         .map(|n| n.report.clone())
                         .unwrap_or_default();
-                    Some(format!(
+                    let line = format!(
                         "new failure: {}: {} fails since {}{label} ({changed}); {report}",
                         self.campaign, c.name, night.stamp
-                    ))
+                    );
+                    // One line whatever a label or name holds (CI greps these).
+                    Some(line.replace(char::is_control, " "))
                 }
                 _ => None,
             })

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::NightInfo;
 use super::cell::{CellNight, NightOutcome};
+use crate::markup::escape;
 use crate::palette::{NIGHT_FAIL, NIGHT_INTERRUPTED, NIGHT_MISSING, NIGHT_PASS, Rgb};
 
 /// Height of a strip, pixels.
@@ -49,7 +50,7 @@ pub fn strip(name: &str, series: &[Option<CellNight>], nights: &[NightInfo]) -> 
             )
         };
         let verdict = match (&series[start], end - start) {
-            (Some(night), 1) => format!(" ({})", night.verdict),
+            (Some(night), 1) => format!(" ({})", escape(&night.verdict)),
             _ => String::new(),
         };
         // A pixel's gap between segments where a night is wide enough to spare it.
@@ -72,9 +73,29 @@ fn stamp_of(nights: &[NightInfo], i: usize) -> String {
         .map_or_else(String::new, |n| super::page::when(&n.stamp))
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::Provenance;
+    use crate::trends::NightOutcome;
+
+    #[test]
+    fn a_verdict_read_from_a_file_cannot_break_out_of_the_strip() {
+        let night = CellNight {
+            outcome: NightOutcome::Fail,
+            verdict: "</title></rect></svg><script>alert(1)</script>".into(),
+            report: String::new(),
+            ops_per_s: None,
+            write_p99_ms: None,
+            write_availability_during_faults: None,
+            failover_s: None,
+        };
+        let nights = [NightInfo {
+            stamp: "20260101T000000.000Z".into(),
+            provenance: Provenance::default(),
+        }];
+        let svg = strip("cell", &[Some(night)], &nights);
+        assert!(!svg.contains("<script>"), "{svg}");
+        assert!(svg.contains("&lt;/title&gt;"), "{svg}");
+    }
 }

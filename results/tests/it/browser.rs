@@ -14,7 +14,7 @@ use faultline_results::campaign::{CampaignRun, Expect, render_index, summarise_c
 use faultline_results::{ClockSample, ReportInput, render_report, summarise};
 use serde_json::{Value, json};
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let found = [
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
@@ -34,7 +34,7 @@ fn chromium() -> Option<PathBuf> {
 
 /// Opens `page` (a file URL, fragment allowed) headless with `extra` flags; returns what the
 /// browser printed (stdout: a dumped DOM) and logged (stderr).
-fn open(browser: &Path, page: &str, extra: &[String]) -> (String, String) {
+pub(crate) fn open(browser: &Path, page: &str, extra: &[String]) -> (String, String) {
     let profile = tempfile::tempdir().expect("profile dir");
     let out = Command::new(browser)
         .args([
@@ -62,7 +62,7 @@ fn open(browser: &Path, page: &str, extra: &[String]) -> (String, String) {
 }
 
 /// Opens `page` headless, writes `png`, returns what the browser logged.
-fn screenshot(browser: &Path, page: &Path, png: &Path) -> String {
+pub(crate) fn screenshot(browser: &Path, page: &Path, png: &Path) -> String {
     let url = format!("file://{}", page.display());
     open(browser, &url, &[format!("--screenshot={}", png.display())]).1
 }

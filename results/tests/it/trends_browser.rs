@@ -1,56 +1,14 @@
 //! trends.html in a real browser: headless Chromium opens a generated campaign's trends page
 //! from disk (offline), logs no console error, and takes a screenshot (kept in
-//! FAULTLINE_SCREENSHOTS when set). The pattern of `browser.rs`, for the trends page.
+//! FAULTLINE_SCREENSHOTS when set). Chromium driven as `browser.rs` drives it.
 //! Skipped with a reason when Chromium is absent, unless FAULTLINE_REQUIRE_PRIVILEGED=1 (CI).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use faultline_results::trends::generate::generated_nights;
 use faultline_results::trends::{TrendOptions, compute_trends, render_trends};
 
-fn chromium() -> Option<PathBuf> {
-    let found = [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_some_and(|v| v == "1") {
-            panic!("chromium is required here (FAULTLINE_REQUIRE_PRIVILEGED=1) but absent");
-        }
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
-    }
-    found
-}
-
-/// Opens `page` headless, writes `png`, returns what the browser logged.
-fn screenshot(browser: &Path, page: &Path, png: &Path) -> String {
-    let profile = tempfile::tempdir().expect("profile dir");
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1200,1800",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium starts");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::browser::{chromium, screenshot};
 
 #[test]
 fn the_trends_page_opens_offline_in_chromium_without_console_errors() {

@@ -18,7 +18,9 @@ use std::process::Output;
 
 use faultline_nemeses::NodeId;
 
-use super::process::{ProcessHandle, ProcessSpec, exec_local, spawn_local};
+use super::process::{
+    ProcessHandle, ProcessSpec, exec_local, read_local, spawn_local, write_local,
+};
 use super::{Host, HostError};
 
 pub use plumbing::{NetnsHosts, remove_stale};
@@ -79,15 +81,11 @@ impl Host for NetnsHost {
 
     // A namespace shares the controller's file system.
     async fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), HostError> {
-        tokio::fs::write(path, bytes)
-            .await
-            .map_err(|e| HostError::io(&self.name, format!("cannot write {}", path.display()), e))
+        write_local(&self.name, path, bytes).await
     }
 
     async fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
-        tokio::fs::read(path)
-            .await
-            .map_err(|e| HostError::io(&self.name, format!("cannot read {}", path.display()), e))
+        read_local(&self.name, path).await
     }
 
     async fn drop_input_from(&self, sources: &[IpAddr]) -> Result<(), HostError> {

@@ -22,11 +22,11 @@ use faultline_checker::{Explanation, OpSummary};
 use serde_json::Value;
 
 use crate::faults::FaultWindow;
+use crate::markup::escape;
 use crate::nodes::name_recorded;
 use crate::palette::{self, Rgb};
 use layout::{Band, Item};
 use story::story;
-use svg::escape;
 
 /// At most this many operations drawn (each adds up to two event times to the axis, each time
 /// at least 6 px).

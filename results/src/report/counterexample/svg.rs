@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::layout::{BADGE, BAR_HEIGHT, FONT, Layout, PLOT_LEFT, PLOT_RIGHT, Text, WIDTH};
 use super::{CxOp, Role};
+use crate::markup::escape;
 use crate::palette::{self, Rgb};
 
 /// What the chart needs besides its layout: the ops (for colours and hover text), the fault
@@ -17,20 +18,6 @@ pub struct Drawing<'a> {
     pub bands: &'a [(Rgb, String)],
     /// Under the axis: how to read it.
     pub axis_note: &'a str,
-}
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn text(out: &mut String, t: &Text, attrs: &str) {
