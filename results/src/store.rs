@@ -174,7 +174,20 @@ impl RunDir {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+        // A leftover temporary file (a crash between write and rename) or a link planted in its
+        // place is removed, never followed: `remove_file` unlinks a link itself, and
+        // `create_new` refuses whatever appears in between.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&tmp)(e)),
+            _ => {}
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
+        std::io::Write::write_all(&mut file, bytes).map_err(io(&tmp))?;
+        drop(file);
         std::fs::rename(&tmp, path).map_err(io(path))
     }
 }

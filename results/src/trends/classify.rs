@@ -39,6 +39,9 @@ pub enum Class {
     Fixed {
         /// Index of the first night of the passing streak.
         first_passing: usize,
+        /// Index of the cell's last failing night before it (nights it was absent or
+        /// interrupted in between are skipped).
+        last_failing: usize,
     },
 }
 
@@ -91,6 +94,7 @@ pub fn classify(
         let failed_before = start > 0;
         (failed_before && streak <= k).then(|| Class::Fixed {
             first_passing: decided[start].0,
+            last_failing: decided[start - 1].0,
         })
     } else {
         let passes_before = decided[..start]
@@ -197,10 +201,22 @@ mod tests {
     fn a_pass_after_failing_is_fixed_for_k_nights() {
         assert_eq!(
             class("FFFPP", &["a", "a", "a", "b", "b"]),
-            Some(Class::Fixed { first_passing: 3 })
+            Some(Class::Fixed {
+                first_passing: 3,
+                last_failing: 2
+            })
         );
         assert_eq!(class("FFPPPP", &["a", "a", "b", "b", "b", "b"]), None);
         assert_eq!(class("PPPP", &["a"; 4]), None);
+        // Absent between its last failure and its first pass: the failure it recovered from is
+        // night 1, not the night before the pass.
+        assert_eq!(
+            class("FF-PP", &["a"; 5]),
+            Some(Class::Fixed {
+                first_passing: 3,
+                last_failing: 1
+            })
+        );
         // Not run on the newest night: nothing to say about now.
         assert_eq!(class("PPPF-", &["a", "a", "a", "b", "b"]), None);
     }

@@ -118,19 +118,19 @@ pub fn render_trends(trends: &Trends) -> Result<String, PageError> {
                 ),
                 report: None,
             }),
-            Some(Class::Fixed { first_passing }) => fixed.push(Finding {
+            Some(Class::Fixed {
+                first_passing,
+                last_failing,
+            }) => fixed.push(Finding {
                 cell: cell.name.clone(),
                 night: night_label(trends, *first_passing),
                 detail: format!(
-                    "passes since then; {}",
-                    if *first_passing > 0 {
-                        trends.nights[*first_passing]
-                            .provenance
-                            .changes_since(&trends.nights[*first_passing - 1].provenance)
-                            .join(", ")
-                    } else {
-                        String::new()
-                    }
+                    "passes since then, last failed {}; {}",
+                    night_label(trends, *last_failing),
+                    trends.nights[*first_passing]
+                        .provenance
+                        .changes_since(&trends.nights[*last_failing].provenance)
+                        .join(", ")
                 ),
                 report: report_of(*first_passing),
             }),

@@ -34,3 +34,18 @@ fn a_torn_last_line_is_dropped_and_reported() {
     let err = read_run_history(&path).expect_err("malformed");
     assert!(err.to_string().contains("history.jsonl:1:"), "{err}");
 }
+
+#[test]
+fn a_link_planted_at_the_temporary_file_is_not_followed() {
+    let store = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "untouched").expect("write");
+    let dir = RunDir::create(store.path(), "t").expect("create");
+    let target = dir.path.join("results.json");
+    std::os::unix::fs::symlink(&victim, dir.path.join("results.json.tmp")).expect("symlink");
+    dir.write_file(&target, b"{}").expect("writes");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "untouched");
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "{}");
+    assert!(!dir.path.join("results.json.tmp").exists());
+}
