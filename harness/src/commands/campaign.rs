@@ -49,10 +49,13 @@ pub fn run(args: CampaignArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// 130 for a campaign cut short by a signal, else 0 when every expectation held, else 1.
+/// 130 for a campaign cut short by a signal, else 3 when a cell could not start, else 0 when
+/// every expectation held, else 1.
 pub fn exit_code(summary: &CampaignSummary) -> ExitCode {
     if summary.interrupted {
         ExitCode::from(INTERRUPTED_EXIT)
+    } else if summary.not_started() > 0 {
+        ExitCode::from(3)
     } else if summary.passed {
         ExitCode::SUCCESS
     } else {
@@ -120,6 +123,7 @@ pub fn run_campaign(
     );
     let mut runs: Vec<CampaignRun> = Vec::with_capacity(total);
     let mut skipped: Vec<SkippedCell> = Vec::new();
+    let mut not_started: Vec<SkippedCell> = Vec::new();
     for (i, (cell, spec)) in resolved.into_iter().enumerate() {
         if interrupt.signal().is_some() {
             skipped.push(SkippedCell {
@@ -130,19 +134,41 @@ pub fn run_campaign(
                 nemesis: cell.nemesis,
                 seed: cell.seed,
                 expect: cell.expect,
+                error: None,
             });
             continue;
         }
         say(&progress, format!("[{}/{total}] {}", i + 1, cell.label));
         overall.set_message(cell.label.clone());
         let t0 = Instant::now();
-        let outcome = runtime.block_on(execute(
+        // A cell that cannot start (its cluster does not come up, its folder cannot be made)
+        // is recorded with why and the campaign goes on: one bad cell must not cost a night's
+        // pages. The exit status says so at the end (3).
+        let outcome = match runtime.block_on(execute(
             spec,
             &runs_store(&dir),
             program.clone(),
             &progress,
             &interrupt,
-        ))?;
+        )) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let error = format!("{e:#}").replace('\n', " ");
+                say(&progress, format!("      could not start: {error}"));
+                overall.inc(1);
+                not_started.push(SkippedCell {
+                    label: cell.label,
+                    replication: cell.replication,
+                    reads: cell.reads,
+                    workload: cell.workload,
+                    nemesis: cell.nemesis,
+                    seed: cell.seed,
+                    expect: cell.expect,
+                    error: Some(error),
+                });
+                continue;
+            }
+        };
         let relative = outcome
             .dir
             .path
@@ -184,7 +210,8 @@ pub fn run_campaign(
     let cut_short = !skipped.is_empty() || runs.iter().any(|r| r.interrupted.is_some());
     let signal = interrupt.signal().filter(|_| cut_short);
     let summary = summarise_campaign(campaign.name, started, runs, signal.is_some())
-        .with_provenance(provenance);
+        .with_provenance(provenance)
+        .with_cells_not_started(not_started);
     let summary = match signal {
         Some(signal) => summary.interrupted_after(
             signal

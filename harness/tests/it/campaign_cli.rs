@@ -190,3 +190,65 @@ fn history_exists(campaigns: &std::path::Path) -> bool {
             })
     })
 }
+
+/// A kvnode that refuses to start with sync replication: that cell cannot start.
+fn kvnode_refusing_sync(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("no-sync-kvnode");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *' --replication sync '*) echo 'no sync here' >&2; exit 1;; esac\n\
+             exec '{}' kvnode \"$@\"\n",
+            env!("CARGO_BIN_EXE_faultline")
+        ),
+    )
+    .expect("write the wrapper");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+#[test]
+fn a_cell_that_cannot_start_is_recorded_and_the_others_still_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, mut command) = campaign(
+        dir.path(),
+        "partly",
+        "name: partly\n\
+         defaults: { time_limit: 1, recovery: 0.5, concurrency: 2 }\n\
+         matrix:\n  replication: [sync, quorum]\n  nemesis: [none]\n",
+    );
+    command
+        .arg("--kvnode")
+        .arg(kvnode_refusing_sync(dir.path()));
+    let out = command.output().expect("starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Pages written, the quorum cell run, the sync cell named with why; exit 3.
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.contains("1 of 2 cells could not start"), "{stdout}");
+    let latest = dir.path().join("store/campaigns/partly/latest");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(latest.join("summary.json")).expect("summary"))
+            .expect("json");
+    assert_eq!(
+        summary["runs"].as_array().map(Vec::len),
+        Some(1),
+        "{summary}"
+    );
+    assert_eq!(summary["runs"][0]["replication"], "quorum");
+    assert_eq!(summary["passed"], false);
+    let skipped = &summary["skipped"][0];
+    assert_eq!(skipped["replication"], "sync");
+    assert!(
+        skipped["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{summary}"
+    );
+    let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit");
+    assert!(junit.contains("errors=\"1\""), "{junit}");
+    let index = std::fs::read_to_string(latest.join("index.html")).expect("index");
+    assert!(
+        index.contains("could not start"),
+        "the page says which cell and why"
+    );
+}

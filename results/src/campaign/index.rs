@@ -174,8 +174,11 @@ fn page(
                 label: c.label.clone(),
                 verdict: "–",
                 verdict_class: "none",
-                outcome_class: "skipped",
-                outcome: "skipped".to_owned(),
+                outcome_class: if c.error.is_some() { "FAIL" } else { "skipped" },
+                outcome: match &c.error {
+                    Some(error) => format!("could not start: {error}"),
+                    None => "skipped".to_owned(),
+                },
                 expect: c.expect.name(),
                 availability: "–".to_owned(),
                 anomalies: "–".to_owned(),

@@ -68,14 +68,24 @@ pub fn junit_xml_marking_flaky(
         suite.add_test_case(case);
     }
     for cell in &summary.skipped {
-        let mut status = TestCaseStatus::skipped();
-        status.set_message(format!(
-            "not run: the campaign was interrupted{}",
-            summary
-                .interrupted_after_s
-                .map(|s| format!(" after {}", seconds(s)))
-                .unwrap_or_default()
-        ));
+        let status = match &cell.error {
+            Some(error) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(format!("could not start: {error}"));
+                status
+            }
+            None => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(format!(
+                    "not run: the campaign was interrupted{}",
+                    summary
+                        .interrupted_after_s
+                        .map(|s| format!(" after {}", seconds(s)))
+                        .unwrap_or_default()
+                ));
+                status
+            }
+        };
         suite.add_test_case(TestCase::new(cell.label.clone(), status));
     }
     let mut report = Report::new("faultline");

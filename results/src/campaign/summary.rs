@@ -177,7 +177,7 @@ pub struct ModeSummary {
     pub failover_s: Option<f64>,
 }
 
-/// A cell of an interrupted campaign that never ran.
+/// A cell that never ran: the campaign was interrupted before it, or it could not start.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkippedCell {
     pub label: String,
@@ -187,6 +187,10 @@ pub struct SkippedCell {
     pub nemesis: String,
     pub seed: u64,
     pub expect: Expect,
+    /// Why it could not start (its cluster did not come up, its folder could not be made);
+    /// absent for a cell a signal kept from running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,16 +225,39 @@ impl CampaignSummary {
         self.interrupted = true;
         self.passed = false;
         self.interrupted_after_s = Some(after_s);
-        self.skipped = skipped;
+        self.skipped.extend(skipped);
         self
+    }
+
+    /// Adds the cells that could not start (each with its `error`): the campaign did not pass,
+    /// and its pages say which and why.
+    pub fn with_cells_not_started(mut self, cells: Vec<SkippedCell>) -> Self {
+        if !cells.is_empty() {
+            self.passed = false;
+        }
+        self.skipped.extend(cells);
+        self
+    }
+
+    /// How many cells could not start.
+    pub fn not_started(&self) -> usize {
+        self.skipped.iter().filter(|c| c.error.is_some()).count()
     }
 
     /// What the campaign concluded, in one line: the banner of index.html and the last line
     /// of `faultline campaign`.
     pub fn headline(&self) -> String {
         let failed = self.runs.iter().any(|r| r.outcome == Outcome::Fail);
+        let not_started = match self.not_started() {
+            0 => String::new(),
+            n => format!("{n} of {} cells could not start; ", self.runs.len() + n),
+        };
         if !self.interrupted {
-            return if failed || !self.passed {
+            return if failed {
+                format!("{not_started}an expectation failed")
+            } else if !not_started.is_empty() {
+                format!("{not_started}every expectation held in what ran")
+            } else if !self.passed {
                 "an expectation failed".to_owned()
             } else {
                 "every expectation held".to_owned()

@@ -43,6 +43,7 @@ fn skipped(label: &str) -> SkippedCell {
         nemesis: "kill".into(),
         seed: 1,
         expect: Expect::Valid,
+        error: None,
     }
 }
 
