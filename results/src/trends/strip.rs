@@ -1,6 +1,7 @@
 //! A cell's verdict strip: one mark per night, newest right, drawn as SVG by hand. Nights with
 //! the same outcome side by side are one rectangle (with a title saying which nights), so a
-//! year of a steady cell costs a few rectangles, not 365.
+//! year of a steady cell costs a few rectangles, not 365; a cell that changes outcome more than
+//! `MAX_TITLED_RUNS` times is one path per outcome with one title, so a year of flips stays small.
 
 use std::fmt::Write;
 
@@ -14,6 +15,8 @@ const HEIGHT: u32 = 14;
 /// Width of the whole strip: a night is narrower the more nights there are.
 const MAX_WIDTH: f64 = 600.0;
 const MAX_NIGHT: f64 = 14.0;
+/// Past this many runs of equal nights a strip is drawn as one path per outcome with one title.
+const MAX_TITLED_RUNS: usize = 60;
 
 fn look(n: &Option<CellNight>) -> (&'static str, Rgb) {
     match n.as_ref().map(|n| n.outcome) {
@@ -33,35 +36,81 @@ pub fn strip(name: &str, series: &[Option<CellNight>], nights: &[NightInfo]) -> 
         "<svg class=\"strip\" width=\"{width}\" height=\"{HEIGHT}\" viewBox=\"0 0 {width} {HEIGHT}\" role=\"img\" aria-label=\"{} verdicts, oldest left\">",
         escape(name)
     );
+    // Runs of equal nights: (first, past the last).
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < series.len() {
-        let (word, colour) = look(&series[start]);
+        let word = look(&series[start]).0;
         let mut end = start + 1;
         while end < series.len() && look(&series[end]).0 == word {
             end += 1;
         }
-        let nights_text = if end - start == 1 {
-            format!("night {}", stamp_of(nights, start))
-        } else {
-            format!(
-                "nights {} – {}",
-                stamp_of(nights, start),
-                stamp_of(nights, end - 1)
-            )
-        };
-        let verdict = match (&series[start], end - start) {
-            (Some(night), 1) => format!(" ({})", escape(&night.verdict)),
-            _ => String::new(),
-        };
-        // A pixel's gap between segments where a night is wide enough to spare it.
+        runs.push((start, end));
+        start = end;
+    }
+    // A pixel's gap between segments where a night is wide enough to spare it.
+    let gap = if each >= 3.0 { 1.0 } else { 0.0 };
+    if runs.len() <= MAX_TITLED_RUNS {
+        for &(start, end) in &runs {
+            let (word, colour) = look(&series[start]);
+            let nights_text = if end - start == 1 {
+                format!("night {}", stamp_of(nights, start))
+            } else {
+                format!(
+                    "nights {} – {}",
+                    stamp_of(nights, start),
+                    stamp_of(nights, end - 1)
+                )
+            };
+            let verdict = match (&series[start], end - start) {
+                (Some(night), 1) => format!(" ({})", escape(&night.verdict)),
+                _ => String::new(),
+            };
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" width=\"{:.1}\" height=\"{HEIGHT}\" fill=\"{}\"><title>{nights_text}: {word}{verdict}</title></rect>",
+                start as f64 * each,
+                (end - start) as f64 * each - gap,
+                colour.hex()
+            );
+        }
+    } else {
+        // A cell that changes outcome this often: one path per outcome and one title for the
+        // strip, so a year of flips stays a few KB (a titled rectangle per run is ~115 bytes:
+        // 50 cells flipping nightly made a 3.4 MB page). The figures below still show each night.
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        for night in series {
+            let word = look(night).0;
+            match counts.iter_mut().find(|(w, _)| *w == word) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((word, 1)),
+            }
+        }
+        let summary: Vec<String> = counts.iter().map(|(w, c)| format!("{c} {w}")).collect();
         let _ = write!(
             svg,
-            "<rect x=\"{:.1}\" width=\"{:.1}\" height=\"{HEIGHT}\" fill=\"{}\"><title>{nights_text}: {word}{verdict}</title></rect>",
-            start as f64 * each,
-            (end - start) as f64 * each - if each >= 3.0 { 1.0 } else { 0.0 },
-            colour.hex()
+            "<title>{} nights, {} changes of outcome: {}</title>",
+            series.len(),
+            runs.len() - 1,
+            summary.join(", ")
         );
-        start = end;
+        for (word, _) in &counts {
+            let colour = runs
+                .iter()
+                .find(|&&(s, _)| look(&series[s]).0 == *word)
+                .map_or(NIGHT_MISSING, |&(s, _)| look(&series[s]).1);
+            let mut d = String::new();
+            for &(start, end) in runs.iter().filter(|&&(s, _)| look(&series[s]).0 == *word) {
+                let _ = write!(
+                    d,
+                    "M{:.1} 0h{:.1}v{HEIGHT}h-{:.1}z",
+                    start as f64 * each,
+                    (end - start) as f64 * each - gap,
+                    (end - start) as f64 * each - gap
+                );
+            }
+            let _ = write!(svg, "<path d=\"{d}\" fill=\"{}\"/>", colour.hex());
+        }
     }
     svg.push_str("</svg>");
     svg

@@ -251,3 +251,34 @@ async fn serve_lists_each_campaigns_trends_page() {
     let page = get("/files/campaigns/nightly/trends.html").await;
     assert!(page.contains("nightly: trends across nights"));
 }
+
+#[test]
+fn a_year_where_every_cell_flips_every_night_stays_under_two_megabytes() {
+    // The worst case for the verdict strips: 50 cells alternating fail and pass for 365 nights
+    // (a titled rectangle per night made this page 3.4 MB).
+    let nights: Vec<faultline_results::StoredNight> = generated_nights(365, 50)
+        .into_iter()
+        .enumerate()
+        .map(|(i, night)| {
+            let mut summary: Value =
+                serde_json::from_slice(night.summary.as_ref().expect("generated")).expect("json");
+            let fail = i % 2 == 0;
+            for run in summary["runs"].as_array_mut().expect("runs") {
+                run["outcome"] = json!(if fail { "fail" } else { "pass" });
+                run["verdict"] = json!(if fail { "invalid" } else { "valid" });
+            }
+            faultline_results::StoredNight {
+                stamp: night.stamp,
+                summary: Ok(serde_json::to_vec(&summary).expect("json")),
+            }
+        })
+        .collect();
+    let trends = compute_trends("flips", nights, TrendOptions::default());
+    assert_eq!(trends.with_class("flaky").count(), 50);
+    let html = render_trends(&trends).expect("renders");
+    assert!(html.len() < 2_000_000, "{} bytes", html.len());
+    assert!(
+        html.contains("364 changes of outcome"),
+        "the strip says how often it flipped"
+    );
+}
