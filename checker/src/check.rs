@@ -434,23 +434,17 @@ impl Context<'_> {
             ),
             ..self.explain
         });
-        let again = check_one(partition, &budget);
+        let mut again = check_one(partition, &budget);
         self.explain_peak
             .fetch_max(budget.peak(), Ordering::Relaxed);
-        match again {
+        match &mut again {
             PartitionOutcome::NotLinearizable {
-                key,
-                blocked,
-                prefix,
-                state,
                 configurations: more,
-            } => PartitionOutcome::NotLinearizable {
-                key,
-                blocked,
-                prefix,
-                state,
-                configurations: configurations + more,
-            },
+                ..
+            } => {
+                *more += configurations;
+                again
+            }
             _ => outcome,
         }
     }

@@ -15,7 +15,7 @@ use faultline_results::campaign::{
     summarise_campaign,
 };
 
-use crate::campaign::{Campaign, load, provenance};
+use crate::campaign::{Campaign, Cell, load, provenance};
 use crate::cli::{CampaignArgs, Cli, Command};
 use crate::cluster::NodeProgram;
 use crate::commands::run::resolve;
@@ -126,16 +126,7 @@ pub fn run_campaign(
     let mut not_started: Vec<SkippedCell> = Vec::new();
     for (i, (cell, spec)) in resolved.into_iter().enumerate() {
         if interrupt.signal().is_some() {
-            skipped.push(SkippedCell {
-                label: cell.label,
-                replication: cell.replication,
-                reads: cell.reads,
-                workload: cell.workload,
-                nemesis: cell.nemesis,
-                seed: cell.seed,
-                expect: cell.expect,
-                error: None,
-            });
+            skipped.push(not_run(cell, None));
             continue;
         }
         say(&progress, format!("[{}/{total}] {}", i + 1, cell.label));
@@ -156,16 +147,7 @@ pub fn run_campaign(
                 let error = format!("{e:#}").replace('\n', " ");
                 say(&progress, format!("      could not start: {error}"));
                 overall.inc(1);
-                not_started.push(SkippedCell {
-                    label: cell.label,
-                    replication: cell.replication,
-                    reads: cell.reads,
-                    workload: cell.workload,
-                    nemesis: cell.nemesis,
-                    seed: cell.seed,
-                    expect: cell.expect,
-                    error: Some(error),
-                });
+                not_started.push(not_run(cell, Some(error)));
                 continue;
             }
         };
@@ -231,6 +213,20 @@ pub fn run_campaign(
     dir.write_file(&dir.path.join("junit.xml"), junit.as_bytes())?;
     dir.mark_latest()?;
     Ok(CampaignOutcome { dir, summary })
+}
+
+/// A cell that never ran: skipped by a signal (`error` None) or unable to start.
+fn not_run(cell: Cell, error: Option<String>) -> SkippedCell {
+    SkippedCell {
+        label: cell.label,
+        replication: cell.replication,
+        reads: cell.reads,
+        workload: cell.workload,
+        nemesis: cell.nemesis,
+        seed: cell.seed,
+        expect: cell.expect,
+        error,
+    }
 }
 
 /// A line on stdout, above the bars on a terminal: they are cleared while it is printed and

@@ -78,15 +78,15 @@ pub fn strip(name: &str, series: &[Option<CellNight>], nights: &[NightInfo]) -> 
         // A cell that changes outcome this often: one path per outcome and one title for the
         // strip, so a year of flips stays a few KB (a titled rectangle per run is ~115 bytes:
         // 50 cells flipping nightly made a 3.4 MB page). The figures below still show each night.
-        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        let mut counts: Vec<(&'static str, Rgb, usize)> = Vec::new();
         for night in series {
-            let word = look(night).0;
-            match counts.iter_mut().find(|(w, _)| *w == word) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((word, 1)),
+            let (word, colour) = look(night);
+            match counts.iter_mut().find(|(w, _, _)| *w == word) {
+                Some((_, _, c)) => *c += 1,
+                None => counts.push((word, colour, 1)),
             }
         }
-        let summary: Vec<String> = counts.iter().map(|(w, c)| format!("{c} {w}")).collect();
+        let summary: Vec<String> = counts.iter().map(|(w, _, c)| format!("{c} {w}")).collect();
         let _ = write!(
             svg,
             "<title>{} nights, {} changes of outcome: {}</title>",
@@ -94,20 +94,11 @@ pub fn strip(name: &str, series: &[Option<CellNight>], nights: &[NightInfo]) -> 
             runs.len() - 1,
             summary.join(", ")
         );
-        for (word, _) in &counts {
-            let colour = runs
-                .iter()
-                .find(|&&(s, _)| look(&series[s]).0 == *word)
-                .map_or(NIGHT_MISSING, |&(s, _)| look(&series[s]).1);
+        for (word, colour, _) in &counts {
             let mut d = String::new();
             for &(start, end) in runs.iter().filter(|&&(s, _)| look(&series[s]).0 == *word) {
-                let _ = write!(
-                    d,
-                    "M{:.1} 0h{:.1}v{HEIGHT}h-{:.1}z",
-                    start as f64 * each,
-                    (end - start) as f64 * each - gap,
-                    (end - start) as f64 * each - gap
-                );
+                let w = (end - start) as f64 * each - gap;
+                let _ = write!(d, "M{:.1} 0h{w:.1}v{HEIGHT}h-{w:.1}z", start as f64 * each);
             }
             let _ = write!(svg, "<path d=\"{d}\" fill=\"{}\"/>", colour.hex());
         }
