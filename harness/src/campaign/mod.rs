@@ -4,7 +4,6 @@
 
 mod file;
 mod provenance;
-mod yaml;
 
 use std::path::Path;
 
@@ -38,7 +37,7 @@ pub struct Campaign {
 
 /// Reads a campaign file. Errors name the file, line and column.
 pub fn load(path: &Path, text: &str) -> Result<Campaign, String> {
-    let file: CampaignFile = yaml::parse(path, text)?;
+    let file: CampaignFile = crate::yaml::parse(path, text)?;
     expand(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 

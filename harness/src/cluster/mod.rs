@@ -12,7 +12,7 @@ mod nodes_impl;
 mod ports;
 mod spec;
 mod status;
-mod thread_states;
+pub(crate) mod thread_states;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -18,6 +18,7 @@ mod loopback;
 pub mod netns;
 mod process;
 pub(crate) mod spawner;
+pub mod ssh;
 
 use std::fmt;
 use std::future::Future;
