@@ -19,7 +19,7 @@ use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
+use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder, Stdio};
 use tokio::io::AsyncWriteExt;
 
 use super::HostError;
@@ -29,8 +29,13 @@ pub use remote_process::RemoteProcess;
 
 /// Prefix of the remote directory of a run: `faultline-<pid>-<n>`.
 const MARKER: &str = "faultline-";
+/// Prefix of this machine's directory of ssh control sockets: `faultline-ssh-<pid>`.
+const CONTROL_PREFIX: &str = "faultline-ssh-";
 /// Where the run directories live on a remote host.
 const REMOTE_ROOT: &str = "/tmp";
+
+/// How long a master connection may go without a command before it exits by itself.
+const IDLE_LIMIT: std::num::NonZeroUsize = std::num::NonZeroUsize::new(3600).unwrap();
 
 /// How long connecting to a host may take before it counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -68,9 +73,14 @@ impl SshHost {
             .known_hosts_check(KnownHosts::Add)
             .connect_timeout(CONNECT_TIMEOUT)
             .server_alive_interval(Duration::from_secs(5))
-            // The control socket's directory: ssh's default (the working directory) may be
-            // the user's repository.
-            .control_directory(std::env::temp_dir());
+            // The control sockets live in a directory of this controller's (ssh's default,
+            // the working directory, may be the user's repository; the crate's own cleaning
+            // of old ones would remove those of other controllers too).
+            .control_directory(control_directory(&name)?)
+            // The master is closed when the run ends (`close`, or the session's Drop); one of
+            // a controller killed with SIGKILL exits after an hour without a command, rather
+            // than never. A run quiet for longer loses its connection (see IDLE_LIMIT).
+            .control_persist(ControlPersist::IdleFor(IDLE_LIMIT));
         if let Some(identity) = &target.identity {
             builder.keyfile(identity);
         }
@@ -83,7 +93,7 @@ impl SshHost {
             .map_err(|e| HostError::Command {
                 host: name.clone(),
                 command: "ssh".into(),
-                message: one_line(&e.to_string()),
+                message: error_chain(&e),
             })?;
         let dir = format!(
             "{REMOTE_ROOT}/{MARKER}{}-{}",
@@ -155,7 +165,7 @@ impl SshHost {
         let err = |e: openssh::Error| HostError::Command {
             host: self.name.clone(),
             command: script.to_owned(),
-            message: one_line(&e.to_string()),
+            message: error_chain(&e),
         };
         // `command` quotes each argument for the remote shell.
         let mut command = if self.target.sudo {
@@ -213,7 +223,7 @@ impl SshHost {
         self.session.close().await.map_err(|e| HostError::Command {
             host: name,
             command: "ssh -O exit".into(),
-            message: one_line(&e.to_string()),
+            message: error_chain(&e),
         })
     }
 
@@ -232,12 +242,35 @@ impl SshHost {
     }
 }
 
+/// `$TMPDIR/faultline-ssh-<pid>`, this controller's directory of control sockets, created if
+/// need be; those of controllers that are no longer running are removed first.
+fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
+    let root = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let stale = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(CONTROL_PREFIX))
+                .and_then(|pid| pid.parse().ok())
+                .is_some_and(|pid| !crate::machine::process_alive(pid));
+            if stale {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = root.join(format!("{CONTROL_PREFIX}{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| HostError::io(host, format!("cannot create {}", dir.display()), e))?;
+    Ok(dir)
+}
+
 /// A script that SIGKILLs the process group of every pid recorded under `dir/pids`, then
 /// removes `dir`.
 fn kill_and_remove(dir: &str) -> String {
     let dir = quote(dir);
     format!(
-        "for f in {dir}/pids/*.pid; do [ -f \"$f\" ] && kill -KILL -- -$(cat \"$f\") 2>/dev/null; done; rm -rf {dir}"
+        "for f in {dir}/pids/*.pid; do [ -f \"$f\" ] && kill -KILL -$(cat \"$f\") 2>/dev/null; done; rm -rf {dir}"
     )
 }
 
@@ -263,6 +296,18 @@ pub(crate) fn quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// An error and its causes (ssh's own words are in the source), on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    one_line(&text)
 }
 
 /// Messages of ssh and remote commands on one line.

@@ -70,13 +70,14 @@ impl SshHost {
         })
     }
 
-    /// Sends `signal` (a name: KILL, STOP, CONT, TERM) to the process's group.
+    /// Sends `signal` (a name: KILL, STOP, CONT, TERM) to the process's group (`kill -SIG
+    /// -PID`: dash, /bin/sh on Debian, takes no `--`).
     pub async fn signal_group(
         &self,
         process: &RemoteProcess,
         signal: &str,
     ) -> Result<(), HostError> {
-        self.shell_ok(&format!("kill -{} -- -{}", quote(signal), process.pid))
+        self.shell_ok(&format!("kill -{} -{}", quote(signal), process.pid))
             .await
             .map(drop)
     }
