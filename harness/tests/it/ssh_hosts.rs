@@ -12,6 +12,8 @@ use faultline::hosts::ssh::{SshHost, SshOptions, SshTarget};
 use faultline::hosts::{Host, HostKind, Hosts, ProcessHandle, ProcessSpec};
 use faultline_nemeses::NodeId;
 
+use crate::hosts::in_netns;
+
 const SSHD: &str = "/usr/sbin/sshd";
 
 /// Whether these tests can run here; says why not (or fails, where CI demands them).
@@ -170,6 +172,28 @@ fn wait_listening(ip: IpAddr, log: &Path) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Whether a plain TCP client in node `from`'s namespace (binding nothing) connects to `to`:22
+/// within 300 ms. A reset fails the test: a cut must look like lost packets.
+fn connects(fixture: &SshdHosts, from: NodeId, to: IpAddr) -> bool {
+    let ns = Path::new("/run/netns").join(fixture.hosts.get(from).expect("host").name());
+    in_netns(ns, move || {
+        match TcpStream::connect_timeout(&SocketAddr::new(to, 22), Duration::from_millis(300)) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => false,
+            Err(e) => panic!("connect to {to}:22 failed instead of timing out: {e}"),
+        }
+    })
+}
+
+/// The nft tables (inet) listed on `host`.
+async fn tables_on(host: &SshHost) -> String {
+    let out = host
+        .exec(&["nft", "list", "tables", "inet"])
+        .await
+        .expect("nft");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -348,7 +372,18 @@ async fn leftovers_of_a_dead_controller_are_removed_at_the_next_start() {
         .expect("a pid");
     assert!(pid_alive(pid));
 
+    let stale_table = format!("faultline_ssh_{dead}_0");
+    let planted = host
+        .exec(&["nft", &format!("add table inet {stale_table}")])
+        .await
+        .expect("plant a table");
+    assert!(planted.status.success());
+
     host.remove_stale().await.expect("remove stale");
+    assert!(
+        !tables_on(&host).await.contains(&stale_table),
+        "the dead controller's table was deleted"
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while pid_alive(pid) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -393,4 +428,46 @@ async fn a_refusing_or_unreachable_host_is_an_error_naming_it() {
     assert!(text.starts_with(&closed.label()), "{text}");
     assert!(text.contains("Connection refused"), "ssh says why: {text}");
     assert!(!text.contains('\n'), "one line: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_host_firewall_cuts_a_plain_tcp_client_and_heals() {
+    if !ssh_or_skip("an_ssh_host_firewall_cuts_a_plain_tcp_client_and_heals") {
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let host = fixture.connect(1).await;
+    let (ip1, ip2) = (fixture.target(1).address, fixture.target(2).address);
+    assert!(
+        connects(&fixture, 2, ip1) && connects(&fixture, 3, ip1),
+        "before the cut"
+    );
+
+    host.drop_input_from(&[ip2]).await.expect("partition");
+    assert!(!connects(&fixture, 2, ip1), "2 cannot reach 1");
+    assert!(connects(&fixture, 3, ip1), "3 still can");
+    let out = host
+        .exec(&["true"])
+        .await
+        .expect("the controller still reaches it");
+    assert!(out.status.success());
+    let table = host
+        .remote_dir()
+        .strip_prefix("/tmp/faultline-")
+        .map(|marker| format!("faultline_ssh_{}", marker.replace('-', "_")))
+        .expect("a marked directory");
+    assert!(
+        tables_on(&host).await.contains(&table),
+        "its table carries the marker"
+    );
+
+    host.drop_input_from(&[]).await.expect("heal");
+    assert!(connects(&fixture, 2, ip1), "healed");
+
+    host.clean_up().await.expect("clean up");
+    assert!(
+        !tables_on(&host).await.contains(&table),
+        "the table went with clean_up"
+    );
+    host.close().await.expect("close");
 }

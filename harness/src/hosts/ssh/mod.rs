@@ -8,8 +8,12 @@
 //! removed when the run ends, and one of a controller that is no longer running is removed (its
 //! processes killed first) at the next start (`remove_stale_on`).
 //!
-//! Privileged commands run through `sudo -n` when the inventory says `sudo: true`.
+//! Partitions are an nft table of the run's on each host (`firewall.rs`), named with the same
+//! marker, `faultline_ssh_<pid>_<n>`, and removed with the directory.
+//!
+//! Commands run through `sudo -n` when the inventory says `sudo: true`.
 
+mod firewall;
 mod inventory;
 mod remote_process;
 
@@ -49,6 +53,8 @@ pub struct SshHost {
     session: Session,
     /// This run's directory on the host, `/tmp/faultline-<pid>-<n>`.
     dir: String,
+    /// This run's nft table on the host, `faultline_ssh_<pid>_<n>`.
+    table: String,
 }
 
 /// How to connect, beyond what the inventory says of each host.
@@ -95,16 +101,18 @@ impl SshHost {
                 command: "ssh".into(),
                 message: error_chain(&e),
             })?;
-        let dir = format!(
-            "{REMOTE_ROOT}/{MARKER}{}-{}",
+        let run_dir = format!(
+            "{MARKER}{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
+        let table = firewall::table_for(&run_dir).unwrap_or_default();
         let host = SshHost {
             name,
             target,
             session,
-            dir,
+            dir: format!("{REMOTE_ROOT}/{run_dir}"),
+            table,
         };
         host.shell_ok(&format!(
             "mkdir -p {0}/pids {0}/logs {0}/bin",
@@ -211,10 +219,26 @@ impl SshHost {
         Ok(self.shell_ok(&script).await?.stdout)
     }
 
-    /// Removes this run's directory, first killing every process whose pid it recorded.
-    /// Best effort: the host may be gone.
+    /// Replaces the host's firewall with one that drops every packet it receives from
+    /// `sources` (none: heal), with `nft` on the host.
+    pub async fn drop_input_from(&self, sources: &[IpAddr]) -> Result<(), HostError> {
+        let script = firewall::replace_rules(&self.table, sources);
+        self.exec(&["nft", &script]).await.and_then(|out| {
+            let command = format!("nft {script}");
+            self.ok(&command, out).map(drop)
+        })
+    }
+
+    /// Removes what this run left on the host: kills every process whose pid its directory
+    /// recorded, deletes its nft table, removes the directory.
     pub async fn clean_up(&self) -> Result<(), HostError> {
-        self.shell_ok(&kill_and_remove(&self.dir)).await.map(drop)
+        self.shell_ok(&format!(
+            "{}; {}",
+            delete_table_if_nft(&self.table),
+            kill_and_remove(&self.dir)
+        ))
+        .await
+        .map(drop)
     }
 
     /// Closes the master connection.
@@ -236,6 +260,18 @@ impl SshHost {
             if stale_dir(name, crate::machine::process_alive) {
                 let dir = format!("{REMOTE_ROOT}/{name}");
                 self.shell_ok(&kill_and_remove(&dir)).await?;
+            }
+        }
+        // Tables outlive their directory if the directory went first: listed on their own.
+        let out = self
+            .shell("command -v nft > /dev/null && nft list tables inet")
+            .await?;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some(table) = line.strip_prefix("table inet ") else {
+                continue;
+            };
+            if firewall::owner(table).is_some_and(|pid| !crate::machine::process_alive(pid)) {
+                self.shell_ok(&delete_table_if_nft(table)).await?;
             }
         }
         Ok(())
@@ -263,6 +299,15 @@ fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| HostError::io(host, format!("cannot create {}", dir.display()), e))?;
     Ok(dir)
+}
+
+/// A script that deletes nft table `table` where nft is installed (a host never partitioned
+/// may have none).
+fn delete_table_if_nft(table: &str) -> String {
+    format!(
+        "if command -v nft > /dev/null; then nft {}; fi",
+        quote(&firewall::delete_table(table))
+    )
 }
 
 /// A script that SIGKILLs the process group of every pid recorded under `dir/pids`, then
