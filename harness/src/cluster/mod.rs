@@ -86,8 +86,8 @@ impl Cluster {
         let addrs = match hosts.kind() {
             // Loopback hosts share one port space: a port free right now for each.
             HostKind::Loopback => ports::free_addrs(&ips)?,
-            // A namespace is a host of its own: its node port is always free.
-            HostKind::Netns => ips
+            // A namespace (or a remote machine) is a host of its own: its node port is free.
+            HostKind::Netns | HostKind::Ssh => ips
                 .iter()
                 .map(|&(id, ip)| (id, SocketAddr::new(ip, crate::hosts::netns::NODE_PORT)))
                 .collect(),

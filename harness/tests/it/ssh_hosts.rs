@@ -471,3 +471,67 @@ async fn an_ssh_host_firewall_cuts_a_plain_tcp_client_and_heals() {
     );
     host.close().await.expect("close");
 }
+
+/// `faultline run` with `args` in a fresh directory: exit status, stderr, and whether the run
+/// left anything in its store.
+fn run_in_temp(files: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String, bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write a fixture");
+    }
+    let out = crate::common::faultline()
+        .current_dir(dir.path())
+        .args(["run", "--store", "store", "--time-limit", "1"])
+        .args(args)
+        .output()
+        .expect("faultline runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    (out.status.code(), stderr, dir.path().join("store").exists())
+}
+
+#[test]
+fn bad_ssh_flags_and_inventories_are_one_line_errors_before_anything_starts() {
+    let missing_user = "hosts:\n  - address: 192.0.2.1\n    port: 22\n";
+    let one = "hosts:\n  - {address: 192.0.2.1, user: root}\n";
+    let three = "hosts:\n  - {address: 192.0.2.1, user: root}\n  - {address: 192.0.2.2, user: root}\n  - {address: 192.0.2.3, user: root}\n";
+    let files = [
+        ("missing.yaml", missing_user),
+        ("one.yaml", one),
+        ("three.yaml", three),
+    ];
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--hosts", "ssh", "--inventory", "missing.yaml"],
+            "faultline: missing.yaml:2:5: hosts[0]: missing field `user`",
+        ),
+        (
+            &["--hosts", "ssh"],
+            "faultline: --hosts ssh needs --inventory FILE",
+        ),
+        (
+            &["--hosts", "ssh", "--inventory", "one.yaml"],
+            "faultline: --inventory: one.yaml lists 1 host(s); --nodes 3 needs one host per node",
+        ),
+        (
+            &["--inventory", "three.yaml"],
+            "faultline: --inventory: only with --hosts ssh",
+        ),
+        (
+            &["--hosts", "ssh", "--inventory", "absent.yaml"],
+            "faultline: absent.yaml: cannot read the inventory",
+        ),
+        // A good inventory: refused until the cluster starts nodes on ssh hosts (no traffic
+        // is sent: the addresses are documentation ones and nothing connects).
+        (
+            &["--hosts", "ssh", "--inventory", "three.yaml"],
+            "faultline: --hosts ssh: three.yaml is a valid inventory, but starting nodes",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, stderr, stored) = run_in_temp(&files, args);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+        assert!(!stored, "{args:?}: nothing written");
+    }
+}
