@@ -6,6 +6,9 @@
 //! - `netns` (root): one network namespace per node on a bridge the run creates; every process
 //!   of the node runs inside it, so whatever it binds or dials, it is that host, and partitions
 //!   are nft rules inside each node's namespace.
+//! - `ssh`: remote machines of an inventory (`ssh/`); its `SshHost` runs commands, files,
+//!   detached processes and a firewall there, but the cluster cannot start nodes on it yet
+//!   (`Hosts::create` refuses the kind).
 //!
 //! The methods are async and a process is a `ProcessHandle`, so a remote backend (ssh: a pid on
 //! another machine) fits the same shape.

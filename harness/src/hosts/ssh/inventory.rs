@@ -7,7 +7,8 @@
 //!   - address: 192.0.2.11     # the IP clients, peers and firewall rules use
 //!     port: 22                # default 22
 //!     user: admin
-//!     identity: keys/id_ed25519   # optional (else ssh's config and agent); relative to this file
+//!     identity: keys/id_ed25519   # optional (else ssh's config and agent); relative to this
+//!                                 # file, or ~/... (ssh expands it)
 //!     sudo: true              # default false: run privileged commands through `sudo -n`
 //! ```
 
@@ -84,8 +85,10 @@ impl Inventory {
             .hosts
             .into_iter()
             .map(|mut h| {
+                // `~/...` is left to ssh, which expands it.
                 if let Some(id) = &h.identity
                     && id.is_relative()
+                    && !id.starts_with("~")
                 {
                     h.identity = Some(dir.join(id));
                 }
@@ -133,6 +136,21 @@ mod tests {
         assert!(inv.hosts[1].sudo);
         assert_eq!(inv.hosts[1].identity, None);
         assert_eq!(inv.hosts[1].label(), "admin@10.0.0.2:2222");
+    }
+
+    #[test]
+    fn the_shipped_example_parses_and_keeps_a_home_relative_identity() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../hosts.example.yaml"
+        ));
+        let inv = Inventory::load(path).expect("hosts.example.yaml is valid");
+        assert_eq!(inv.hosts.len(), 3);
+        assert_eq!(
+            inv.hosts[0].identity.as_deref(),
+            Some(Path::new("~/.ssh/id_ed25519"))
+        );
+        assert!(inv.hosts.iter().all(|h| h.sudo && h.port == 22));
     }
 
     #[test]
