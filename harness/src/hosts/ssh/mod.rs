@@ -55,6 +55,8 @@ pub struct SshHost {
     dir: String,
     /// This run's nft table on the host, `faultline_ssh_<pid>_<n>`.
     table: String,
+    /// The local directory of control sockets, `$TMPDIR/faultline-ssh-<pid>`.
+    control_dir: std::path::PathBuf,
 }
 
 /// How to connect, beyond what the inventory says of each host.
@@ -70,6 +72,7 @@ impl SshHost {
     pub async fn connect(target: SshTarget, options: &SshOptions) -> Result<SshHost, HostError> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = target.label();
+        let control_dir = control_directory(&name)?;
         let mut builder = SessionBuilder::default();
         builder
             .user(target.user.clone())
@@ -82,7 +85,7 @@ impl SshHost {
             // The control sockets live in a directory of this controller's (ssh's default,
             // the working directory, may be the user's repository; the crate's own cleaning
             // of old ones would remove those of other controllers too).
-            .control_directory(control_directory(&name)?)
+            .control_directory(&control_dir)
             // The master is closed when the run ends (`close`, or the session's Drop); one of
             // a controller killed with SIGKILL exits after an hour without a command, rather
             // than never. A run quiet for longer loses its connection (see IDLE_LIMIT).
@@ -113,6 +116,7 @@ impl SshHost {
             session,
             dir: format!("{REMOTE_ROOT}/{run_dir}"),
             table,
+            control_dir,
         };
         host.shell_ok(&format!(
             "mkdir -p {0}/pids {0}/logs {0}/bin",
@@ -241,14 +245,18 @@ impl SshHost {
         .map(drop)
     }
 
-    /// Closes the master connection.
+    /// Closes the master connection, and the directory of control sockets once no other
+    /// host's is left in it.
     pub async fn close(self) -> Result<(), HostError> {
         let name = self.name.clone();
-        self.session.close().await.map_err(|e| HostError::Command {
+        let closed = self.session.close().await.map_err(|e| HostError::Command {
             host: name,
             command: "ssh -O exit".into(),
             message: error_chain(&e),
-        })
+        });
+        // Fails while another connection's socket is in it: the last one removes it.
+        let _ = std::fs::remove_dir(&self.control_dir);
+        closed
     }
 
     /// Removes the run directories (and their processes) left on this host by controllers of
