@@ -186,11 +186,16 @@ pub struct RunArgs {
     /// Faults, comma-separated: kill, pause, partition, delay, clock. None by default.
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
-    /// What the nodes run on: loopback (processes on 127.0.0.x, the default) or netns (root:
+    /// What the nodes run on: loopback (processes on 127.0.0.x, the default), netns (root:
     /// a network namespace per node on a bridge of the run's; partitions are nft rules inside
-    /// each namespace, for any program).
+    /// each namespace, for any program) or ssh (the machines of --inventory; not yet able to
+    /// start nodes).
     #[arg(long, default_value = "loopback")]
     pub hosts: String,
+    /// The machines of --hosts ssh: a YAML file listing each host's address, port, user,
+    /// identity file and sudo (see hosts.example.yaml); node N runs on the N-th.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<std::path::PathBuf>,
     /// What enforces partitions: auto (nft when root and nft exist, else proxy), nft or proxy.
     #[arg(long, default_value = "auto")]
     pub network: String,

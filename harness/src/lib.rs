@@ -13,3 +13,4 @@ pub mod hosts;
 pub mod machine;
 pub mod network;
 pub mod run;
+pub mod yaml;

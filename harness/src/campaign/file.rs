@@ -49,6 +49,8 @@ pub struct Defaults {
     pub request_timeout: Option<u64>,
     pub network: Option<Checked<Network>>,
     pub hosts: Option<Checked<Hosts>>,
+    /// The inventory of `hosts: ssh`, relative to the campaign file.
+    pub inventory: Option<std::path::PathBuf>,
     pub targets: Option<Checked<Targets>>,
 }
 

@@ -4,7 +4,6 @@
 
 mod file;
 mod provenance;
-mod yaml;
 
 use std::path::Path;
 
@@ -38,7 +37,13 @@ pub struct Campaign {
 
 /// Reads a campaign file. Errors name the file, line and column.
 pub fn load(path: &Path, text: &str) -> Result<Campaign, String> {
-    let file: CampaignFile = yaml::parse(path, text)?;
+    let mut file: CampaignFile = crate::yaml::parse(path, text)?;
+    // An inventory named in a campaign file is found beside it, wherever the campaign runs.
+    if let Some(inventory) = &mut file.defaults.inventory
+        && inventory.is_relative()
+    {
+        *inventory = path.parent().unwrap_or(Path::new("")).join(&*inventory);
+    }
     expand(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -112,6 +117,12 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("request-timeout", d.request_timeout.map(|v| v.to_string()));
     flag("network", d.network.as_ref().map(|v| v.as_str().to_owned()));
     flag("hosts", d.hosts.as_ref().map(|v| v.as_str().to_owned()));
+    flag(
+        "inventory",
+        d.inventory
+            .as_ref()
+            .map(|v| v.to_string_lossy().into_owned()),
+    );
     flag("targets", d.targets.as_ref().map(|v| v.as_str().to_owned()));
 
     let mut cells = Vec::new();
@@ -337,6 +348,26 @@ expect:
             );
             assert!(!err.contains("--"), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn an_inventory_is_found_beside_the_campaign_file() {
+        let c = load(
+            Path::new("campaigns/c.yaml"),
+            "name: t\ndefaults: {hosts: ssh, inventory: lab.yaml}\nmatrix: {replication: [sync]}\n",
+        )
+        .expect("parses");
+        let flags = &c.cells[0].flags;
+        assert!(
+            flags.windows(2).any(|w| w == ["--hosts", "ssh"]),
+            "{flags:?}"
+        );
+        assert!(
+            flags
+                .windows(2)
+                .any(|w| w == ["--inventory", "campaigns/lab.yaml"]),
+            "{flags:?}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod nodes_impl;
 mod ports;
 mod spec;
 mod status;
-mod thread_states;
+pub(crate) mod thread_states;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -86,8 +86,8 @@ impl Cluster {
         let addrs = match hosts.kind() {
             // Loopback hosts share one port space: a port free right now for each.
             HostKind::Loopback => ports::free_addrs(&ips)?,
-            // A namespace is a host of its own: its node port is always free.
-            HostKind::Netns => ips
+            // A namespace (or a remote machine) is a host of its own: its node port is free.
+            HostKind::Netns | HostKind::Ssh => ips
                 .iter()
                 .map(|&(id, ip)| (id, SocketAddr::new(ip, crate::hosts::netns::NODE_PORT)))
                 .collect(),

@@ -69,8 +69,8 @@ pub fn choose(
     caps: Capabilities,
     hosts: HostKind,
 ) -> Result<Backend, String> {
-    if hosts == HostKind::Netns {
-        return on_netns(requested, partitions, delays);
+    if hosts != HostKind::Loopback {
+        return on_hosts(hosts, requested, partitions, delays);
     }
     if !partitions && !delays {
         return Ok(Backend::None);
@@ -90,20 +90,24 @@ pub fn choose(
     }
 }
 
-fn on_netns(requested: Requested, partitions: bool, delays: bool) -> Result<Backend, String> {
+/// Netns and ssh hosts: nft on each host (its own firewall) is the only backend.
+fn on_hosts(
+    hosts: HostKind,
+    requested: Requested,
+    partitions: bool,
+    delays: bool,
+) -> Result<Backend, String> {
     if requested == Requested::Proxy {
-        return Err(
-            "--network proxy cannot serve --hosts netns (link proxies listen on loopback); \
+        return Err(format!(
+            "--network proxy cannot serve --hosts {hosts} (link proxies listen on loopback); \
              use --network auto or nft"
-                .into(),
-        );
+        ));
     }
     if delays {
-        return Err(
-            "--nemesis delay is unavailable with --hosts netns: delay is a proxy fault and this \
+        return Err(format!(
+            "--nemesis delay is unavailable with --hosts {hosts}: delay is a proxy fault and this \
              kernel has no netem; use --hosts loopback"
-                .into(),
-        );
+        ));
     }
     Ok(if partitions {
         Backend::Nft

@@ -21,6 +21,9 @@ pub struct RunSpec {
     /// What the nodes run on (`--hosts`).
     #[serde(default)]
     pub hosts: crate::hosts::HostKind,
+    /// The inventory of ssh hosts (`--inventory`), as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<std::path::PathBuf>,
     /// Where each node ran, filled in once the cluster is up (test.json is written again then).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<NodeAddress>,

@@ -39,7 +39,10 @@ fn netns_or_skip(test: &str) -> bool {
 
 /// Runs `f` on a thread of its own that has entered the network namespace at `path`: a socket
 /// it creates belongs to that namespace for its whole life, whichever thread uses it later.
-fn in_netns<T: Send + 'static>(path: PathBuf, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) fn in_netns<T: Send + 'static>(
+    path: PathBuf,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     std::thread::spawn(move || {
         let ns = File::open(&path).expect("open the namespace");
         // SAFETY: setns(2) on a descriptor we own; it moves only this thread.

@@ -17,5 +17,6 @@ mod key_groups;
 mod kvnode_bin;
 mod partition;
 mod run_cli;
+mod ssh_hosts;
 mod store_cli;
 mod trends_cli;

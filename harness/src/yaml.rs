@@ -1,5 +1,5 @@
-//! The one place that knows the YAML library (serde_yaml is archived upstream: a swap touches
-//! only this file).
+//! The one place that knows the YAML library, shared by campaign files and SSH inventories
+//! (serde_yaml is archived upstream: a swap touches only this file).
 
 use std::path::Path;
 

@@ -1,0 +1,179 @@
+//! A process started on an ssh host: detached in a session of its own (`setsid`, so its pid is
+//! its process group), its pid recorded in `<run dir>/pids/<name>.pid` (what cleanup kills),
+//! stdout and stderr appended to `<run dir>/logs/<name>.log`, downloaded to the run folder's
+//! log path at the end. Signals go to its process group by pid; "stopped" is read from
+//! `/proc/<pid>/task/*/stat` on the host, as for a local node.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{SshHost, quote};
+use crate::cluster::thread_states::{ThreadStates, state_letter};
+use crate::hosts::{HostError, ProcessSpec};
+
+/// A process an ssh host started.
+#[derive(Debug, Clone)]
+pub struct RemoteProcess {
+    pub pid: u32,
+    /// Its log on the host.
+    pub remote_log: String,
+    /// Where its log goes in the run folder.
+    pub local_log: PathBuf,
+}
+
+impl SshHost {
+    /// Starts `spec` on the host, detached: `spec.program` is a path on the host (see
+    /// `upload`), `spec.dir` a directory there, and `spec.log` the run folder's file its log is
+    /// downloaded to (`download_log`).
+    pub async fn spawn_remote(&self, spec: &ProcessSpec) -> Result<RemoteProcess, HostError> {
+        if let Some(user) = &spec.user {
+            return Err(HostError::Unsupported {
+                host: self.name.clone(),
+                what: format!("running a node as user {user:?} is not supported on ssh hosts yet"),
+            });
+        }
+        let name = spec
+            .log
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "process".into());
+        let remote_log = format!("{}/logs/{name}.log", self.dir);
+        let pid_file = format!("{}/pids/{name}.pid", self.dir);
+        let mut command = vec!["setsid".to_owned(), "env".to_owned()];
+        command.extend(spec.env.iter().map(|(k, v)| quote(&format!("{k}={v}"))));
+        command.push(quote(&spec.program.to_string_lossy()));
+        command.extend(spec.args.iter().map(|a| quote(a)));
+        let dir = spec
+            .dir
+            .as_ref()
+            .map_or_else(|| self.dir.clone(), |d| d.to_string_lossy().into_owned());
+        // A background job of a non-interactive shell leads no group, so setsid makes the new
+        // session in place (no fork): $! is the program's pid, its session and group id.
+        let script = format!(
+            "cd {dir} && {{ {cmd} >> {log} 2>&1 < /dev/null & }} && echo $! > {pid_file} && echo $!",
+            dir = quote(&dir),
+            cmd = command.join(" "),
+            log = quote(&remote_log),
+            pid_file = quote(&pid_file),
+        );
+        let out = self.shell_ok(&script).await?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pid = text.trim().parse().map_err(|_| HostError::Command {
+            host: self.name.clone(),
+            command: script.clone(),
+            message: format!("expected a pid, got {:?}", text.trim()),
+        })?;
+        Ok(RemoteProcess {
+            pid,
+            remote_log,
+            local_log: spec.log.clone(),
+        })
+    }
+
+    /// Sends `signal` (a name: KILL, STOP, CONT, TERM) to the process's group (`kill -SIG
+    /// -PID`: dash, /bin/sh on Debian, takes no `--`).
+    pub async fn signal_group(
+        &self,
+        process: &RemoteProcess,
+        signal: &str,
+    ) -> Result<(), HostError> {
+        self.shell_ok(&format!("kill -{} -{}", quote(signal), process.pid))
+            .await
+            .map(drop)
+    }
+
+    /// Its threads' states, None once it is gone.
+    pub async fn thread_states(&self, pid: u32) -> Result<Option<ThreadStates>, HostError> {
+        let out = self
+            .shell(&format!("cat /proc/{pid}/task/*/stat 2>/dev/null"))
+            .await?;
+        Ok(parse_thread_states(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Returns once every thread of the process is stopped (`stopped`) or none is, or it is
+    /// gone, or after 1 s, as pause and resume do for local nodes.
+    pub async fn wait_stopped(
+        &self,
+        process: &RemoteProcess,
+        stopped: bool,
+    ) -> Result<(), HostError> {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            match self.thread_states(process.pid).await? {
+                None => return Ok(()),
+                Some(s) if stopped && s.all_stopped() => return Ok(()),
+                Some(s) if !stopped && s.none_stopped() => return Ok(()),
+                Some(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the process still runs (a zombie counts as gone).
+    pub async fn is_running(&self, process: &RemoteProcess) -> Result<bool, HostError> {
+        Ok(self.thread_states(process.pid).await?.is_some())
+    }
+
+    /// Copies the process's log from the host to its place in the run folder.
+    pub async fn download_log(&self, process: &RemoteProcess) -> Result<(), HostError> {
+        let bytes = self.read_file(Path::new(&process.remote_log)).await?;
+        tokio::fs::write(&process.local_log, bytes)
+            .await
+            .map_err(|e| {
+                HostError::io(
+                    &self.name,
+                    format!("cannot write {}", process.local_log.display()),
+                    e,
+                )
+            })
+    }
+
+    /// Copies a local executable into this run's `bin/` on the host and returns its path there.
+    pub async fn upload(&self, local: &Path) -> Result<String, HostError> {
+        let bytes = tokio::fs::read(local).await.map_err(|e| {
+            HostError::io(&self.name, format!("cannot read {}", local.display()), e)
+        })?;
+        let name = local
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "program".into());
+        let remote = format!("{}/bin/{name}", self.dir);
+        self.write_file(Path::new(&remote), &bytes).await?;
+        self.shell_ok(&format!("chmod 755 {}", quote(&remote)))
+            .await?;
+        Ok(remote)
+    }
+}
+
+/// Thread states from `cat /proc/PID/task/*/stat` (one stat line per thread); None when there
+/// is none (the process is gone) or it is a zombie.
+fn parse_thread_states(text: &str) -> Option<ThreadStates> {
+    let mut states = ThreadStates {
+        stopped: 0,
+        total: 0,
+    };
+    for letter in text.lines().filter_map(state_letter) {
+        if letter == 'Z' {
+            continue;
+        }
+        states.total += 1;
+        if matches!(letter, 'T' | 't') {
+            states.stopped += 1;
+        }
+    }
+    (states.total > 0).then_some(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_states_are_read_from_stat_lines() {
+        let text = "12 (kv node) T 1 12\n13 (tokio-rt) S 1 12\n";
+        let s = parse_thread_states(text).expect("two threads");
+        assert_eq!((s.stopped, s.total), (1, 2));
+        assert_eq!(parse_thread_states(""), None);
+        assert_eq!(parse_thread_states("12 (kvnode) Z 1 12\n"), None);
+    }
+}

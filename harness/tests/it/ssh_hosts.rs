@@ -1,0 +1,537 @@
+//! SSH hosts against real `sshd`s: each test makes netns hosts, starts an sshd inside each
+//! (a throw-away host key and client key pair made with ssh-keygen, a config of the test's own)
+//! and reaches it only at the namespace's address. Needs root, ip, nft, /usr/sbin/sshd and
+//! ssh-keygen: skipped with a reason otherwise (failed under FAULTLINE_REQUIRE_PRIVILEGED=1).
+
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use faultline::hosts::ssh::{SshHost, SshOptions, SshTarget};
+use faultline::hosts::{Host, HostKind, Hosts, ProcessHandle, ProcessSpec};
+use faultline_nemeses::NodeId;
+
+use crate::hosts::in_netns;
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// Whether these tests can run here; says why not (or fails, where CI demands them).
+fn ssh_or_skip(test: &str) -> bool {
+    let keygen = Command::new("ssh-keygen").arg("-?").output().is_ok();
+    if faultline::hosts::netns::available() && Path::new(SSHD).exists() && keygen {
+        return true;
+    }
+    let reason = "needs root, ip, nft, /usr/sbin/sshd (openssh-server) and ssh-keygen";
+    assert!(
+        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
+    );
+    eprintln!("skipping {test}: it {reason}");
+    false
+}
+
+/// Netns hosts with an sshd in each, the keys and configs in a temp dir. Drop kills the sshds
+/// and whatever runs in the namespaces, then the namespaces go.
+struct SshdHosts {
+    dir: tempfile::TempDir,
+    sshds: Vec<ProcessHandle>,
+    /// Declared last: dropped after the processes in it are killed.
+    hosts: Hosts,
+}
+
+impl SshdHosts {
+    async fn start(n: u32) -> SshdHosts {
+        let ids: Vec<NodeId> = (1..=n).collect();
+        let hosts = Hosts::create(HostKind::Netns, &ids).expect("create netns hosts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        keygen(&d.join("host_key"));
+        keygen(&d.join("client_key"));
+        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys"))
+            .expect("authorized_keys");
+        // sshd refuses to start without its privilege separation directory.
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        std::fs::write(
+            d.join("ssh_config"),
+            format!(
+                "Host *\n  UserKnownHostsFile {}\n  IdentitiesOnly yes\n  LogLevel ERROR\n",
+                d.join("known_hosts").display()
+            ),
+        )
+        .expect("ssh_config");
+        let mut fixture = SshdHosts {
+            dir,
+            sshds: Vec::new(),
+            hosts,
+        };
+        let hosts: Vec<_> = fixture
+            .hosts
+            .iter()
+            .map(|(id, h)| (id, h.clone()))
+            .collect();
+        for (id, host) in hosts {
+            let d = fixture.dir.path();
+            let config = d.join(format!("sshd_config_{id}"));
+            std::fs::write(
+                &config,
+                format!(
+                    "ListenAddress {ip}\nPort 22\nHostKey {key}\nAuthorizedKeysFile {auth}\n\
+                     PermitRootLogin prohibit-password\nPasswordAuthentication no\nUsePAM no\n\
+                     StrictModes no\nPidFile {pid}\n",
+                    ip = host.ip(),
+                    key = d.join("host_key").display(),
+                    auth = d.join("authorized_keys").display(),
+                    pid = d.join(format!("sshd_{id}.pid")).display(),
+                ),
+            )
+            .expect("sshd_config");
+            let handle = host
+                .spawn(ProcessSpec {
+                    program: SSHD.into(),
+                    args: vec!["-D".into(), "-e".into(), "-f".into(), path(&config)],
+                    env: Vec::new(),
+                    dir: None,
+                    user: None,
+                    log: d.join(format!("sshd_{id}.log")),
+                })
+                .await
+                .expect("start sshd");
+            fixture.sshds.push(handle);
+            wait_listening(host.ip(), &d.join(format!("sshd_{id}.log")));
+        }
+        fixture
+    }
+
+    /// Node `id`'s inventory entry: root with the test's client key.
+    fn target(&self, id: NodeId) -> SshTarget {
+        SshTarget {
+            address: self.hosts.get(id).expect("host").ip(),
+            port: 22,
+            user: "root".into(),
+            identity: Some(self.dir.path().join("client_key")),
+            sudo: false,
+        }
+    }
+
+    fn options(&self) -> SshOptions {
+        SshOptions {
+            config_file: Some(self.dir.path().join("ssh_config")),
+        }
+    }
+
+    async fn connect(&self, id: NodeId) -> SshHost {
+        SshHost::connect(self.target(id), &self.options())
+            .await
+            .expect("connect over ssh")
+    }
+}
+
+impl Drop for SshdHosts {
+    fn drop(&mut self) {
+        for ns in self.hosts.namespaces() {
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", &ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<libc::pid_t>().ok())
+                {
+                    // SAFETY: kill(2) has no memory-safety preconditions.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
+        for sshd in &mut self.sshds {
+            let _ = sshd.signal_group(libc::SIGKILL);
+            let _ = sshd.wait_blocking();
+        }
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn keygen(path: &Path) {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success(), "ssh-keygen {}", path.display());
+}
+
+/// Waits up to 5 s for sshd to accept connections at `ip`:22.
+fn wait_listening(ip: IpAddr, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let addr = SocketAddr::new(ip, 22);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "sshd at {addr} did not listen: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether a plain TCP client in node `from`'s namespace (binding nothing) connects to `to`:22
+/// within 300 ms. A reset fails the test: a cut must look like lost packets.
+fn connects(fixture: &SshdHosts, from: NodeId, to: IpAddr) -> bool {
+    let ns = Path::new("/run/netns").join(fixture.hosts.get(from).expect("host").name());
+    in_netns(ns, move || {
+        match TcpStream::connect_timeout(&SocketAddr::new(to, 22), Duration::from_millis(300)) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => false,
+            Err(e) => panic!("connect to {to}:22 failed instead of timing out: {e}"),
+        }
+    })
+}
+
+/// The nft tables (inet) listed on `host`.
+async fn tables_on(host: &SshHost) -> String {
+    let out = host
+        .exec(&["nft", "list", "tables", "inet"])
+        .await
+        .expect("nft");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // A zombie (reaped by nobody yet) counts as gone.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, s)| s.trim_start().starts_with('Z'))
+    })
+}
+
+fn remote_dirs_of(pid: u32) -> Vec<PathBuf> {
+    std::fs::read_dir("/tmp")
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().is_some_and(|n| {
+                        n.to_string_lossy()
+                            .starts_with(&format!("faultline-{pid}-"))
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_host_runs_commands_and_moves_files() {
+    if !ssh_or_skip("an_ssh_host_runs_commands_and_moves_files") {
+        return;
+    }
+    let fixture = SshdHosts::start(1).await;
+    let host = fixture.connect(1).await;
+    assert_eq!(host.ip(), fixture.target(1).address);
+    assert!(host.name().starts_with("root@10.213."), "{}", host.name());
+
+    // The command runs in the namespace (it sees the node's address), arguments arrive whole.
+    let out = host
+        .exec(&["ip", "-o", "-4", "addr", "show", "dev", "eth0"])
+        .await
+        .expect("exec");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{}/24", host.ip())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = host
+        .exec(&["printf", "%s|", "a b", "it's", "$(echo no)"])
+        .await
+        .expect("exec");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a b|it's|$(echo no)|");
+    let out = host.exec(&["sh", "-c", "exit 3"]).await.expect("exec");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a failing command's status comes back"
+    );
+
+    // Files: bytes of every value round-trip; a missing file is an error naming the host.
+    let file = PathBuf::from(host.remote_dir()).join("blob");
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    host.write_file(&file, &bytes).await.expect("write");
+    assert_eq!(host.read_file(&file).await.expect("read"), bytes);
+    let err = host
+        .read_file(Path::new("/nonexistent/faultline"))
+        .await
+        .expect_err("missing file");
+    assert!(err.to_string().starts_with(host.name()), "{err}");
+
+    // The run's directory carries the controller's marker and goes with clean_up.
+    let me = std::process::id();
+    assert!(
+        host.remote_dir()
+            .starts_with(&format!("/tmp/faultline-{me}-"))
+    );
+    assert!(Path::new(host.remote_dir()).is_dir());
+    host.clean_up().await.expect("clean up");
+    assert!(!Path::new(host.remote_dir()).exists());
+    host.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_process_is_signalled_paused_logged_and_cleaned_up() {
+    if !ssh_or_skip("a_remote_process_is_signalled_paused_logged_and_cleaned_up") {
+        return;
+    }
+    let fixture = SshdHosts::start(1).await;
+    let host = fixture.connect(1).await;
+    let local_log = fixture.dir.path().join("n1.log");
+    let spec = ProcessSpec {
+        program: "/bin/sh".into(),
+        args: vec![
+            "-c".into(),
+            "echo started in $(pwd) with $GREETING; exec sleep 300".into(),
+        ],
+        env: vec![("GREETING".into(), "hello there".into())],
+        dir: Some("/".into()),
+        user: None,
+        log: local_log.clone(),
+    };
+    let process = host.spawn_remote(&spec).await.expect("spawn");
+    assert!(pid_alive(process.pid), "the recorded pid is the process");
+    assert!(host.is_running(&process).await.expect("ask"));
+    // Its own session: the pid leads its group, so group signals reach it.
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", process.pid)).expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("comm")
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        fields[2],
+        process.pid.to_string(),
+        "process group = pid: {stat}"
+    );
+    assert_eq!(fields[3], process.pid.to_string(), "session = pid: {stat}");
+
+    host.signal_group(&process, "STOP").await.expect("stop");
+    host.wait_stopped(&process, true).await.expect("wait");
+    let states = host
+        .thread_states(process.pid)
+        .await
+        .expect("states")
+        .expect("runs");
+    assert!(states.all_stopped(), "{states:?}");
+    host.signal_group(&process, "CONT").await.expect("cont");
+    host.wait_stopped(&process, false).await.expect("wait");
+    let states = host
+        .thread_states(process.pid)
+        .await
+        .expect("states")
+        .expect("runs");
+    assert!(states.none_stopped(), "{states:?}");
+
+    host.download_log(&process).await.expect("download the log");
+    let log = std::fs::read_to_string(&local_log).expect("the log is in the run folder");
+    assert!(log.contains("started in / with hello there"), "{log}");
+
+    // clean_up kills what the run started (by its recorded pid) and removes its directory.
+    host.clean_up().await.expect("clean up");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pid_alive(process.pid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!pid_alive(process.pid), "clean_up killed the process");
+    assert!(!host.is_running(&process).await.expect("ask"));
+    host.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leftovers_of_a_dead_controller_are_removed_at_the_next_start() {
+    if !ssh_or_skip("leftovers_of_a_dead_controller_are_removed_at_the_next_start") {
+        return;
+    }
+    let fixture = SshdHosts::start(1).await;
+    let host = fixture.connect(1).await;
+    // A pid that ran and is gone: a controller that died.
+    let mut child = Command::new("true").spawn().expect("true");
+    let dead = child.id();
+    child.wait().expect("reap");
+    let stale = format!("/tmp/faultline-{dead}-0");
+    let survivor = format!(
+        "mkdir -p {stale}/pids && {{ setsid sleep 300 > /dev/null 2>&1 < /dev/null & }} && echo $! > {stale}/pids/n1.pid && echo $!"
+    );
+    let out = host
+        .exec(&["sh", "-c", &survivor])
+        .await
+        .expect("plant a leftover");
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(pid_alive(pid));
+
+    let stale_table = format!("faultline_ssh_{dead}_0");
+    let planted = host
+        .exec(&["nft", &format!("add table inet {stale_table}")])
+        .await
+        .expect("plant a table");
+    assert!(planted.status.success());
+
+    host.remove_stale().await.expect("remove stale");
+    assert!(
+        !tables_on(&host).await.contains(&stale_table),
+        "the dead controller's table was deleted"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pid_alive(pid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!pid_alive(pid), "the dead controller's process was killed");
+    assert!(remote_dirs_of(dead).is_empty(), "its directory was removed");
+    assert!(
+        Path::new(host.remote_dir()).is_dir(),
+        "a live controller's directory stays"
+    );
+    host.clean_up().await.expect("clean up");
+    host.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_or_unreachable_host_is_an_error_naming_it() {
+    if !ssh_or_skip("a_refusing_or_unreachable_host_is_an_error_naming_it") {
+        return;
+    }
+    let fixture = SshdHosts::start(2).await;
+    // A key the host does not know: refused.
+    let d = fixture.dir.path();
+    keygen(&d.join("stranger_key"));
+    let mut refused = fixture.target(1);
+    refused.identity = Some(d.join("stranger_key"));
+    let err = SshHost::connect(refused.clone(), &fixture.options())
+        .await
+        .expect_err("refused");
+    let text = err.to_string();
+    eprintln!("refused: {text}");
+    assert!(text.starts_with(&refused.label()), "{text}");
+    assert!(text.contains("Permission denied"), "ssh says why: {text}");
+    assert!(!text.contains('\n'), "one line: {text}");
+    // Nothing listens on that port: unreachable.
+    let mut closed = fixture.target(2);
+    closed.port = 2222;
+    let err = SshHost::connect(closed.clone(), &fixture.options())
+        .await
+        .expect_err("nothing listens");
+    let text = err.to_string();
+    eprintln!("unreachable: {text}");
+    assert!(text.starts_with(&closed.label()), "{text}");
+    assert!(text.contains("Connection refused"), "ssh says why: {text}");
+    assert!(!text.contains('\n'), "one line: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_host_firewall_cuts_a_plain_tcp_client_and_heals() {
+    if !ssh_or_skip("an_ssh_host_firewall_cuts_a_plain_tcp_client_and_heals") {
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let host = fixture.connect(1).await;
+    let (ip1, ip2) = (fixture.target(1).address, fixture.target(2).address);
+    assert!(
+        connects(&fixture, 2, ip1) && connects(&fixture, 3, ip1),
+        "before the cut"
+    );
+
+    host.drop_input_from(&[ip2]).await.expect("partition");
+    assert!(!connects(&fixture, 2, ip1), "2 cannot reach 1");
+    assert!(connects(&fixture, 3, ip1), "3 still can");
+    let out = host
+        .exec(&["true"])
+        .await
+        .expect("the controller still reaches it");
+    assert!(out.status.success());
+    let table = host
+        .remote_dir()
+        .strip_prefix("/tmp/faultline-")
+        .map(|marker| format!("faultline_ssh_{}", marker.replace('-', "_")))
+        .expect("a marked directory");
+    assert!(
+        tables_on(&host).await.contains(&table),
+        "its table carries the marker"
+    );
+
+    host.drop_input_from(&[]).await.expect("heal");
+    assert!(connects(&fixture, 2, ip1), "healed");
+
+    host.clean_up().await.expect("clean up");
+    assert!(
+        !tables_on(&host).await.contains(&table),
+        "the table went with clean_up"
+    );
+    host.close().await.expect("close");
+}
+
+/// `faultline run` with `args` in a fresh directory: exit status, stderr, and whether the run
+/// left anything in its store.
+fn run_in_temp(files: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String, bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write a fixture");
+    }
+    let out = crate::common::faultline()
+        .current_dir(dir.path())
+        .args(["run", "--store", "store", "--time-limit", "1"])
+        .args(args)
+        .output()
+        .expect("faultline runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    (out.status.code(), stderr, dir.path().join("store").exists())
+}
+
+#[test]
+fn bad_ssh_flags_and_inventories_are_one_line_errors_before_anything_starts() {
+    let missing_user = "hosts:\n  - address: 192.0.2.1\n    port: 22\n";
+    let one = "hosts:\n  - {address: 192.0.2.1, user: root}\n";
+    let three = "hosts:\n  - {address: 192.0.2.1, user: root}\n  - {address: 192.0.2.2, user: root}\n  - {address: 192.0.2.3, user: root}\n";
+    let files = [
+        ("missing.yaml", missing_user),
+        ("one.yaml", one),
+        ("three.yaml", three),
+    ];
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--hosts", "ssh", "--inventory", "missing.yaml"],
+            "faultline: missing.yaml:2:5: hosts[0]: missing field `user`",
+        ),
+        (
+            &["--hosts", "ssh"],
+            "faultline: --hosts ssh needs --inventory FILE",
+        ),
+        (
+            &["--hosts", "ssh", "--inventory", "one.yaml"],
+            "faultline: --inventory: one.yaml lists 1 host(s); --nodes 3 needs one host per node",
+        ),
+        (
+            &["--inventory", "three.yaml"],
+            "faultline: --inventory: only with --hosts ssh",
+        ),
+        (
+            &["--hosts", "ssh", "--inventory", "absent.yaml"],
+            "faultline: absent.yaml: cannot read the inventory",
+        ),
+        // A good inventory: refused until the cluster starts nodes on ssh hosts (no traffic
+        // is sent: the addresses are documentation ones and nothing connects).
+        (
+            &["--hosts", "ssh", "--inventory", "three.yaml"],
+            "faultline: --hosts ssh: three.yaml is a valid inventory, but starting nodes",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, stderr, stored) = run_in_temp(&files, args);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+        assert!(!stored, "{args:?}: nothing written");
+    }
+}
