@@ -11,7 +11,7 @@ use anyhow::{Context, anyhow};
 use clap::Parser;
 use faultline_results::RunDir;
 use faultline_results::campaign::{
-    CampaignRun, CampaignSummary, Outcome, Provenance, SkippedCell, junit_xml, render_index,
+    CampaignRun, CampaignSummary, Outcome, Provenance, Setup, SkippedCell, junit_xml, render_index,
     summarise_campaign,
 };
 
@@ -159,7 +159,12 @@ pub fn run_campaign(
             .unwrap_or_else(|_| PathBuf::from(&outcome.dir.path));
         let mut run = CampaignRun::new(
             cell.label.clone(),
-            (cell.replication, cell.reads, cell.workload, cell.nemesis),
+            Setup::kvnode(
+                &cell.replication,
+                &cell.reads,
+                &cell.workload,
+                &cell.nemesis,
+            ),
             cell.seed,
             relative.display().to_string(),
             cell.expect,
@@ -218,11 +223,13 @@ pub fn run_campaign(
 /// A cell that never ran: skipped by a signal (`error` None) or unable to start.
 fn not_run(cell: Cell, error: Option<String>) -> SkippedCell {
     SkippedCell {
+        setup: Setup::kvnode(
+            &cell.replication,
+            &cell.reads,
+            &cell.workload,
+            &cell.nemesis,
+        ),
         label: cell.label,
-        replication: cell.replication,
-        reads: cell.reads,
-        workload: cell.workload,
-        nemesis: cell.nemesis,
         seed: cell.seed,
         expect: cell.expect,
         error,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use faultline_results::campaign::{
-    CampaignRun, Expect, render_comparison, report_href, summarise_campaign,
+    CampaignRun, Expect, Setup, render_comparison, report_href, summarise_campaign,
 };
 use faultline_results::percent;
 
@@ -29,11 +29,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         let started = stamp(&folder);
         runs.push(CampaignRun::new(
             format!("{} {started}", s.name),
-            (
-                s.replication.clone(),
-                s.reads.clone(),
-                s.workload.kind.name().to_owned(),
-                if nemesis.is_empty() {
+            Setup::kvnode(
+                &s.replication,
+                &s.reads,
+                s.workload.kind.name(),
+                &if nemesis.is_empty() {
                     "none".to_owned()
                 } else {
                     nemesis.join(",")
@@ -57,7 +57,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let summary = summarise_campaign("comparison".into(), started, runs, false);
     println!(
         "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>13} {:>12}",
-        "mode",
+        summary.compared_by,
         "runs",
         "valid",
         "invalid",
@@ -67,10 +67,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         "writes avail.",
         "failover s"
     );
-    for m in &summary.modes {
+    for m in &summary.groups {
         println!(
             "{:<8} {:>5} {:>7} {:>7} {:>12} {:>11} {:>9} {:>13} {:>12}",
-            m.replication,
+            m.value,
             m.runs,
             m.valid,
             m.invalid,

@@ -32,7 +32,7 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
         "comparison page: {}",
         outcome.dir.path.join("index.html").display()
     );
-    for m in &outcome.summary.modes {
+    for m in &outcome.summary.groups {
         let verdict = if m.invalid > 0 {
             "NOT linearizable"
         } else if m.unknown > 0 {
@@ -46,7 +46,7 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
         };
         println!(
             "{:<7} {verdict}: {anomalies}; during faults {} of operations answered, {} of writes; {:.0} ops/s",
-            m.replication,
+            m.value,
             percent(m.availability_during_faults),
             percent(m.write_availability_during_faults),
             m.ops_per_s

@@ -137,13 +137,7 @@ pub fn after_campaign(outcome: &CampaignOutcome, passed_nights: u32) -> anyhow::
             passed_nights: passed_nights as usize,
         },
     )?;
-    let system = outcome
-        .summary
-        .provenance
-        .system
-        .clone()
-        .unwrap_or_else(|| "kvnode".to_owned());
-    let junit = junit_xml_marking_flaky(&outcome.summary, |run| trends.flaky_reason(&system, run))
+    let junit = junit_xml_marking_flaky(&outcome.summary, |run| trends.flaky_reason(run))
         .map_err(|e| anyhow!("junit.xml: {e}"))?;
     outcome
         .dir

@@ -49,7 +49,9 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
     assert_eq!(summary["runs"].as_array().map(Vec::len), Some(2));
     assert_eq!(summary["runs"][0]["passed"], true);
     assert_eq!(summary["runs"][1]["passed"], false);
-    assert_eq!(summary["modes"][0]["replication"], "quorum");
+    assert_eq!(summary["compared_by"], "replication");
+    assert_eq!(summary["groups"][0]["value"], "quorum");
+    assert_eq!(summary["runs"][0]["system"], "kvnode");
     let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit");
     assert!(
         junit.contains("tests=\"2\"") && junit.contains("failures=\"1\""),
@@ -83,7 +85,7 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
     assert!(
         std::fs::read_to_string(&page)
             .expect("page")
-            .contains("By replication mode")
+            .contains("By replication</h2>")
     );
 }
 
@@ -155,7 +157,10 @@ fn ctrl_c_stops_the_current_run_lists_the_rest_as_skipped_and_exits_130() {
     );
     assert_eq!(summary["runs"].as_array().map(Vec::len), Some(1));
     assert_eq!(summary["runs"][0]["interrupted"]["of_s"], 60.0);
-    assert_eq!(summary["skipped"][0]["replication"], "sync", "{summary}");
+    assert_eq!(
+        summary["skipped"][0]["options"]["replication"], "sync",
+        "{summary}"
+    );
     let skipped = summary["skipped"][0]["label"].as_str().unwrap_or("?");
     let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit");
     assert!(
@@ -236,10 +241,10 @@ fn a_cell_that_cannot_start_is_recorded_and_the_others_still_run() {
         Some(1),
         "{summary}"
     );
-    assert_eq!(summary["runs"][0]["replication"], "quorum");
+    assert_eq!(summary["runs"][0]["options"]["replication"], "quorum");
     assert_eq!(summary["passed"], false);
     let skipped = &summary["skipped"][0];
-    assert_eq!(skipped["replication"], "sync");
+    assert_eq!(skipped["options"]["replication"], "sync");
     assert!(
         skipped["error"].as_str().is_some_and(|e| !e.is_empty()),
         "{summary}"

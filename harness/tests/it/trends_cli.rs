@@ -49,7 +49,7 @@ fn read_json(path: &Path) -> Value {
 fn passes(run: &Value, i: usize) -> bool {
     let cell = (
         run["workload"].as_str().unwrap_or(""),
-        run["replication"].as_str().unwrap_or(""),
+        run["options"]["replication"].as_str().unwrap_or(""),
     );
     match cell {
         // Fails from night 4 (index 3) on: a new failure.

@@ -50,7 +50,7 @@ fn whole(v: &f64) -> String {
 
 fn write_availability(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "write-availability";
-    let title = format!("writes answered during faults, by {}", axis.name);
+    let title = format!("writes answered during faults, by {}", axis.name());
     let svg = svg_document(id, &title, WIDTH, HEIGHT, |root| {
         let y = YAxis {
             range: 0f64..1.15,
@@ -87,7 +87,7 @@ fn write_availability(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartE
 
 fn failover(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "failover";
-    let title = format!("failover: leader lost → first write, by {}", axis.name);
+    let title = format!("failover: leader lost → first write, by {}", axis.name());
     let per_group: Vec<Vec<f64>> = groups
         .iter()
         .map(|g| {
@@ -143,7 +143,7 @@ const ANOMALIES: [(&str, Count); 3] = [
 
 fn anomalies(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "anomalies";
-    let title = format!("anomalies found, by {}", axis.name);
+    let title = format!("anomalies found, by {}", axis.name());
     let svg = svg_document(id, &title, 2 * WIDTH, HEIGHT, |root| {
         let panels = root.split_evenly((1, ANOMALIES.len()));
         for (panel, (kind, count)) in panels.iter().zip(ANOMALIES) {
@@ -178,7 +178,7 @@ fn anomalies(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
 
 fn throughput(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "throughput";
-    let title = format!("throughput, by {}", axis.name);
+    let title = format!("throughput, by {}", axis.name());
     let per_group: Vec<Vec<f64>> = groups
         .iter()
         .map(|g| g.runs.iter().map(|r| r.ops_per_s).collect())
@@ -237,7 +237,7 @@ const LOG_BEYOND: f64 = 30.0;
 
 fn latency(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "latency-p99";
-    let title = format!("p99 latency, by {}", axis.name);
+    let title = format!("p99 latency, by {}", axis.name());
     let ops: Vec<&str> = LATENCY_OPS
         .into_iter()
         .filter(|f| groups.iter().any(|g| !p99(g, f).is_empty()))

@@ -1,11 +1,12 @@
-//! index.html of a campaign: the per-mode comparison first (the answer to "what does async
-//! cost me, what does sync cost me"), a table and its charts, then one row per run with a link
+//! index.html of a campaign: the comparison along what its runs differ in first (the answer to
+//! "what does async cost me, what does sync cost me", or etcd against kvnode), a table and its
+//! charts, then one row per run with a link
 //! to its report. The page `compare --out` writes is the same page without expectations:
 //! verdicts only, no summary.json or junit.xml beside it to link to.
 
 use askama::Template;
 
-use super::axis::{Axis, REPLICATION};
+use super::axis::Axis;
 use super::chart_frame::Chart;
 use super::charts::comparison_charts;
 use super::summary::{CampaignSummary, Outcome};
@@ -21,9 +22,9 @@ pub enum PageError {
     Template(#[from] askama::Error),
 }
 
-struct ModeRow {
-    replication: String,
-    /// The mode's colour in the charts (CSS), for the row's swatch.
+struct GroupRow {
+    value: String,
+    /// The value's colour in the charts (CSS), for the row's swatch.
     colour: String,
     verdicts: String,
     anomalies: String,
@@ -61,9 +62,9 @@ struct IndexPage {
     passed: bool,
     interrupted: bool,
     headline: String,
-    /// The option the modes are values of ("replication").
-    axis: &'static str,
-    modes: Vec<ModeRow>,
+    /// What the groups are values of (`replication`, `system · reads`).
+    axis: String,
+    groups: Vec<GroupRow>,
     charts: Vec<Chart>,
     runs: Vec<RunRow>,
 }
@@ -106,15 +107,8 @@ fn page(
     comparison: bool,
     reports: &[String],
 ) -> Result<String, PageError> {
-    let axis: &Axis = &REPLICATION;
-    // The table in the charts' order: each value at its rank, in its colour.
-    let values: Vec<&str> = summary
-        .modes
-        .iter()
-        .map(|m| m.replication.as_str())
-        .collect();
-    let mut modes: Vec<_> = summary.modes.iter().collect();
-    modes.sort_by_key(|m| axis.rank(&m.replication, &values));
+    // The groups are in the axis's rank order already (`summarise_campaign`).
+    let axis = Axis::of(&summary.runs);
     let page = IndexPage {
         name: summary.name.clone(),
         comparison,
@@ -123,12 +117,13 @@ fn page(
         passed: summary.passed,
         interrupted: summary.interrupted,
         headline: summary.headline(),
-        axis: axis.name,
-        modes: modes
-            .into_iter()
-            .map(|m| ModeRow {
-                replication: m.replication.clone(),
-                colour: crate::palette::series(axis.rank(&m.replication, &values)).hex(),
+        axis: axis.name(),
+        groups: summary
+            .groups
+            .iter()
+            .map(|m| GroupRow {
+                value: m.value.clone(),
+                colour: axis.colour(&m.value).hex(),
                 verdicts: format!(
                     "{} valid, {} invalid, {} unknown of {}",
                     m.valid, m.invalid, m.unknown, m.runs
@@ -143,7 +138,7 @@ fn page(
                     .map_or_else(|| "–".to_owned(), |s| format!("{s:.2} s")),
             })
             .collect(),
-        charts: comparison_charts(&summary.runs, axis)?,
+        charts: comparison_charts(&summary.runs, &axis)?,
         runs: summary
             .runs
             .iter()

@@ -1,11 +1,14 @@
-//! What a campaign concluded: each run with its expectation, and per replication mode the
-//! numbers that answer "what does this mode cost me".
+//! What a campaign concluded: each run with its expectation, and per value of the option its
+//! runs differ in (`axis.rs`: a replication mode, a system, a read mode, ...) the numbers that
+//! answer "what does this choice cost me".
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::axis::Axis;
 use super::provenance::Provenance;
+pub use super::setup::Setup;
 use crate::interruption::{Interruption, seconds};
 use crate::summary::{RunResults, Verdict};
 
@@ -66,10 +69,10 @@ impl Outcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignRun {
     pub label: String,
-    pub replication: String,
-    pub reads: String,
-    pub workload: String,
-    pub nemesis: String,
+    /// The system, its options, the workload and the nemesis (flattened: `system`, `options`,
+    /// `workload`, `nemesis` in summary.json).
+    #[serde(flatten)]
+    pub setup: Setup,
     /// The cluster's size; `None` where the caller did not say (`compare`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nodes: Option<usize>,
@@ -107,7 +110,7 @@ impl CampaignRun {
     /// A run's row from its results.
     pub fn new(
         label: String,
-        (replication, reads, workload, nemesis): (String, String, String, String),
+        setup: Setup,
         seed: u64,
         dir: String,
         expect: Expect,
@@ -123,10 +126,7 @@ impl CampaignRun {
         let outcome = Outcome::of(expect, results.verdict, results.interrupted.is_some());
         CampaignRun {
             label,
-            replication,
-            reads,
-            workload,
-            nemesis,
+            setup,
             nodes: None,
             seed,
             dir,
@@ -155,10 +155,11 @@ impl CampaignRun {
     }
 }
 
-/// One replication mode across the campaign's runs.
+/// One value of the compared option across the campaign's runs.
 #[derive(Debug, Clone, Serialize)]
-pub struct ModeSummary {
-    pub replication: String,
+pub struct GroupSummary {
+    /// The value (`quorum`; `etcd · serializable` when several options vary).
+    pub value: String,
     pub runs: usize,
     pub valid: usize,
     pub invalid: usize,
@@ -181,10 +182,8 @@ pub struct ModeSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct SkippedCell {
     pub label: String,
-    pub replication: String,
-    pub reads: String,
-    pub workload: String,
-    pub nemesis: String,
+    #[serde(flatten)]
+    pub setup: Setup,
     pub seed: u64,
     pub expect: Expect,
     /// Why it could not start (its cluster did not come up, its folder could not be made);
@@ -198,7 +197,10 @@ pub struct CampaignSummary {
     pub name: String,
     pub started: String,
     pub runs: Vec<CampaignRun>,
-    pub modes: Vec<ModeSummary>,
+    /// What the groups are values of: the system and options that differ between the runs,
+    /// joined by ` · ` (`replication`; `system · reads`).
+    pub compared_by: String,
+    pub groups: Vec<GroupSummary>,
     /// Whether every cell ran and every expectation held: never for an interrupted campaign.
     pub passed: bool,
     /// Whether the campaign was stopped (Ctrl-C, SIGTERM) before every cell ran to its end.
@@ -286,31 +288,22 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// Summarises runs per replication mode, in the order the modes first appear.
+/// Summarises runs per value of what differs between them (`Axis::of`), in rank order.
 pub fn summarise_campaign(
     name: String,
     started: String,
     runs: Vec<CampaignRun>,
     interrupted: bool,
 ) -> CampaignSummary {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_mode: BTreeMap<String, Vec<&CampaignRun>> = BTreeMap::new();
-    for run in &runs {
-        if !order.contains(&run.replication) {
-            order.push(run.replication.clone());
-        }
-        by_mode
-            .entry(run.replication.clone())
-            .or_default()
-            .push(run);
-    }
-    let modes = order
-        .iter()
-        .map(|mode| {
-            let rs = &by_mode[mode];
+    let axis = Axis::of(&runs);
+    let groups = axis
+        .groups(&runs)
+        .into_iter()
+        .map(|group| {
+            let rs = &group.runs;
             let count = |v: Verdict| rs.iter().filter(|r| r.verdict == v).count();
-            ModeSummary {
-                replication: mode.clone(),
+            GroupSummary {
+                value: group.value.clone(),
                 runs: rs.len(),
                 valid: count(Verdict::Valid),
                 invalid: count(Verdict::Invalid),
@@ -330,12 +323,14 @@ pub fn summarise_campaign(
             }
         })
         .collect();
+    let compared_by = axis.name();
     let passed = !interrupted && runs.iter().all(|r| r.passed);
     CampaignSummary {
         name,
         started,
         runs,
-        modes,
+        compared_by,
+        groups,
         passed,
         interrupted,
         interrupted_after_s: None,

@@ -7,40 +7,45 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::night::{Night, NightRun};
+use crate::campaign::{CampaignRun, Setup};
 
 /// What identifies a cell from night to night.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct CellKey {
-    pub system: String,
-    pub replication: String,
-    pub reads: String,
-    pub workload: String,
-    pub nemesis: String,
+    /// The system, its options, the workload and the nemesis.
+    #[serde(flatten)]
+    pub setup: Setup,
     pub nodes: Option<usize>,
 }
 
 impl CellKey {
+    /// `system` is the night's system, for runs recorded before each run named its own.
     pub fn of(system: &str, run: &NightRun) -> CellKey {
         CellKey {
-            system: system.to_owned(),
-            replication: run.replication.clone(),
-            reads: run.reads.clone(),
-            workload: run.workload.clone(),
-            nemesis: run.nemesis.clone(),
+            setup: run.setup(system),
             nodes: run.node_count(),
         }
     }
 
-    /// `register-quorum-read-index-kill+pause-n3`, as a campaign label without its seed.
+    /// A campaign run's cell.
+    pub fn of_run(run: &CampaignRun) -> CellKey {
+        CellKey {
+            setup: run.setup.clone(),
+            nodes: run.nodes,
+        }
+    }
+
+    /// `register-quorum-read-index-kill+pause-n3`, as a campaign label without its seed (a
+    /// system other than kvnode is named after the workload).
     pub fn name(&self) -> String {
         let nodes = self.nodes.map(|n| format!("-n{n}")).unwrap_or_default();
-        format!(
-            "{}-{}-{}-{}{nodes}",
-            self.workload,
-            self.replication,
-            self.reads,
-            self.nemesis.replace(',', "+")
-        )
+        let mut words = vec![self.setup.workload.clone()];
+        if self.setup.system != "kvnode" {
+            words.push(self.setup.system.clone());
+        }
+        words.extend(self.setup.option_values().map(str::to_owned));
+        words.push(self.setup.nemesis.replace(',', "+"));
+        format!("{}{nodes}", words.join("-"))
     }
 }
 

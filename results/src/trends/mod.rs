@@ -193,15 +193,8 @@ impl Trends {
     }
 
     /// Why the cell of a campaign run is flaky, or `None`: for junit.xml.
-    pub fn flaky_reason(&self, system: &str, run: &CampaignRun) -> Option<String> {
-        let key = CellKey {
-            system: system.to_owned(),
-            replication: run.replication.clone(),
-            reads: run.reads.clone(),
-            workload: run.workload.clone(),
-            nemesis: run.nemesis.clone(),
-            nodes: run.nodes,
-        };
+    pub fn flaky_reason(&self, run: &CampaignRun) -> Option<String> {
+        let key = CellKey::of_run(run);
         let cell = self.cells.iter().find(|c| c.key == key)?;
         match cell.class {
             Some(Class::Flaky { unexplained_flips }) => Some(format!(

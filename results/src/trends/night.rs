@@ -1,16 +1,26 @@
 //! One night: a campaign run's summary.json read leniently — only what the trends use, every
 //! field a newer faultline added defaulted, so that old summaries still read.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
-use crate::campaign::Provenance;
+use crate::campaign::{Provenance, Setup};
 
 /// What the trends take from one run of a summary.json.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NightRun {
     pub label: String,
-    pub replication: String,
-    pub reads: String,
+    /// Absent before each run named its system: then the night's (its provenance's).
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// kvnode's two options, as summaries recorded them before runs carried `options`.
+    #[serde(default)]
+    pub replication: Option<String>,
+    #[serde(default)]
+    pub reads: Option<String>,
     pub workload: String,
     pub nemesis: String,
     /// Absent in summaries written before it was recorded: then read from the label.
@@ -32,6 +42,24 @@ pub struct NightRun {
 }
 
 impl NightRun {
+    /// What the run ran; `system` is the night's, for runs that do not name their own.
+    pub fn setup(&self, system: &str) -> Setup {
+        let mut options = self.options.clone();
+        for (name, value) in [("replication", &self.replication), ("reads", &self.reads)] {
+            if let Some(value) = value {
+                options
+                    .entry(name.to_owned())
+                    .or_insert_with(|| value.clone());
+            }
+        }
+        Setup {
+            system: self.system.clone().unwrap_or_else(|| system.to_owned()),
+            options,
+            workload: self.workload.clone(),
+            nemesis: self.nemesis.clone(),
+        }
+    }
+
     /// The cluster's size: recorded, or the `-n<N>-` of a campaign label.
     pub fn node_count(&self) -> Option<usize> {
         self.nodes.or_else(|| {

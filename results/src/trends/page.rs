@@ -149,7 +149,7 @@ pub fn render_trends(trends: &Trends) -> Result<String, PageError> {
             Ok(CellRow {
                 index,
                 name: cell.name.clone(),
-                faults: cell.key.nemesis.replace(',', " + "),
+                faults: cell.key.setup.nemesis.replace(',', " + "),
                 strip: strip(&cell.name, &cell.nights, &trends.nights),
                 pass_rate: crate::figures::percent(cell.pass_rate),
                 class: cell.class.as_ref().map_or("", Class::name),

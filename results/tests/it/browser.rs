@@ -10,7 +10,7 @@ use std::process::Command;
 
 use faultline_checker::history::{Event, EventType, Process};
 use faultline_checker::{Budget, ModelKind, check_events};
-use faultline_results::campaign::{CampaignRun, Expect, render_index, summarise_campaign};
+use faultline_results::campaign::{CampaignRun, Expect, Setup, render_index, summarise_campaign};
 use faultline_results::{ClockSample, ReportInput, render_report, summarise};
 use serde_json::{Value, json};
 
@@ -121,12 +121,7 @@ fn reports_open_offline_in_chromium_without_console_errors() {
     .expect("report");
     let run = CampaignRun::new(
         "register-async".into(),
-        (
-            "async".into(),
-            "any".into(),
-            "register".into(),
-            "kill".into(),
-        ),
+        Setup::kvnode("async", "any", "register", "kill"),
         1,
         "runs/register-async/1".into(),
         Expect::Invalid,

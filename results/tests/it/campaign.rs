@@ -2,7 +2,7 @@
 //! failure, the cells never run are listed as skipped, and nothing says "every expectation held".
 
 use faultline_results::campaign::{
-    CampaignRun, Expect, Outcome, SkippedCell, junit_xml, render_index, summarise_campaign,
+    CampaignRun, Expect, Outcome, Setup, SkippedCell, junit_xml, render_index, summarise_campaign,
 };
 use faultline_results::{Interruption, RunResults, Verdict, summarise};
 
@@ -20,12 +20,7 @@ fn results(verdict: Verdict, interrupted: bool) -> RunResults {
 fn run(label: &str, expect: Expect, results: &RunResults) -> CampaignRun {
     CampaignRun::new(
         label.into(),
-        (
-            "quorum".into(),
-            "read-index".into(),
-            "register".into(),
-            "kill".into(),
-        ),
+        Setup::kvnode("quorum", "read-index", "register", "kill"),
         1,
         format!("runs/{label}/1"),
         expect,
@@ -37,10 +32,7 @@ fn run(label: &str, expect: Expect, results: &RunResults) -> CampaignRun {
 fn skipped(label: &str) -> SkippedCell {
     SkippedCell {
         label: label.into(),
-        replication: "sync".into(),
-        reads: "read-index".into(),
-        workload: "register".into(),
-        nemesis: "kill".into(),
+        setup: Setup::kvnode("sync", "read-index", "register", "kill"),
         seed: 1,
         expect: Expect::Valid,
         error: None,

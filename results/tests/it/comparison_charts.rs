@@ -4,7 +4,7 @@
 //! campaign of one mode or a mode that never failed over.
 
 use faultline_results::campaign::{
-    CampaignRun, CampaignSummary, Expect, render_index, summarise_campaign,
+    CampaignRun, CampaignSummary, Expect, Setup, render_index, summarise_campaign,
 };
 use faultline_results::palette;
 use faultline_results::{Verdict, summarise};
@@ -23,12 +23,7 @@ const CHARTS: [&str; 5] = [
 fn run(mode: &str, n: usize) -> CampaignRun {
     CampaignRun::new(
         format!("{mode}-{n}"),
-        (
-            mode.into(),
-            "read-index".into(),
-            "register".into(),
-            "partition".into(),
-        ),
+        Setup::kvnode(mode, "read-index", "register", "partition"),
         n as u64,
         format!("runs/{mode}-{n}/1"),
         Expect::Any,
@@ -174,7 +169,7 @@ fn each_chart_draws_every_mode_in_its_colour_in_one_order() {
     assert!(tallest(&throughput, &a) > tallest(&throughput, &s));
 
     // The table lists the modes in the same order, each with its colour.
-    let table = &html[html.find("<h2>By replication mode</h2>").expect("table")..];
+    let table = &html[html.find("<h2>By replication</h2>").expect("table")..];
     let at = |m: &str| table.find(&format!("</span>{m}</td>")).expect(m);
     assert!(at("async") < at("sync") && at("sync") < at("quorum"));
     assert!(table.contains(&format!("background: {}", palette::series(0).hex())));
@@ -183,7 +178,9 @@ fn each_chart_draws_every_mode_in_its_colour_in_one_order() {
 #[test]
 fn a_mode_has_its_colour_whatever_other_modes_a_page_shows() {
     let mut summary = three_modes();
-    summary.runs.retain(|r| r.replication == "quorum");
+    summary
+        .runs
+        .retain(|r| r.setup.option("replication") == Some("quorum"));
     let html = render_index(&summary).expect("index");
     let q = hex(palette::series(2));
     assert!(tallest(&tags(chart(&html, "write-availability")), &q) > 100.0);
@@ -225,4 +222,65 @@ fn a_mode_without_failover_draws_an_empty_distribution_with_a_note() {
     for label in ["2 failovers", "4 failovers"] {
         assert!(tags.iter().any(|t| t.text == label), "{label}");
     }
+}
+
+/// A run of etcd with its one option.
+fn etcd_run(reads: &str, n: usize) -> CampaignRun {
+    let mut run = run("quorum", n);
+    run.label = format!("etcd-{reads}-{n}");
+    run.setup = Setup {
+        system: "etcd".into(),
+        options: [("reads".to_owned(), reads.to_owned())].into(),
+        workload: "register".into(),
+        nemesis: "partition".into(),
+    };
+    run
+}
+
+#[test]
+fn a_campaign_crossing_systems_compares_what_differs_and_nothing_else() {
+    // kvnode's replication is the same in every kvnode run: it does not split the page; the
+    // systems and the read modes do.
+    let mut quorum = run("quorum", 0);
+    quorum.setup = Setup::kvnode("quorum", "lease", "register", "partition");
+    let runs = vec![
+        etcd_run("serializable", 0),
+        quorum,
+        etcd_run("linearizable", 0),
+        etcd_run("serializable", 1),
+    ];
+    let summary = summarise_campaign("c".into(), "now".into(), runs, false);
+    assert_eq!(summary.compared_by, "system · reads");
+    let groups: Vec<(&str, usize)> = summary
+        .groups
+        .iter()
+        .map(|g| (g.value.as_str(), g.runs))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("kvnode · lease", 1),
+            ("etcd · linearizable", 1),
+            ("etcd · serializable", 2)
+        ]
+    );
+    let html = render_index(&summary).expect("index");
+    let table = &html[html.find("<h2>By system · reads</h2>").expect("table")..];
+    let at = |v: &str| table.find(&format!("</span>{v}</td>")).expect(v);
+    assert!(at("kvnode · lease") < at("etcd · linearizable"));
+    for id in CHARTS {
+        let svg = chart(&html, id);
+        assert!(
+            tags(svg).iter().any(|t| t.text == "etcd · serializable"),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn a_campaign_of_one_mode_is_still_compared_by_replication() {
+    // A campaign of one kvnode mode: nothing differs, the page still reads "by replication".
+    let summary = summarise_campaign("c".into(), "now".into(), vec![run("sync", 0)], false);
+    assert_eq!(summary.compared_by, "replication");
+    assert_eq!(summary.groups[0].value, "sync");
 }

@@ -179,6 +179,42 @@ fn old_summaries_without_provenance_or_node_counts_still_read() {
 }
 
 #[test]
+fn a_night_recording_options_and_one_recording_replication_are_one_cell() {
+    // Summaries before runs carried their system and options said replication and reads;
+    // the same cell recorded either way is one cell, and each run's own system counts.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let campaign = dir.path().join("campaigns/mixed");
+    night(&campaign, 0, "b1", vec![run("register", "kill", true, 1.0)]);
+    let mut new = run("register", "kill", false, 1.0);
+    let object = new.as_object_mut().expect("object");
+    object.remove("replication");
+    object.remove("reads");
+    object.insert("system".into(), json!("kvnode"));
+    object.insert(
+        "options".into(),
+        json!({"replication": "quorum", "reads": "read-index"}),
+    );
+    let mut etcd = run("register", "kill", true, 1.0);
+    let object = etcd.as_object_mut().expect("object");
+    object.insert("system".into(), json!("etcd"));
+    object.insert("options".into(), json!({"reads": "serializable"}));
+    object.remove("replication");
+    object.remove("reads");
+    night(&campaign, 1, "b1", vec![new, etcd]);
+    let trends = write_campaign_trends(&campaign, TrendOptions::default()).expect("written");
+    let names: Vec<String> = trends.cells.iter().map(|c| c.key.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "register-etcd-serializable-kill-n3",
+            "register-quorum-read-index-kill-n3"
+        ]
+    );
+    let kvnode = &trends.cells[1];
+    assert_eq!(kvnode.nights.iter().flatten().count(), 2, "both nights");
+}
+
+#[test]
 fn an_empty_campaign_folder_still_gets_its_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let campaign = dir.path().join("campaigns/none");
