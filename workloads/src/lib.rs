@@ -18,11 +18,16 @@
 mod client;
 mod generator;
 mod kvnode_client;
+mod postgres_client;
 mod workload;
 
 pub use client::{Client, Completion};
 pub use generator::{Generator, Invocation, KeyDistribution};
 pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
+pub use postgres_client::{
+    PostgresClient, PostgresConfig, PostgresReads, SetupError as PostgresSetupError,
+    postgres_setup,
+};
 pub use workload::{
     DEFAULT_MAX_WRITES_PER_KEY, DEFAULT_OPS_PER_KEY, DEFAULT_THREADS_PER_KEY, WorkloadKind,
     WorkloadSpec,
