@@ -58,13 +58,20 @@ struct Member {
 }
 
 impl Member {
-    /// SIGKILL to the member's whole process group, then reaps it.
-    fn kill(&mut self) {
+    /// `sig` to the member's whole process group.
+    fn signal(&self, sig: i32) {
         if let Ok(pid) = i32::try_from(self.child.id()) {
             // SAFETY: kill(2) on the process group our own unreaped child leads.
             unsafe {
-                libc::kill(-pid, libc::SIGKILL);
+                libc::kill(-pid, sig);
             }
+        }
+    }
+
+    /// SIGKILL to the member's whole process group (stopped or not), then reaps it.
+    fn kill(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(libc::SIGKILL);
         }
         let _ = self.child.wait();
     }
@@ -487,17 +494,45 @@ async fn a_member_without_a_leader_refuses_writes_definitely() -> Result<(), Str
     Ok(())
 }
 
+/// What happens to the leader one second into a concurrent history.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// SIGKILL; it stays down.
+    Kill,
+    /// SIGSTOP for two election timeouts, then SIGCONT.
+    Pause,
+}
+
 /// A short concurrent register history with the leader killed mid-way checks linearizable.
 #[tokio::test]
-async fn a_concurrent_history_with_the_leader_killed_is_linearizable() -> Result<(), String> {
-    const WORKERS: usize = 5;
-    if !etcd_or_skip("a_concurrent_history_with_the_leader_killed_is_linearizable") {
+async fn a_register_history_with_the_leader_killed_is_linearizable() -> Result<(), String> {
+    if !etcd_or_skip("a_register_history_with_the_leader_killed_is_linearizable") {
         return Ok(());
     }
+    concurrent_history(WorkloadKind::Register, ModelKind::CasRegister, Fault::Kill).await
+}
+
+/// The same for the kv workload with the leader paused and resumed mid-way.
+#[tokio::test]
+async fn a_kv_history_with_the_leader_paused_is_linearizable() -> Result<(), String> {
+    if !etcd_or_skip("a_kv_history_with_the_leader_paused_is_linearizable") {
+        return Ok(());
+    }
+    concurrent_history(WorkloadKind::Kv, ModelKind::Kv, Fault::Pause).await
+}
+
+/// Five clients for three seconds on `kind`'s generator, one `fault` on the leader after one
+/// second, the history checked with `model`.
+async fn concurrent_history(
+    kind: WorkloadKind,
+    model: ModelKind,
+    fault: Fault,
+) -> Result<(), String> {
+    const WORKERS: usize = 5;
     let mut cluster = EtcdCluster::start(3).await?;
     let nodes = cluster.node_addrs();
     let generator = Arc::new(Mutex::new(Generator::new(
-        WorkloadSpec::defaults(WorkloadKind::Register),
+        WorkloadSpec::defaults(kind),
         WORKERS,
         7,
     )));
@@ -548,20 +583,27 @@ async fn a_concurrent_history_with_the_leader_killed_is_linearizable() -> Result
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let leader = cluster.index_of(&cluster.leader().await?)?;
-    eprintln!("phase: SIGKILL the leader n{}", leader + 1);
-    cluster.members[leader].kill();
+    eprintln!("phase: {fault:?} the leader n{}", leader + 1);
+    match fault {
+        Fault::Kill => cluster.members[leader].kill(),
+        Fault::Pause => {
+            cluster.members[leader].signal(libc::SIGSTOP);
+            tokio::time::sleep(Duration::from_millis(2 * u64::from(ELECTION_MS))).await;
+            cluster.members[leader].signal(libc::SIGCONT);
+        }
+    }
     while let Some(joined) = workers.join_next().await {
         joined.map_err(|e| format!("worker: {e}"))?;
     }
 
     let events = events.lock().map_err(|e| e.to_string())?.clone();
     let count = |kind| events.iter().filter(|e| e.kind == kind).count();
-    let after_kill_ok = events
+    let after_fault_ok = events
         .iter()
         .filter(|e| e.kind == EventType::Ok && e.time > 1_000_000_000 && e.f != "read")
         .count();
     eprintln!(
-        "history: {} ok, {} fail, {} info; {after_kill_ok} writes ok after the kill",
+        "history: {} ok, {} fail, {} info; {after_fault_ok} writes ok after the fault",
         count(EventType::Ok),
         count(EventType::Fail),
         count(EventType::Info)
@@ -574,8 +616,7 @@ async fn a_concurrent_history_with_the_leader_killed_is_linearizable() -> Result
         timeout: Some(Duration::from_secs(60)),
         memory_limit: None,
     };
-    let result =
-        check_events(&events, ModelKind::CasRegister, None, budget).map_err(|e| e.to_string())?;
+    let result = check_events(&events, model, None, budget).map_err(|e| e.to_string())?;
     assert_eq!(result.verdict, Verdict::Linearizable, "{result:?}");
     Ok(())
 }
