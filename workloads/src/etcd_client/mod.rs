@@ -92,6 +92,8 @@ impl FromStr for EtcdReads {
     }
 }
 
+/// A client of an etcd cluster: one Jepsen process's connection, performing one invocation at a
+/// time (see the module doc for where requests go and when they are sent again).
 pub struct EtcdClient {
     http: reqwest::Client,
     nodes: Vec<NodeAddr>,
