@@ -11,17 +11,22 @@
 //! append returns), so neither a key's history nor an event grows with the run's length; a client
 //! reports `fail` only when the operation certainly did not happen (the table is in
 //! `kvnode_client/classify.rs`); a client retries an invocation only under its one
-//! `(client_id, seq)`, so kvnode's dedup table keeps retries from applying twice; this crate
-//! knows kvnode only through its HTTP API (`kvnode_client.rs`), so another store plugs in with
-//! another `Client`.
+//! `(client_id, seq)`, so kvnode's dedup table keeps retries from applying twice, and the etcd
+//! client sends a write again only after an attempt that certainly did not apply it (etcd has
+//! no dedup table; its table is in `etcd_client/classify.rs`); this crate knows the stores it
+//! speaks to only through their APIs — kvnode through its HTTP API (`kvnode_client.rs`), etcd
+//! through its v3 JSON gateway (`etcd_client/`) — so another store plugs in with another
+//! `Client`.
 
 mod client;
+mod etcd_client;
 mod generator;
 mod kvnode_client;
 mod postgres_client;
 mod workload;
 
 pub use client::{Client, Completion};
+pub use etcd_client::{EtcdClient, EtcdReads, etcd_leader};
 pub use generator::{Generator, Invocation, KeyDistribution};
 pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
 pub use postgres_client::{
