@@ -30,8 +30,7 @@ pub use etcd_client::{EtcdClient, EtcdReads, etcd_leader};
 pub use generator::{Generator, Invocation, KeyDistribution};
 pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
 pub use postgres_client::{
-    PostgresClient, PostgresConfig, PostgresReads, SetupError as PostgresSetupError,
-    postgres_setup,
+    PostgresClient, PostgresConfig, PostgresReads, SetupError as PostgresSetupError, postgres_setup,
 };
 pub use workload::{
     DEFAULT_MAX_WRITES_PER_KEY, DEFAULT_OPS_PER_KEY, DEFAULT_THREADS_PER_KEY, WorkloadKind,

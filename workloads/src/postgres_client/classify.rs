@@ -26,7 +26,10 @@ pub fn write_outcome(error: &tokio_postgres::Error) -> EventType {
     match error.as_db_error() {
         Some(db) => {
             let code = db.code().code();
-            if INDEFINITE_CLASSES.iter().any(|class| code.starts_with(class)) {
+            if INDEFINITE_CLASSES
+                .iter()
+                .any(|class| code.starts_with(class))
+            {
                 EventType::Info
             } else {
                 EventType::Fail

@@ -106,7 +106,12 @@ impl PostgresClient {
             let home: Vec<&NodeAddr> = self.nodes.get(self.home).into_iter().collect();
             self.connection_config(&home, TargetSessionAttrs::Any)
         };
-        let (connection, driver) = config.connect(NoTls).await.map_err(|e| describe(&e))?;
+        // The connect timeout covers the TCP handshake only, which a paused server's kernel
+        // still completes: the whole connect, startup and authentication included, is bounded.
+        let (connection, driver) = tokio::time::timeout(self.config.timeout, config.connect(NoTls))
+            .await
+            .map_err(|_| format!("no session within {} ms", self.config.timeout.as_millis()))?
+            .map_err(|e| describe(&e))?;
         // The connection's I/O runs on its own task; it ends when `connection` is dropped.
         tokio::spawn(driver);
         let node = match tokio::time::timeout(
@@ -171,7 +176,12 @@ impl PostgresClient {
             self.local.as_ref()
         };
         let Some(session) = session else {
-            return done(EventType::Fail, invocation, Some("no connection".into()), None);
+            return done(
+                EventType::Fail,
+                invocation,
+                Some("no connection".into()),
+                None,
+            );
         };
         let node = session.node.clone();
         let outcome = tokio::time::timeout(
@@ -220,9 +230,16 @@ impl PostgresClient {
                 done(kind, invocation, Some(describe(&error)), node.clone())
             }
             Err(_) => done(
-                if read { EventType::Fail } else { EventType::Info },
+                if read {
+                    EventType::Fail
+                } else {
+                    EventType::Info
+                },
                 invocation,
-                Some(format!("timeout after {} ms", self.config.timeout.as_millis())),
+                Some(format!(
+                    "timeout after {} ms",
+                    self.config.timeout.as_millis()
+                )),
                 node.clone(),
             ),
         };
@@ -289,7 +306,10 @@ async fn run(
     key: &str,
     value: &Value,
 ) -> Result<Answer, Failure> {
-    let int = |v: &Value| v.as_i64().ok_or(Failure::BadInvocation("value is not an integer"));
+    let int = |v: &Value| {
+        v.as_i64()
+            .ok_or(Failure::BadInvocation("value is not an integer"))
+    };
     match f {
         // A key never written reads as nil, as kvnode's do.
         "read" => match workload {
@@ -356,7 +376,12 @@ async fn run(
     }
 }
 
-fn done(kind: EventType, invocation: &Invocation, error: Option<String>, node: Option<String>) -> Completion {
+fn done(
+    kind: EventType,
+    invocation: &Invocation,
+    error: Option<String>,
+    node: Option<String>,
+) -> Completion {
     Completion {
         kind,
         value: invocation.value.clone(),

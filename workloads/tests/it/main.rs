@@ -9,4 +9,5 @@ mod etcd;
 mod etcd_scripted;
 mod fake_node;
 mod kvnode_bin;
+mod postgres;
 mod scripted;
