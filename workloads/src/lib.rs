@@ -13,16 +13,19 @@
 //! `kvnode_client/classify.rs`); a client retries an invocation only under its one
 //! `(client_id, seq)`, so kvnode's dedup table keeps retries from applying twice; this crate
 //! knows kvnode only through its HTTP API (`kvnode_client.rs`), so another store plugs in with
-//! another `Client`.
+//! another `Client`. `StdioClient` is that other client for any store: a program the user
+//! writes, in any language, speaking the stdio protocol (docs/stdio-protocol.md).
 
 mod client;
 mod generator;
 mod kvnode_client;
+mod stdio_client;
 mod workload;
 
 pub use client::{Client, Completion};
 pub use generator::{Generator, Invocation, KeyDistribution};
 pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
+pub use stdio_client::{DEFAULT_READY_TIMEOUT, StdioClient, StdioNode, StdioNotice, StdioProgram};
 pub use workload::{
     DEFAULT_MAX_WRITES_PER_KEY, DEFAULT_OPS_PER_KEY, DEFAULT_THREADS_PER_KEY, WorkloadKind,
     WorkloadSpec,
