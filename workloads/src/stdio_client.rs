@@ -190,13 +190,16 @@ impl StdioClient {
 
     async fn perform(&mut self, invocation: &Invocation) -> Completion {
         if self.in_flight {
-            // An earlier invocation was abandoned mid-exchange: its answer may still come.
+            // An earlier invocation was abandoned mid-exchange (its future dropped): its answer
+            // may still come, and its operation may still take effect, so neither this program
+            // nor its process number is used again.
             self.in_flight = false;
             self.log.line(&format!(
                 "process {}: an invocation was abandoned before its answer; stopped it",
                 self.process
             ));
             self.end_child().await;
+            self.process += self.process_stride;
         }
         let child = match self.child.take() {
             Some(child) => child,
@@ -212,12 +215,21 @@ impl StdioClient {
         let child = self.child.insert(child);
 
         self.in_flight = true;
-        let line = invoke_line(invocation);
-        let exchange = async {
-            child.send(&line).await?;
-            child.read_line(MAX_LINE_BYTES).await
+        // Output before the operation is sent: an extra line after the last answer (a debug
+        // print on stdout), or the program's end. Without request ids that line would be taken
+        // as this operation's answer, so it is the program's error instead; the operation is
+        // not sent, and `info` (always sound) moves the process on as every misbehaviour does.
+        let unasked = child.has_output();
+        let read = if unasked {
+            tokio::time::timeout(self.timeout, child.read_line(MAX_LINE_BYTES)).await
+        } else {
+            let line = invoke_line(invocation);
+            let exchange = async {
+                child.send(&line).await?;
+                child.read_line(MAX_LINE_BYTES).await
+            };
+            tokio::time::timeout(self.timeout, exchange).await
         };
-        let read = tokio::time::timeout(self.timeout, exchange).await;
         self.in_flight = false;
 
         let outcome = match read {
@@ -230,6 +242,10 @@ impl StdioClient {
                 Some(child) => Err(child.stop_after_eof().await),
                 None => Err("stdio client is gone".to_owned()),
             },
+            Ok(Ok(Read::Line(line) | Read::TooLong(line))) if unasked => Err(format!(
+                "stdio client wrote a line nobody asked for: {}",
+                Garbage::quoting(&line).0
+            )),
             Ok(Ok(Read::TooLong(start))) => Err(Garbage::quoting(&start).to_string()),
             Ok(Ok(Read::Line(line))) => match parse_answer(&line) {
                 Ok(answer) => Ok(answer),

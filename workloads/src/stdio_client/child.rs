@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -109,6 +110,22 @@ impl Child {
         bytes.push(b'\n');
         stdin.write_all(&bytes).await?;
         stdin.flush().await
+    }
+
+    /// Whether stdout has something to read right now (a line, or its end), when nothing was
+    /// asked.
+    pub(super) fn has_output(&self) -> bool {
+        if !self.stdout.buffer().is_empty() {
+            return true;
+        }
+        let mut fd = libc::pollfd {
+            fd: self.stdout.get_ref().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll(2) on one pollfd we own, for an fd we own, without waiting. POLLHUP
+        // (the end of stdout) is reported whatever `events` asks.
+        unsafe { libc::poll(&mut fd, 1, 0) > 0 }
     }
 
     /// Reads up to the next newline, at most `max` bytes. Not cancellation-safe: a caller that

@@ -461,3 +461,28 @@ async fn answers_are_trusted_and_an_info_answer_starts_a_fresh_program() -> Resu
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_line_nobody_asked_for_is_never_taken_as_the_next_answer() -> Result<(), String> {
+    // Two answers to the first operation: the second must not answer the next one.
+    let script = format!(
+        "{READY}\nread -r op\necho '{{\"type\":\"ok\",\"value\":1}}'\n\
+         echo '{{\"type\":\"ok\",\"value\":2}}'\nwhile read -r op; do :; done"
+    );
+    let mut broken = Broken::new(&script)?;
+    let first = broken.invoke("read").await?;
+    assert_eq!((first.kind, first.value), (EventType::Ok, json!(1)));
+    // Both lines are written at once; give the second time to reach the pipe.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = broken.invoke("read").await?;
+    assert_eq!(second.kind, EventType::Info, "{second:?}");
+    assert_eq!(
+        second.error,
+        Some(json!(
+            "stdio client wrote a line nobody asked for: {\"type\":\"ok\",\"value\":2}"
+        ))
+    );
+    assert_eq!(broken.client.process(), 14);
+    assert_eq!(broken.notices().len(), 1);
+    Ok(())
+}
