@@ -2,16 +2,19 @@
 //! (docs/stdio-protocol.md): one program per Jepsen process, told the nodes at start, then one
 //! JSON operation per line on stdin and one answer per line on stdout.
 //!
-//! What this side guarantees: the controller never waits longer than the ready timeout plus the
-//! answer timeout for an invocation, whatever the program does; at most one program per client
-//! is alive; every `info` (a timeout, a crash, garbage, or the program's own) stops the program
-//! and the next invocation starts a fresh one under the next process number, as a Jepsen worker
-//! reopens its client; a program that never got the operation (it did not start, or never said
-//! ready) makes it a `fail`; a program's `fail` is trusted. `protocol.rs` is the lines,
-//! `child.rs` the process, `log.rs` the log file and the notices.
+//! What this side guarantees: an invocation never takes longer than the ready timeout plus the
+//! answer timeout and a few seconds of grace (a pause before restarting a program that could not
+//! start, a second for a crashed one's exit status, a second to reap), whatever the program
+//! does; at most one program per client is alive; every `info` (a timeout, a crash, garbage, or
+//! the program's own) stops the program and the next invocation starts a fresh one under the
+//! next process number, as a Jepsen worker reopens its client; a program that never got the
+//! operation (it did not start, or never said ready) makes it a `fail`; a program's `fail` is
+//! trusted. `program.rs` is what to run and what it is told about the nodes, `protocol.rs` the
+//! lines, `child.rs` the process, `log.rs` the log file and the notices.
 
 mod child;
 mod log;
+mod program;
 mod protocol;
 
 use std::collections::BTreeMap;
@@ -25,10 +28,10 @@ use tokio::time::Instant;
 
 use crate::client::{Client, Completion};
 use crate::generator::Invocation;
-use crate::kvnode_client::NodeAddr;
 use child::{Child, Read};
 use log::ClientLog;
 pub use log::StdioNotice;
+pub use program::{StdioNode, StdioProgram};
 use protocol::{Answer, Garbage, init_line, invoke_line, parse_answer};
 
 /// How long a program gets to say `ready` unless told otherwise: an interpreter's start on a
@@ -42,59 +45,6 @@ const MAX_LINE_BYTES: usize = 1 << 20;
 const RESTART_PAUSE: Duration = Duration::from_millis(250);
 /// How long `close` lets a program exit on its own after its stdin closed.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
-
-/// The program to run, as a system definition gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StdioProgram {
-    /// The executable: a path, or a name looked up in `PATH`.
-    pub program: String,
-    pub args: Vec<String>,
-    /// Added to (or replacing in) faultline's environment.
-    pub env: Vec<(String, String)>,
-    /// The working directory; faultline's when `None`.
-    pub cwd: Option<PathBuf>,
-}
-
-impl StdioProgram {
-    /// `program` with `args`, faultline's environment and working directory.
-    pub fn new(
-        program: impl Into<String>,
-        args: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        StdioProgram {
-            program: program.into(),
-            args: args.into_iter().map(Into::into).collect(),
-            env: Vec::new(),
-            cwd: None,
-        }
-    }
-
-    /// `program args...`, for messages.
-    fn display(&self) -> String {
-        std::iter::once(self.program.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// A node as a program is told it: its name in histories and where its client port is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StdioNode {
-    /// `n1`, `n2`, ...
-    pub name: String,
-    /// `HOST:PORT`.
-    pub address: String,
-}
-
-impl From<&NodeAddr> for StdioNode {
-    fn from(node: &NodeAddr) -> Self {
-        StdioNode {
-            name: node.name(),
-            address: node.addr.clone(),
-        }
-    }
-}
 
 pub struct StdioClient {
     program: StdioProgram,
