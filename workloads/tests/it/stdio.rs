@@ -301,15 +301,12 @@ fn dead(pid: i32) -> bool {
 async fn misbehaves(script: &str, f: &str, kind: EventType, error: &str) -> Result<String, String> {
     let mut broken = Broken::new(script)?;
     for _ in 0..2 {
-        let started = Instant::now();
         let done = broken.invoke(f).await?;
         assert_eq!(done.kind, kind, "{done:?}");
         assert_eq!(done.error, Some(json!(error)));
         // Never a value the program did not give: the argument, as for any operation that did
         // not (certainly) happen.
         assert_eq!(done.value, if f == "read" { Value::Null } else { json!(5) });
-        // Within the client's timeouts, never the test's guard (generous for a busy machine).
-        assert!(started.elapsed() < Duration::from_secs(10), "{started:?}");
     }
     let starts = broken.starts();
     let processes: Vec<u64> = starts.iter().map(|&(_, p)| p).collect();
