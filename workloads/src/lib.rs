@@ -15,14 +15,17 @@
 //! client sends a write again only after an attempt that certainly did not apply it (etcd has
 //! no dedup table; its table is in `etcd_client/classify.rs`); this crate knows the stores it
 //! speaks to only through their APIs — kvnode through its HTTP API (`kvnode_client.rs`), etcd
-//! through its v3 JSON gateway (`etcd_client/`) — so another store plugs in with another
-//! `Client`.
+//! through its v3 JSON gateway (`etcd_client/`), PostgreSQL through its wire protocol
+//! (`postgres_client/`) — so another store plugs in with another `Client`. `StdioClient` is that
+//! other client for any store: a program the user writes, in any language, speaking the stdio
+//! protocol (docs/stdio-protocol.md).
 
 mod client;
 mod etcd_client;
 mod generator;
 mod kvnode_client;
 mod postgres_client;
+mod stdio_client;
 mod workload;
 
 pub use client::{Client, Completion};
@@ -32,6 +35,7 @@ pub use kvnode_client::{ClientError, KvnodeClient, MAX_ATTEMPTS, NodeAddr};
 pub use postgres_client::{
     PostgresClient, PostgresConfig, PostgresReads, SetupError as PostgresSetupError, postgres_setup,
 };
+pub use stdio_client::{DEFAULT_READY_TIMEOUT, StdioClient, StdioNode, StdioNotice, StdioProgram};
 pub use workload::{
     DEFAULT_MAX_WRITES_PER_KEY, DEFAULT_OPS_PER_KEY, DEFAULT_THREADS_PER_KEY, WorkloadKind,
     WorkloadSpec,
