@@ -13,6 +13,7 @@
 //!
 //! Commands run through `sudo -n` when the inventory says `sudo: true`.
 
+mod control;
 mod firewall;
 mod inventory;
 mod remote_process;
@@ -28,8 +29,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::HostError;
 
+pub use control::SshControl;
 pub use inventory::{Inventory, SshTarget};
-pub use remote_process::RemoteProcess;
+pub use remote_process::{RemoteHandle, RemoteProcess};
 
 /// Prefix of the remote directory of a run: `faultline-<pid>-<n>`.
 const MARKER: &str = "faultline-";
@@ -139,6 +141,29 @@ impl SshHost {
         &self.dir
     }
 
+    /// Blocking commands over this host's master connection (valid while it is open).
+    pub fn control(&self) -> SshControl {
+        SshControl {
+            host: self.name.clone(),
+            socket: self.session.control_socket().to_path_buf(),
+            sudo: self.target.sudo,
+        }
+    }
+
+    /// The script `clean_up` runs, for a blocking caller (`SshControl::shell`).
+    pub(crate) fn clean_up_script(&self) -> String {
+        format!(
+            "{}; {}",
+            delete_table_if_nft(&self.table),
+            kill_and_remove(&self.dir)
+        )
+    }
+
+    /// The local directory of control sockets (removed by the last host closed).
+    pub(crate) fn control_dir(&self) -> &Path {
+        &self.control_dir
+    }
+
     /// Runs `argv` on the host (through `sudo -n` when the inventory asks) and returns its
     /// output, whatever its exit status.
     pub async fn exec(&self, argv: &[&str]) -> Result<Output, HostError> {
@@ -236,13 +261,7 @@ impl SshHost {
     /// Removes what this run left on the host: kills every process whose pid its directory
     /// recorded, deletes its nft table, removes the directory.
     pub async fn clean_up(&self) -> Result<(), HostError> {
-        self.shell_ok(&format!(
-            "{}; {}",
-            delete_table_if_nft(&self.table),
-            kill_and_remove(&self.dir)
-        ))
-        .await
-        .map(drop)
+        self.shell_ok(&self.clean_up_script()).await.map(drop)
     }
 
     /// Closes the master connection, and the directory of control sockets once no other
@@ -283,6 +302,42 @@ impl SshHost {
             }
         }
         Ok(())
+    }
+}
+
+impl super::Host for SshHost {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn ip(&self) -> IpAddr {
+        self.target.address
+    }
+
+    async fn exec(&self, argv: &[&str]) -> Result<Output, HostError> {
+        SshHost::exec(self, argv).await
+    }
+
+    /// Starts `spec` detached on the host (`spec.program` a path there: see `upload`); the
+    /// handle signals and watches it over the master connection.
+    async fn spawn(&self, spec: super::ProcessSpec) -> Result<super::ProcessHandle, HostError> {
+        let process = self.spawn_remote(&spec).await?;
+        Ok(super::ProcessHandle::Remote(RemoteHandle::new(
+            self.control(),
+            process,
+        )))
+    }
+
+    async fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+        SshHost::write_file(self, path, bytes).await
+    }
+
+    async fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
+        SshHost::read_file(self, path).await
+    }
+
+    async fn drop_input_from(&self, sources: &[IpAddr]) -> Result<(), HostError> {
+        SshHost::drop_input_from(self, sources).await
     }
 }
 
@@ -364,7 +419,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Messages of ssh and remote commands on one line.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
