@@ -58,6 +58,8 @@ pub struct Cluster {
     /// The nodes' libfaketime timestamp files, removed when the cluster is dropped (after
     /// Drop killed the nodes).
     faketime: Option<FaketimeFiles>,
+    /// The nodes on ssh hosts: their uploaded program, data and timestamp files there.
+    remote: remote::RemotePrograms,
     /// What the nodes run on. Drop kills the nodes before the fields go, so a namespace is
     /// deleted only once nothing runs in it; shared with the run's network on netns hosts.
     hosts: Arc<Hosts>,
@@ -121,7 +123,9 @@ impl Cluster {
                 None => None,
             };
         // On ssh hosts the program is uploaded to each and the nodes keep their data there.
-        let remote = remote::RemotePrograms::upload(&hosts, &spec.program.exe).await?;
+        let remote =
+            remote::RemotePrograms::upload(&hosts, &spec.program.exe, spec.faketime.as_deref())
+                .await?;
         let nodes = addrs
             .iter()
             .map(|&(id, addr)| {
@@ -143,8 +147,9 @@ impl Cluster {
                     spec.node_args(id, addr, &peers),
                 );
                 Ok(Mutex::new(
-                    NodeProcess::new(id, addr, exe, args, spec.log_path(id), host)
-                        .with_env(faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+                    NodeProcess::new(id, addr, exe, args, spec.log_path(id), host).with_env(
+                        remote.env(id, faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+                    ),
                 ))
             })
             .collect::<Result<_, ClusterError>>()?;
@@ -157,6 +162,7 @@ impl Cluster {
             start_timeout: timeout,
             proxy,
             faketime,
+            remote,
             hosts,
         };
         // The budget starts once the nodes do (an upload to ssh hosts is not counted).
@@ -182,7 +188,9 @@ impl Cluster {
 
     /// Clocks moved through the nodes' timestamp files, when started under libfaketime.
     pub fn faketime_clocks(&self) -> Option<FaketimeClocks> {
-        self.faketime.as_ref().map(FaketimeFiles::clocks)
+        self.faketime
+            .as_ref()
+            .map(|f| self.remote.clocks(f.clocks()))
     }
 
     /// The nodes' libfaketime timestamp files (none without libfaketime).

@@ -336,20 +336,9 @@ impl Drop for Hosts {
                 Err(e) => eprintln!("faultline: cleaning up {}: {e}", control.host),
             }
         }
-        let control_dirs: Vec<std::path::PathBuf> = self
-            .hosts
-            .iter()
-            .filter_map(|(_, h)| match &**h {
-                AnyHost::Ssh(h) => Some(h.control_dir().to_path_buf()),
-                _ => None,
-            })
-            .collect();
-        // The sessions close as their last reference goes (openssh's Drop: `ssh -O exit`).
+        // The sessions close (openssh's Drop: `ssh -O exit`) and their control directory goes
+        // as the last reference to each host does.
         self.hosts.clear();
-        for dir in control_dirs {
-            // Fails while another connection's socket is in it: the last one removes it.
-            let _ = std::fs::remove_dir(dir);
-        }
     }
 }
 

@@ -57,8 +57,21 @@ pub struct SshHost {
     dir: String,
     /// This run's nft table on the host, `faultline_ssh_<pid>_<n>`.
     table: String,
-    /// The local directory of control sockets, `$TMPDIR/faultline-ssh-<pid>`.
-    control_dir: std::path::PathBuf,
+    /// The local directory of control sockets, `$TMPDIR/faultline-ssh-<pid>`. Declared after
+    /// `session`, which closes the master (and removes its socket) when dropped first.
+    _control_dir: ControlDir,
+}
+
+/// Removes the directory of control sockets when dropped, once no other host's is left in it
+/// (the last host dropped or closed removes it).
+#[derive(Debug)]
+struct ControlDir(std::path::PathBuf);
+
+impl Drop for ControlDir {
+    fn drop(&mut self) {
+        // Fails while another connection's socket is in it.
+        let _ = std::fs::remove_dir(&self.0);
+    }
 }
 
 /// How to connect, beyond what the inventory says of each host.
@@ -118,7 +131,7 @@ impl SshHost {
             session,
             dir: format!("{REMOTE_ROOT}/{run_dir}"),
             table,
-            control_dir,
+            _control_dir: ControlDir(control_dir),
         };
         host.shell_ok(&format!(
             "mkdir -p {0}/pids {0}/logs {0}/bin",
@@ -157,11 +170,6 @@ impl SshHost {
             delete_table_if_nft(&self.table),
             kill_and_remove(&self.dir)
         )
-    }
-
-    /// The local directory of control sockets (removed by the last host closed).
-    pub(crate) fn control_dir(&self) -> &Path {
-        &self.control_dir
     }
 
     /// Runs `argv` on the host (through `sudo -n` when the inventory asks) and returns its
@@ -268,14 +276,12 @@ impl SshHost {
     /// host's is left in it.
     pub async fn close(self) -> Result<(), HostError> {
         let name = self.name.clone();
-        let closed = self.session.close().await.map_err(|e| HostError::Command {
+        // The directory goes (if empty) as `_control_dir` drops at the end of this function.
+        self.session.close().await.map_err(|e| HostError::Command {
             host: name,
             command: "ssh -O exit".into(),
             message: error_chain(&e),
-        });
-        // Fails while another connection's socket is in it: the last one removes it.
-        let _ = std::fs::remove_dir(&self.control_dir);
-        closed
+        })
     }
 
     /// Removes the run directories (and their processes) left on this host by controllers of
@@ -354,6 +360,7 @@ fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
                 .and_then(|pid| pid.parse().ok())
                 .is_some_and(|pid| !crate::machine::process_alive(pid));
             if stale {
+                close_masters_in(&entry.path());
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
@@ -362,6 +369,27 @@ fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| HostError::io(host, format!("cannot create {}", dir.display()), e))?;
     Ok(dir)
+}
+
+/// Asks every master connection whose control socket is under `dir` (a dead controller's
+/// `.ssh-connection*/master`) to exit: they would otherwise linger until their idle limit.
+fn close_masters_in(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let socket = entry.path().join("master");
+        if socket.exists() {
+            let _ = std::process::Command::new("ssh")
+                .arg("-S")
+                .arg(&socket)
+                .args(["-o", "BatchMode=yes", "-O", "exit", "none"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// A script that deletes nft table `table` where nft is installed (a host never partitioned
