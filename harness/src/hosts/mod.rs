@@ -274,9 +274,11 @@ impl Hosts {
             hosts: Vec::new(),
             netns: None,
         };
+        // One marker for the run on every host: /tmp/faultline-<pid>-<run>.
+        let run = ssh::next_run();
         for (&id, target) in ids.iter().zip(&inventory.hosts) {
             // From here an error drops `set`, whose Drop cleans up the hosts connected so far.
-            let host = SshHost::connect(target.clone(), &options).await?;
+            let host = SshHost::connect_for_run(target.clone(), &options, run).await?;
             set.ssh_cleanup
                 .push((host.control(), host.clean_up_script()));
             set.hosts.push((id, Arc::new(AnyHost::Ssh(host))));

@@ -85,7 +85,16 @@ impl SshHost {
     /// Connects to `target` (one master connection), checks that it answers, and creates this
     /// run's directory there. A refusing or unreachable host is an error naming it.
     pub async fn connect(target: SshTarget, options: &SshOptions) -> Result<SshHost, HostError> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
+        Self::connect_for_run(target, options, next_run()).await
+    }
+
+    /// `connect`, the run directory numbered `run` (`next_run`): the hosts of one run share
+    /// their marker, `faultline-<pid>-<run>`.
+    pub async fn connect_for_run(
+        target: SshTarget,
+        options: &SshOptions,
+        run: u32,
+    ) -> Result<SshHost, HostError> {
         let name = target.label();
         let control_dir = control_directory(&name)?;
         let mut builder = SessionBuilder::default();
@@ -119,11 +128,7 @@ impl SshHost {
                 command: "ssh".into(),
                 message: error_chain(&e),
             })?;
-        let run_dir = format!(
-            "{MARKER}{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let run_dir = format!("{MARKER}{}-{}", std::process::id(), run);
         let table = firewall::table_for(&run_dir).unwrap_or_default();
         let host = SshHost {
             name,
@@ -345,6 +350,12 @@ impl super::Host for SshHost {
     async fn drop_input_from(&self, sources: &[IpAddr]) -> Result<(), HostError> {
         SshHost::drop_input_from(self, sources).await
     }
+}
+
+/// The next run number of this controller, the `<n>` of `faultline-<pid>-<n>`.
+pub fn next_run() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// `$TMPDIR/faultline-ssh-<pid>`, this controller's directory of control sockets, created if
