@@ -895,3 +895,83 @@ async fn an_unreachable_or_refusing_ssh_host_stops_the_run_before_anything_start
         assert!(node_processes_of(controller).is_empty(), "{name}: no node");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_faults_on_ssh_hosts_move_the_remote_libfaketime_files() {
+    if !ssh_or_skip("clock_faults_on_ssh_hosts_move_the_remote_libfaketime_files") {
+        return;
+    }
+    if !Path::new(faultline::machine::LIBFAKETIME).is_file() {
+        // The hosts are namespaces of this machine: their library is this one.
+        assert!(
+            std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+            "FAULTLINE_REQUIRE_PRIVILEGED=1 but libfaketime is missing"
+        );
+        eprintln!("skipping: libfaketime is not installed");
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let inventory = fixture.inventory();
+    let store = fixture.dir.path().join("store");
+    eprintln!("phase: a run with clock faults on ssh hosts");
+    let child = ssh_run(
+        &store,
+        &inventory,
+        &[
+            "--nemesis",
+            "clock",
+            "--time-limit",
+            "8",
+            "--quiet-duration",
+            "1",
+            "--recovery",
+            "0",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("faultline runs");
+    let controller = child.id();
+    let watched = tokio::task::spawn_blocking(move || {
+        let mut preloaded = false;
+        let mut moved = false;
+        eventually(Duration::from_secs(120), || {
+            // Every node runs under the host's libfaketime, reading its file in the run's
+            // remote directory ...
+            let nodes = node_processes_of(controller);
+            preloaded |= nodes.len() == 3
+                && nodes.iter().all(|p| {
+                    std::fs::read(format!("/proc/{p}/environ")).is_ok_and(|env| {
+                        let env = String::from_utf8_lossy(&env);
+                        env.contains(&format!("LD_PRELOAD={}", faultline::machine::LIBFAKETIME))
+                            && env.contains(&format!(
+                                "FAKETIME_TIMESTAMP_FILE=/tmp/faultline-{controller}-"
+                            ))
+                    })
+                });
+            // ... which the nemesis rewrites over ssh.
+            moved |= remote_dirs_of(controller).iter().any(|d| {
+                std::fs::read_dir(d.join("faketime")).is_ok_and(|files| {
+                    files.flatten().any(|f| {
+                        std::fs::read_to_string(f.path())
+                            .is_ok_and(|t| !t.trim().is_empty() && t.trim() != "+0.000")
+                    })
+                })
+            });
+            preloaded && moved
+        });
+        (preloaded, moved, child.wait_with_output())
+    });
+    let (preloaded, moved, out) = watched.await.expect("join");
+    let out = out.expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("faultline: clock backend: faketime"),
+        "{stderr}"
+    );
+    assert!(preloaded, "the nodes ran under libfaketime: {stderr}");
+    assert!(moved, "a timestamp file was moved off real time: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(remote_dirs_of(controller).is_empty(), "files removed");
+}
