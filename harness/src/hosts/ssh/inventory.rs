@@ -153,6 +153,23 @@ mod tests {
     }
 
     #[test]
+    fn an_ssh_config_is_relative_to_the_file() {
+        let inv =
+            parse("hosts:\n  - {address: 10.0.0.1, user: root}\nssh_config: lab/ssh_config\n")
+                .expect("valid");
+        assert_eq!(
+            inv.ssh_config.as_deref(),
+            Some(Path::new("inv/lab/ssh_config"))
+        );
+        assert_eq!(
+            parse("hosts:\n  - {address: 10.0.0.1, user: root}\n")
+                .expect("valid")
+                .ssh_config,
+            None
+        );
+    }
+
+    #[test]
     fn the_shipped_example_parses_and_keeps_a_home_relative_identity() {
         let path = Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
