@@ -188,8 +188,8 @@ pub struct RunArgs {
     pub nemesis: Vec<String>,
     /// What the nodes run on: loopback (processes on 127.0.0.x, the default), netns (root:
     /// a network namespace per node on a bridge of the run's; partitions are nft rules inside
-    /// each namespace, for any program) or ssh (the machines of --inventory; not yet able to
-    /// start nodes).
+    /// each namespace, for any program) or ssh (the machines of --inventory, over the system
+    /// ssh; partitions are an nft table on each host).
     #[arg(long, default_value = "loopback")]
     pub hosts: String,
     /// The machines of --hosts ssh: a YAML file listing each host's address, port, user,

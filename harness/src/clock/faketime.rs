@@ -8,9 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use faultline_nemeses::{ClockError, Clocks, NodeId};
+
+use crate::hosts::{AnyHost, Host};
 
 /// The timestamp files of a cluster's nodes.
 #[derive(Debug)]
@@ -53,19 +56,21 @@ impl FaketimeFiles {
         let Some(file) = self.files.get(&id) else {
             return Vec::new();
         };
-        vec![
-            ("LD_PRELOAD".into(), self.library.display().to_string()),
-            ("FAKETIME_TIMESTAMP_FILE".into(), file.display().to_string()),
-            // Read the file on every call, so a rewrite takes effect at once.
-            ("FAKETIME_NO_CACHE".into(), "1".into()),
-            // tokio's timers run on the monotonic clock; faking it hangs them.
-            ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
-        ]
+        faketime_env(&self.library, &file.display().to_string())
+    }
+
+    /// The library the nodes preload.
+    pub fn library(&self) -> &Path {
+        &self.library
     }
 
     pub fn clocks(&self) -> FaketimeClocks {
         FaketimeClocks {
-            files: self.files.clone(),
+            files: self
+                .files
+                .iter()
+                .map(|(&id, path)| (id, ClockFile::Local(path.clone())))
+                .collect(),
         }
     }
 
@@ -73,6 +78,21 @@ impl FaketimeFiles {
         self.files.values().cloned().collect()
     }
 }
+
+/// The environment of a process under libfaketime reading its offset from `file`.
+pub fn faketime_env(library: &Path, file: &str) -> Vec<(String, String)> {
+    vec![
+        ("LD_PRELOAD".into(), library.display().to_string()),
+        ("FAKETIME_TIMESTAMP_FILE".into(), file.to_owned()),
+        // Read the file on every call, so a rewrite takes effect at once.
+        ("FAKETIME_NO_CACHE".into(), "1".into()),
+        // tokio's timers run on the monotonic clock; faking it hangs them.
+        ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
+    ]
+}
+
+/// A remote node's timestamp file's contents at the start: real time.
+pub const REAL_TIME: &str = "+0.000\n";
 
 const PREFIX: &str = "faultline-faketime-";
 
@@ -110,19 +130,61 @@ impl Drop for FaketimeFiles {
 
 /// Moves clocks by rewriting the files.
 pub struct FaketimeClocks {
-    files: BTreeMap<NodeId, PathBuf>,
+    files: BTreeMap<NodeId, ClockFile>,
+}
+
+/// Where a node's timestamp file is.
+enum ClockFile {
+    /// On this machine (loopback and netns hosts).
+    Local(PathBuf),
+    /// On the node's ssh host, rewritten over its connection.
+    Remote { host: Arc<AnyHost>, path: String },
+}
+
+impl FaketimeClocks {
+    /// Node `id`'s file is `path` on its (ssh) `host` instead of a local one.
+    pub fn on_host(mut self, id: NodeId, host: Arc<AnyHost>, path: String) -> FaketimeClocks {
+        self.files.insert(id, ClockFile::Remote { host, path });
+        self
+    }
 }
 
 impl Clocks for FaketimeClocks {
     async fn set_offset(&self, node: NodeId, offset_ms: i64) -> Result<(), ClockError> {
-        let path = self.files.get(&node).ok_or_else(|| ClockError {
+        let file = self.files.get(&node).ok_or_else(|| ClockError {
             node,
             message: "no timestamp file".into(),
         })?;
-        write_offset(path, offset_ms).map_err(|e| ClockError {
-            node,
-            message: format!("{}: {e}", path.display()),
-        })
+        match file {
+            ClockFile::Local(path) => write_offset(path, offset_ms).map_err(|e| ClockError {
+                node,
+                message: format!("{}: {e}", path.display()),
+            }),
+            ClockFile::Remote { host, path } => {
+                // Written beside it and renamed over it, as locally.
+                let script = "printf '%s\\n' \"$1\" > \"$2.tmp\" && mv \"$2.tmp\" \"$2\"";
+                let offset = format_offset(offset_ms);
+                let out = host
+                    .exec(&["sh", "-c", script, "sh", &offset, path])
+                    .await
+                    .map_err(|e| ClockError {
+                        node,
+                        message: e.to_string(),
+                    })?;
+                if out.status.success() {
+                    Ok(())
+                } else {
+                    Err(ClockError {
+                        node,
+                        message: format!(
+                            "{}: cannot write {path}: {}",
+                            host.name(),
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        ),
+                    })
+                }
+            }
+        }
     }
 }
 

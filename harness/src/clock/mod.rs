@@ -17,7 +17,7 @@ use faultline_nemeses::{ClockError, Clocks, NodeId};
 use crate::machine::{Capabilities, LIBFAKETIME};
 
 pub use api::ApiClocks;
-pub use faketime::{FaketimeClocks, FaketimeFiles, remove_stale_files};
+pub use faketime::{FaketimeClocks, FaketimeFiles, REAL_TIME, faketime_env, remove_stale_files};
 
 /// The clock backend a run uses (recorded in test.json).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,5 +1,5 @@
 //! Cluster control: start N kvnode processes, each on its own host (`crate::hosts`: a loopback
-//! address or a network namespace), watch them through `/status`, kill, restart, pause and
+//! address, a network namespace or an ssh host, `remote.rs`), watch them through `/status`, kill, restart, pause and
 //! resume single nodes (the nemeses' `Nodes`), stop them all.
 //!
 //! Invariant: no node outlives its `Cluster`. `stop` ends them politely, `Drop` SIGKILLs
@@ -10,6 +10,7 @@ mod error;
 mod node_process;
 mod nodes_impl;
 mod ports;
+mod remote;
 mod spec;
 mod status;
 pub(crate) mod thread_states;
@@ -57,6 +58,8 @@ pub struct Cluster {
     /// The nodes' libfaketime timestamp files, removed when the cluster is dropped (after
     /// Drop killed the nodes).
     faketime: Option<FaketimeFiles>,
+    /// The nodes on ssh hosts: their uploaded program, data and timestamp files there.
+    remote: remote::RemotePrograms,
     /// What the nodes run on. Drop kills the nodes before the fields go, so a namespace is
     /// deleted only once nothing runs in it; shared with the run's network on netns hosts.
     hosts: Arc<Hosts>,
@@ -75,13 +78,25 @@ impl Cluster {
         timeout: Duration,
     ) -> Result<Cluster, ClusterError> {
         spec.validate()?;
-        let deadline = Instant::now() + timeout;
+        let ids: Vec<u32> = spec.ids().collect();
+        let hosts = Hosts::create(spec.hosts, &ids).map_err(ClusterError::Hosts)?;
+        Self::start_on(spec, hosts, timeout).await
+    }
+
+    /// `start_with_timeout` on hosts made beforehand (ssh hosts: `Hosts::connect_ssh`, which
+    /// a run does before it writes anything), one per node id.
+    pub async fn start_on(
+        spec: ClusterSpec,
+        hosts: Hosts,
+        timeout: Duration,
+    ) -> Result<Cluster, ClusterError> {
+        spec.validate()?;
         create_dir(&spec.logs_dir(), "cannot create the node log folder")?;
         for id in spec.ids() {
             create_dir(&spec.data_dir(id), "cannot create a node data folder")?;
         }
         let ids: Vec<u32> = spec.ids().collect();
-        let hosts = Arc::new(Hosts::create(spec.hosts, &ids).map_err(ClusterError::Hosts)?);
+        let hosts = Arc::new(hosts);
         let ips: Vec<_> = hosts.iter().map(|(id, host)| (id, host.ip())).collect();
         let addrs = match hosts.kind() {
             // Loopback hosts share one port space: a port free right now for each.
@@ -107,6 +122,10 @@ impl Cluster {
                 })?),
                 None => None,
             };
+        // On ssh hosts the program is uploaded to each and the nodes keep their data there.
+        let remote =
+            remote::RemotePrograms::upload(&hosts, &spec.program.exe, spec.faketime.as_deref())
+                .await?;
         let nodes = addrs
             .iter()
             .map(|&(id, addr)| {
@@ -122,16 +141,15 @@ impl Cluster {
                     .get(id)
                     .cloned()
                     .ok_or_else(|| ClusterError::InvalidSpec(format!("no host for node {id}")))?;
+                let (exe, args) = remote.command(
+                    id,
+                    spec.program.exe.clone(),
+                    spec.node_args(id, addr, &peers),
+                );
                 Ok(Mutex::new(
-                    NodeProcess::new(
-                        id,
-                        addr,
-                        spec.program.exe.clone(),
-                        spec.node_args(id, addr, &peers),
-                        spec.log_path(id),
-                        host,
-                    )
-                    .with_env(faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+                    NodeProcess::new(id, addr, exe, args, spec.log_path(id), host).with_env(
+                        remote.env(id, faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+                    ),
                 ))
             })
             .collect::<Result<_, ClusterError>>()?;
@@ -144,8 +162,11 @@ impl Cluster {
             start_timeout: timeout,
             proxy,
             faketime,
+            remote,
             hosts,
         };
+        // The budget starts once the nodes do (an upload to ssh hosts is not counted).
+        let deadline = Instant::now() + timeout;
         for node in &mut cluster.nodes {
             node.get_mut().start().await?;
         }
@@ -167,7 +188,9 @@ impl Cluster {
 
     /// Clocks moved through the nodes' timestamp files, when started under libfaketime.
     pub fn faketime_clocks(&self) -> Option<FaketimeClocks> {
-        self.faketime.as_ref().map(FaketimeFiles::clocks)
+        self.faketime
+            .as_ref()
+            .map(|f| self.remote.clocks(f.clocks()))
     }
 
     /// The nodes' libfaketime timestamp files (none without libfaketime).
@@ -319,7 +342,7 @@ fn create_dir(path: &std::path::Path, what: &'static str) -> Result<(), ClusterE
     })
 }
 
-fn exited(node: u32, status: std::process::ExitStatus, log: &std::path::Path) -> ClusterError {
+fn exited(node: u32, status: crate::hosts::ProcessExit, log: &std::path::Path) -> ClusterError {
     ClusterError::NodeExited {
         node,
         status: status.to_string(),

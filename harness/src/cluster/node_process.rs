@@ -4,13 +4,11 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::ClusterError;
-use super::thread_states::thread_states;
-use crate::hosts::{AnyHost, Host, ProcessHandle, ProcessSpec};
+use crate::hosts::{AnyHost, Host, ProcessExit, ProcessHandle, ProcessSpec};
 
 /// How often to look whether a signalled process has exited.
 const REAP_POLL: Duration = Duration::from_millis(5);
@@ -143,7 +141,7 @@ impl NodeProcess {
     }
 
     /// Whether the process has exited (reaping it if so), and how.
-    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+    pub fn exit_status(&mut self) -> Option<ProcessExit> {
         let status = self.child.as_mut()?.try_wait().ok()??;
         self.child = None;
         self.paused = false;
@@ -200,10 +198,11 @@ impl NodeProcess {
     /// Polls /proc until every thread of the process is stopped (or none is), for up to
     /// `STATE_TIMEOUT`. Best effort: past it, or without /proc, the caller goes on.
     async fn wait_for_state(&self, want_stopped: bool) {
-        let Some(pid) = self.pid() else { return };
+        let Some(child) = &self.child else { return };
         let deadline = tokio::time::Instant::now() + STATE_TIMEOUT;
         while tokio::time::Instant::now() < deadline {
-            let Some(states) = thread_states(pid) else {
+            // Local: /proc here; ssh: the host's /proc over its connection.
+            let Some(states) = child.thread_states() else {
                 return;
             };
             let reached = if want_stopped {

@@ -6,16 +6,16 @@
 //! - `netns` (root): one network namespace per node on a bridge the run creates; every process
 //!   of the node runs inside it, so whatever it binds or dials, it is that host, and partitions
 //!   are nft rules inside each node's namespace.
-//! - `ssh`: remote machines of an inventory (`ssh/`); its `SshHost` runs commands, files,
-//!   detached processes and a firewall there, but the cluster cannot start nodes on it yet
-//!   (`Hosts::create` refuses the kind).
+//! - `ssh`: remote machines of an inventory (`ssh/`), connected by `Hosts::connect_ssh`; its
+//!   `SshHost` runs commands, files, detached processes and a firewall there.
 //!
-//! The methods are async and a process is a `ProcessHandle`, so a remote backend (ssh: a pid on
-//! another machine) fits the same shape.
+//! The methods are async and a process is a `ProcessHandle`, a local child or a pid on an ssh
+//! host.
 //!
-//! Invariant: whatever a `Hosts` created on the machine (namespaces, bridge, veths, their nft
-//! tables) is removed when it is dropped; a controller killed before that leaves them to
-//! `remove_stale`, which every controller start runs.
+//! Invariant: whatever a `Hosts` created (namespaces, bridge, veths, their nft tables; on ssh
+//! hosts the run's remote directory, processes and nft table) is removed when it is dropped; a
+//! controller killed before that leaves them to `remove_stale` (and, on ssh hosts, to
+//! `SshHost::remove_stale`, which `connect_ssh` runs on every host), at the next start.
 
 mod loopback;
 pub mod netns;
@@ -34,7 +34,8 @@ use faultline_nemeses::NodeId;
 
 pub use loopback::{LoopbackHost, node_ip as loopback_ip};
 pub use netns::{NetnsHost, NetnsHosts};
-pub use process::{ProcessHandle, ProcessSpec};
+pub use process::{ProcessExit, ProcessHandle, ProcessSpec};
+pub use ssh::SshHost;
 
 /// Which kind of host a run's nodes live on (`--hosts`, recorded in test.json).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -110,7 +111,7 @@ impl HostError {
 }
 
 /// What a node runs on: as Jepsen's `control`, the same calls whether the host is a loopback
-/// address, a namespace or (later) a machine reached over SSH.
+/// address, a namespace or a machine reached over SSH.
 pub trait Host: Send + Sync {
     /// How the run names this host: `127.0.0.11`, `fl1234x0n1`.
     fn name(&self) -> &str;
@@ -149,6 +150,7 @@ pub trait Host: Send + Sync {
 pub enum AnyHost {
     Loopback(LoopbackHost),
     Netns(NetnsHost),
+    Ssh(SshHost),
 }
 
 impl Host for AnyHost {
@@ -156,6 +158,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.name(),
             AnyHost::Netns(h) => h.name(),
+            AnyHost::Ssh(h) => Host::name(h),
         }
     }
 
@@ -163,6 +166,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.ip(),
             AnyHost::Netns(h) => h.ip(),
+            AnyHost::Ssh(h) => Host::ip(h),
         }
     }
 
@@ -170,6 +174,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.exec(argv).await,
             AnyHost::Netns(h) => h.exec(argv).await,
+            AnyHost::Ssh(h) => Host::exec(h, argv).await,
         }
     }
 
@@ -177,6 +182,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.spawn(spec).await,
             AnyHost::Netns(h) => h.spawn(spec).await,
+            AnyHost::Ssh(h) => Host::spawn(h, spec).await,
         }
     }
 
@@ -184,6 +190,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.write_file(path, bytes).await,
             AnyHost::Netns(h) => h.write_file(path, bytes).await,
+            AnyHost::Ssh(h) => Host::write_file(h, path, bytes).await,
         }
     }
 
@@ -191,6 +198,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.read_file(path).await,
             AnyHost::Netns(h) => h.read_file(path).await,
+            AnyHost::Ssh(h) => Host::read_file(h, path).await,
         }
     }
 
@@ -198,6 +206,7 @@ impl Host for AnyHost {
         match self {
             AnyHost::Loopback(h) => h.drop_input_from(sources).await,
             AnyHost::Netns(h) => h.drop_input_from(sources).await,
+            AnyHost::Ssh(h) => Host::drop_input_from(h, sources).await,
         }
     }
 }
@@ -205,6 +214,9 @@ impl Host for AnyHost {
 /// The hosts of one run, node id → host, and what was set up for them.
 pub struct Hosts {
     kind: HostKind,
+    /// On ssh hosts, what `Drop` runs on each (kill the run's processes, delete its nft table,
+    /// remove its directory) before the connections close.
+    ssh_cleanup: Vec<(ssh::SshControl, String)>,
     hosts: Vec<(NodeId, Arc<AnyHost>)>,
     /// The namespaces and bridge, deleted when the last reference to this set goes. Declared
     /// last: the hosts above are names only.
@@ -217,6 +229,7 @@ impl Hosts {
         match kind {
             HostKind::Loopback => Ok(Hosts {
                 kind,
+                ssh_cleanup: Vec::new(),
                 hosts: ids
                     .iter()
                     .map(|&id| (id, Arc::new(AnyHost::Loopback(LoopbackHost::for_node(id)))))
@@ -227,6 +240,7 @@ impl Hosts {
                 let run = NetnsHosts::create(ids)?;
                 Ok(Hosts {
                     kind,
+                    ssh_cleanup: Vec::new(),
                     hosts: run
                         .hosts()
                         .into_iter()
@@ -235,15 +249,56 @@ impl Hosts {
                     netns: Some(run),
                 })
             }
-            // The connections, uploads and remote processes are not wired into the cluster
-            // yet (hosts/ssh has them): refused here, before any node starts.
+            // Connecting is async and needs the inventory: `connect_ssh`.
             HostKind::Ssh => Err(HostError::Unsupported {
                 host: "--hosts ssh".into(),
-                what: "nodes on ssh hosts cannot be started yet (the ssh backend is not wired \
-                       into the cluster); use --hosts loopback or netns"
-                    .into(),
+                what: "ssh hosts are connected from an inventory (Hosts::connect_ssh)".into(),
             }),
         }
+    }
+
+    /// Connects to the inventory's first `ids.len()` hosts, node `ids[i]` on the i-th, and on
+    /// each removes what dead controllers left (`SshHost::remove_stale`). The first host that
+    /// refuses or does not answer is the error, naming it; the hosts connected before it are
+    /// cleaned up and closed, so nothing is left.
+    pub async fn connect_ssh(
+        inventory: &ssh::Inventory,
+        ids: &[NodeId],
+    ) -> Result<Hosts, HostError> {
+        let options = ssh::SshOptions {
+            config_file: inventory.ssh_config.clone(),
+        };
+        let mut set = Hosts {
+            kind: HostKind::Ssh,
+            ssh_cleanup: Vec::new(),
+            hosts: Vec::new(),
+            netns: None,
+        };
+        // One marker for the run on every host: /tmp/faultline-<pid>-<run>.
+        let run = ssh::next_run();
+        for (&id, target) in ids.iter().zip(&inventory.hosts) {
+            // From here an error drops `set`, whose Drop cleans up the hosts connected so far.
+            let host = SshHost::connect_for_run(target.clone(), &options, run).await?;
+            set.ssh_cleanup
+                .push((host.control(), host.clean_up_script()));
+            set.hosts.push((id, Arc::new(AnyHost::Ssh(host))));
+            if let Some((_, host)) = set.hosts.last()
+                && let AnyHost::Ssh(host) = &**host
+            {
+                host.remove_stale().await?;
+            }
+        }
+        if set.hosts.len() < ids.len() {
+            return Err(HostError::Unsupported {
+                host: inventory.path.display().to_string(),
+                what: format!(
+                    "lists {} host(s); {} nodes need one host each",
+                    inventory.hosts.len(),
+                    ids.len()
+                ),
+            });
+        }
+        Ok(set)
     }
 
     pub fn kind(&self) -> HostKind {
@@ -269,6 +324,23 @@ impl Hosts {
             .as_ref()
             .map(NetnsHosts::namespaces)
             .unwrap_or_default()
+    }
+}
+
+impl Drop for Hosts {
+    /// On ssh hosts: kills what the run started there, deletes its nft table and removes its
+    /// directory (the nodes' logs were appended to the run folder as each process ended), then
+    /// closes the connections. Local hosts' namespaces go with their own field.
+    fn drop(&mut self) {
+        for (control, script) in &self.ssh_cleanup {
+            match control.shell_ok(script) {
+                Ok(_) => {}
+                Err(e) => eprintln!("faultline: cleaning up {}: {e}", control.host),
+            }
+        }
+        // The sessions close (openssh's Drop: `ssh -O exit`) and their control directory goes
+        // as the last reference to each host does.
+        self.hosts.clear();
     }
 }
 

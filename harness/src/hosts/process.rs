@@ -17,6 +17,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use super::spawner;
+use super::ssh::RemoteHandle;
+use crate::cluster::thread_states::{ThreadStates, thread_states};
 
 /// A long-running process to start on a host.
 #[derive(Debug, Clone)]
@@ -33,23 +35,56 @@ pub struct ProcessSpec {
     pub log: PathBuf,
 }
 
-/// A process a host started. Local only today; a remote host's handle will carry the pid it
-/// recorded there.
+/// A process a host started: a child of the controller (loopback and netns hosts) or a pid on
+/// an ssh host, reached over the host's connection.
+///
+/// Its methods are blocking and cheap locally; on an ssh host each is one command over the
+/// open master connection (milliseconds), so Drop and the nemeses' sync paths can use them.
 #[derive(Debug)]
 pub enum ProcessHandle {
     Local(Child),
+    Remote(RemoteHandle),
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessExit {
+    /// A local child's exit status.
+    Status(ExitStatus),
+    /// A remote process that is gone: no parent of the controller's saw its status.
+    Gone,
+}
+
+impl ProcessExit {
+    /// Exited with status 0 (a remote process's status is unknown: not a success).
+    pub fn success(&self) -> bool {
+        matches!(self, ProcessExit::Status(s) if s.success())
+    }
+}
+
+impl std::fmt::Display for ProcessExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessExit::Status(s) => s.fmt(f),
+            ProcessExit::Gone => f.write_str("gone (a remote process's exit status is unknown)"),
+        }
+    }
 }
 
 impl ProcessHandle {
     pub fn pid(&self) -> u32 {
         match self {
             ProcessHandle::Local(child) => child.id(),
+            ProcessHandle::Remote(remote) => remote.pid(),
         }
     }
 
     /// Sends `signal` to the process's group (its pid: it leads a group of its own), which also
     /// reaches anything a wrapper script started.
     pub fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
+        if let ProcessHandle::Remote(remote) = self {
+            return remote.signal_group(signal);
+        }
         let pgid =
             libc::pid_t::try_from(self.pid()).map_err(|_| io::Error::other("pid out of range"))?;
         // SAFETY: kill(2) on the process group of a child we have not reaped, so the id cannot
@@ -60,17 +95,27 @@ impl ProcessHandle {
         Ok(())
     }
 
-    /// Its exit status if it has exited (reaping it), None while it runs.
-    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+    /// How it ended if it has (reaping it), None while it runs.
+    pub fn try_wait(&mut self) -> io::Result<Option<ProcessExit>> {
         match self {
-            ProcessHandle::Local(child) => child.try_wait(),
+            ProcessHandle::Local(child) => Ok(child.try_wait()?.map(ProcessExit::Status)),
+            ProcessHandle::Remote(remote) => remote.try_wait(),
         }
     }
 
     /// Waits for it to exit, blocking the thread (for Drop).
-    pub fn wait_blocking(&mut self) -> io::Result<ExitStatus> {
+    pub fn wait_blocking(&mut self) -> io::Result<ProcessExit> {
         match self {
-            ProcessHandle::Local(child) => child.wait(),
+            ProcessHandle::Local(child) => child.wait().map(ProcessExit::Status),
+            ProcessHandle::Remote(remote) => remote.wait_blocking(),
+        }
+    }
+
+    /// Its threads' states (for pause), None once it is gone or where they cannot be read.
+    pub fn thread_states(&self) -> Option<ThreadStates> {
+        match self {
+            ProcessHandle::Local(child) => thread_states(child.id()),
+            ProcessHandle::Remote(remote) => remote.thread_states(),
         }
     }
 }

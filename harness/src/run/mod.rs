@@ -23,8 +23,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::clock::{ApiClocks, ClockBackend, RunClocks};
-use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
-use crate::hosts::{Host, HostKind};
+use crate::cluster::{Cluster, ClusterSpec, DEFAULT_START_TIMEOUT, NodeProgram, PeerLinks};
+use crate::hosts::ssh::Inventory;
+use crate::hosts::{Host, HostKind, Hosts};
 use crate::machine::LIBFAKETIME;
 use crate::network::{Backend, HostsNet, NftNet, RunNetwork};
 
@@ -64,6 +65,17 @@ pub async fn execute(
     crate::network::nft::remove_stale_tables();
     crate::hosts::remove_stale();
     crate::clock::remove_stale_files();
+    // Ssh hosts are connected (and their leftovers of dead controllers removed) before the run
+    // folder is made: an unreachable or refusing host is an error naming it, with nothing
+    // written and nothing left on the hosts connected before it.
+    let ssh_hosts = match (&spec.inventory, spec.hosts) {
+        (Some(path), HostKind::Ssh) => {
+            let inventory = Inventory::load(path).map_err(|e| anyhow::anyhow!(e))?;
+            let ids: Vec<u32> = (1..=spec.nodes as u32).collect();
+            Some(Hosts::connect_ssh(&inventory, &ids).await?)
+        }
+        _ => None,
+    };
     let dir = RunDir::create(store, &spec.name)?;
     let keep_data = spec.keep_data;
     dir.write_json(&dir.spec(), &spec)?;
@@ -79,7 +91,7 @@ pub async fn execute(
         "starting {} nodes on {} hosts ({} replication, {} reads, network backend {})",
         spec.nodes, spec.hosts, spec.replication, spec.reads, spec.network
     ));
-    let cluster = Cluster::start(ClusterSpec {
+    let cluster_spec = ClusterSpec {
         nodes: spec.nodes,
         replication: spec.replication.clone(),
         reads: spec.reads.clone(),
@@ -92,9 +104,12 @@ pub async fn execute(
         },
         faketime: (spec.clock == ClockBackend::Faketime).then(|| LIBFAKETIME.into()),
         hosts: spec.hosts,
-    })
-    .await
-    .with_context(|| {
+    };
+    let started_cluster = match ssh_hosts {
+        Some(hosts) => Cluster::start_on(cluster_spec, hosts, DEFAULT_START_TIMEOUT).await,
+        None => Cluster::start(cluster_spec).await,
+    };
+    let cluster = started_cluster.with_context(|| {
         format!(
             "starting the cluster (node logs in {})",
             dir.path.join("nodes").display()
@@ -197,7 +212,10 @@ pub async fn execute(
         let network = Arc::new(match (cluster.proxy(), &nft) {
             (Some(proxy), _) => RunNetwork::Proxy(proxy),
             (None, Some(nft)) => RunNetwork::Nft(nft.clone()),
-            (None, None) if spec.network == Backend::Nft && spec.hosts == HostKind::Netns => {
+            (None, None)
+                if spec.network == Backend::Nft
+                    && matches!(spec.hosts, HostKind::Netns | HostKind::Ssh) =>
+            {
                 RunNetwork::Hosts(HostsNet::new(cluster.hosts()))
             }
             (None, None) => RunNetwork::Unmanaged,

@@ -499,7 +499,7 @@ fn bad_ssh_flags_and_inventories_are_one_line_errors_before_anything_starts() {
         ("one.yaml", one),
         ("three.yaml", three),
     ];
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &["--hosts", "ssh", "--inventory", "missing.yaml"],
             "faultline: missing.yaml:2:5: hosts[0]: missing field `user`",
@@ -520,12 +520,6 @@ fn bad_ssh_flags_and_inventories_are_one_line_errors_before_anything_starts() {
             &["--hosts", "ssh", "--inventory", "absent.yaml"],
             "faultline: absent.yaml: cannot read the inventory",
         ),
-        // A good inventory: refused until the cluster starts nodes on ssh hosts (no traffic
-        // is sent: the addresses are documentation ones and nothing connects).
-        (
-            &["--hosts", "ssh", "--inventory", "three.yaml"],
-            "faultline: --hosts ssh: three.yaml is a valid inventory, but starting nodes",
-        ),
     ];
     for (args, expected) in cases {
         let (code, stderr, stored) = run_in_temp(&files, args);
@@ -534,4 +528,450 @@ fn bad_ssh_flags_and_inventories_are_one_line_errors_before_anything_starts() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
         assert!(!stored, "{args:?}: nothing written");
     }
+}
+
+impl SshdHosts {
+    /// An inventory `name` in the test's directory: root at each (address, port, key), with the
+    /// test's ssh_config (its own known_hosts).
+    fn write_inventory(&self, name: &str, hosts: &[(IpAddr, u16, PathBuf)]) -> PathBuf {
+        let d = self.dir.path();
+        let mut text = String::from("hosts:\n");
+        for (ip, port, key) in hosts {
+            text.push_str(&format!(
+                "  - {{address: {ip}, port: {port}, user: root, identity: {}}}\n",
+                key.display()
+            ));
+        }
+        text.push_str(&format!("ssh_config: {}\n", d.join("ssh_config").display()));
+        let path = d.join(name);
+        std::fs::write(&path, text).expect("write the inventory");
+        path
+    }
+
+    /// Every host of the fixture, as they are.
+    fn inventory(&self) -> PathBuf {
+        let hosts: Vec<_> = self
+            .hosts
+            .iter()
+            .map(|(_, h)| (h.ip(), 22, self.dir.path().join("client_key")))
+            .collect();
+        self.write_inventory("hosts.yaml", &hosts)
+    }
+
+    /// The nft tables of faultline's ssh runs (`faultline_ssh_<pid>_<n>`) of controller `pid`
+    /// in any of the fixture's namespaces.
+    fn tables_of(&self, pid: u32) -> Vec<String> {
+        let mut found = Vec::new();
+        for ns in self.hosts.namespaces() {
+            let out = Command::new("ip")
+                .args(["netns", "exec", &ns, "nft", "list", "tables", "inet"])
+                .output()
+                .expect("nft in the namespace");
+            found.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter(|l| l.contains(&format!("faultline_ssh_{pid}_")))
+                    .map(str::to_owned),
+            );
+        }
+        found
+    }
+}
+
+/// Processes of this machine (the ssh hosts are namespaces of it) whose command line names a
+/// run directory of controller `pid`: its nodes.
+fn node_processes_of(pid: u32) -> Vec<u32> {
+    let marker = format!("/tmp/faultline-{pid}-");
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|&p| {
+                    std::fs::read(format!("/proc/{p}/cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+                        && pid_alive(p)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits up to `limit` for `done`.
+fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
+/// The `faultline run` command against ssh hosts, store in `store`.
+fn ssh_run(store: &Path, inventory: &Path, args: &[&str]) -> Command {
+    let mut command = crate::common::faultline();
+    command
+        .args(["run", "--store"])
+        .arg(store)
+        .args(["--hosts", "ssh", "--inventory"])
+        .arg(inventory)
+        .args(args);
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_ssh_hosts_reaches_a_verdict_with_every_node_log() {
+    if !ssh_or_skip("a_run_on_ssh_hosts_reaches_a_verdict_with_every_node_log") {
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let inventory = fixture.inventory();
+    let store = fixture.dir.path().join("store");
+    eprintln!("phase: a 10 s quorum run with partitions and kills on three ssh hosts");
+    let child = ssh_run(
+        &store,
+        &inventory,
+        &[
+            "--replication",
+            "quorum",
+            "--nemesis",
+            "partition,kill",
+            "--time-limit",
+            "10",
+            "--recovery",
+            "2",
+            "--seed",
+            "5",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("faultline runs");
+    let controller = child.id();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "valid: {stdout}\n{stderr}");
+    assert!(stderr.contains("faultline: hosts: ssh"), "{stderr}");
+
+    eprintln!("phase: the run folder has every node's log and names the hosts");
+    let run = std::fs::read_dir(store.join("register-quorum-read-index-partition+kill-s5"))
+        .expect("the test's folder")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("test.json").is_file())
+        .expect("a run folder");
+    for (id, host) in fixture.hosts.iter() {
+        let log = std::fs::read_to_string(run.join(format!("nodes/{id}.log"))).expect("a log");
+        let target = fixture.target(id);
+        assert!(
+            log.starts_with(&format!("=== faultline: starting node {id} (start #1)"))
+                && log.contains(&format!("on host {}", target.label())),
+            "the marker names the host: {log}"
+        );
+        assert!(
+            log.contains(&format!("serving; role follower node={id}")),
+            "node {id}'s own output was downloaded after its marker: {log}"
+        );
+        assert_eq!(target.address, host.ip());
+    }
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("test.json")).expect("test.json"))
+            .expect("json");
+    assert_eq!(spec["hosts"], "ssh");
+    for (i, (id, host)) in fixture.hosts.iter().enumerate() {
+        let entry = &spec["addresses"][i];
+        assert_eq!(entry["node"], format!("n{id}"));
+        assert_eq!(entry["host"], fixture.target(id).label());
+        assert_eq!(entry["address"], format!("{}:7000", host.ip()));
+    }
+
+    eprintln!("phase: nothing of the run is left on the hosts");
+    assert!(remote_dirs_of(controller).is_empty(), "remote dirs removed");
+    assert!(node_processes_of(controller).is_empty(), "no node runs");
+    assert!(fixture.tables_of(controller).is_empty(), "tables deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_controllers_ssh_leftovers_go_at_the_next_start() {
+    if !ssh_or_skip("a_killed_controllers_ssh_leftovers_go_at_the_next_start") {
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let inventory = fixture.inventory();
+    let store = fixture.dir.path().join("store");
+
+    eprintln!("phase: a run with partitions, SIGKILLed once its nodes run");
+    let mut child = ssh_run(
+        &store,
+        &inventory,
+        &[
+            "--nemesis",
+            "partition",
+            "--time-limit",
+            "120",
+            "--fault-duration",
+            "60",
+            "--quiet-duration",
+            "1",
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("faultline runs");
+    let controller = child.id();
+    let started = tokio::task::spawn_blocking(move || {
+        eventually(Duration::from_secs(120), || {
+            node_processes_of(controller).len() == 3 && !fixture_tables_empty(controller)
+        })
+    });
+    let running = started.await.expect("join");
+    // SAFETY: kill(2) of our own child.
+    unsafe { libc::kill(controller as libc::pid_t, libc::SIGKILL) };
+    let _ = child.wait();
+    assert!(running, "three nodes ran and a partition was in force");
+    assert_eq!(
+        node_processes_of(controller).len(),
+        3,
+        "the nodes outlive a SIGKILLed controller"
+    );
+    assert!(!remote_dirs_of(controller).is_empty());
+    assert!(!fixture.tables_of(controller).is_empty());
+
+    eprintln!("phase: one more controller start on the same hosts");
+    let out = ssh_run(
+        &store,
+        &inventory,
+        &["--time-limit", "1", "--recovery", "0"],
+    )
+    .output()
+    .expect("faultline runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    eprintln!("phase: nothing of the killed controller is left");
+    assert!(
+        eventually(Duration::from_secs(5), || node_processes_of(controller)
+            .is_empty()),
+        "its nodes were killed"
+    );
+    assert!(
+        remote_dirs_of(controller).is_empty(),
+        "its remote dirs went"
+    );
+    assert!(fixture.tables_of(controller).is_empty(), "its tables went");
+    assert!(
+        !std::env::temp_dir()
+            .join(format!("faultline-ssh-{controller}"))
+            .exists(),
+        "its control sockets went"
+    );
+    assert!(
+        list_namespaces()
+            .iter()
+            .all(|n| !n.starts_with(&format!("fl{controller}x"))),
+        "no namespace of the controller's (the fixture's are the test's own)"
+    );
+    assert!(
+        !Command::new("ip")
+            .args(["-o", "link", "show"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("flb{controller}x")))
+            .unwrap_or(false),
+        "no bridge of the controller's"
+    );
+}
+
+/// Whether no namespace of this machine holds a table of controller `pid`'s.
+fn fixture_tables_empty(pid: u32) -> bool {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return true;
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .all(|ns| {
+            Command::new("ip")
+                .args(["netns", "exec", ns, "nft", "list", "tables", "inet"])
+                .output()
+                .map(|o| {
+                    !String::from_utf8_lossy(&o.stdout).contains(&format!("faultline_ssh_{pid}_"))
+                })
+                .unwrap_or(true)
+        })
+}
+
+fn list_namespaces() -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip");
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|n| n.starts_with("fl"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_or_refusing_ssh_host_stops_the_run_before_anything_starts() {
+    if !ssh_or_skip("an_unreachable_or_refusing_ssh_host_stops_the_run_before_anything_starts") {
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let d = fixture.dir.path();
+    keygen(&d.join("stranger_key"));
+    let key = d.join("client_key");
+    let ip = |id| fixture.hosts.get(id).expect("host").ip();
+    // An address of the fixture's own /24 that no namespace has: nothing answers there.
+    let nobody = match ip(1) {
+        IpAddr::V4(a) => IpAddr::from([a.octets()[0], a.octets()[1], a.octets()[2], 99]),
+        other => other,
+    };
+    let cases = [
+        (
+            "unreachable.yaml",
+            vec![
+                (ip(1), 22, key.clone()),
+                (nobody, 22, key.clone()),
+                (ip(3), 22, key.clone()),
+            ],
+            format!("root@{nobody}:22: ssh failed"),
+        ),
+        (
+            "closed.yaml",
+            vec![
+                (ip(1), 22, key.clone()),
+                (ip(2), 2222, key.clone()),
+                (ip(3), 22, key.clone()),
+            ],
+            format!("root@{}:2222: ssh failed", ip(2)),
+        ),
+        (
+            "refused.yaml",
+            vec![
+                (ip(1), 22, key.clone()),
+                (ip(2), 22, key.clone()),
+                (ip(3), 22, d.join("stranger_key")),
+            ],
+            format!("root@{}:22: ssh failed", ip(3)),
+        ),
+    ];
+    for (name, hosts, expected) in cases {
+        eprintln!("phase: {name}");
+        let inventory = fixture.write_inventory(name, &hosts);
+        let store = d.join(format!("store-{name}"));
+        let child = ssh_run(&store, &inventory, &["--time-limit", "1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("faultline runs");
+        let controller = child.id();
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{name}: {stderr}");
+        let last = stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with(&format!("faultline: {expected}")),
+            "{name}: one line naming the host: {stderr}"
+        );
+        assert!(!store.exists(), "{name}: no run folder");
+        assert!(
+            remote_dirs_of(controller).is_empty(),
+            "{name}: nothing left on the hosts"
+        );
+        assert!(node_processes_of(controller).is_empty(), "{name}: no node");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_faults_on_ssh_hosts_move_the_remote_libfaketime_files() {
+    if !ssh_or_skip("clock_faults_on_ssh_hosts_move_the_remote_libfaketime_files") {
+        return;
+    }
+    if !Path::new(faultline::machine::LIBFAKETIME).is_file() {
+        // The hosts are namespaces of this machine: their library is this one.
+        assert!(
+            std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+            "FAULTLINE_REQUIRE_PRIVILEGED=1 but libfaketime is missing"
+        );
+        eprintln!("skipping: libfaketime is not installed");
+        return;
+    }
+    let fixture = SshdHosts::start(3).await;
+    let inventory = fixture.inventory();
+    let store = fixture.dir.path().join("store");
+    eprintln!("phase: a run with clock faults on ssh hosts");
+    let child = ssh_run(
+        &store,
+        &inventory,
+        &[
+            "--nemesis",
+            "clock",
+            "--time-limit",
+            "8",
+            "--quiet-duration",
+            "1",
+            "--recovery",
+            "0",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("faultline runs");
+    let controller = child.id();
+    let watched = tokio::task::spawn_blocking(move || {
+        let mut preloaded = false;
+        let mut moved = false;
+        eventually(Duration::from_secs(120), || {
+            // Every node runs under the host's libfaketime, reading its file in the run's
+            // remote directory ...
+            let nodes = node_processes_of(controller);
+            preloaded |= nodes.len() == 3
+                && nodes.iter().all(|p| {
+                    std::fs::read(format!("/proc/{p}/environ")).is_ok_and(|env| {
+                        let env = String::from_utf8_lossy(&env);
+                        env.contains(&format!("LD_PRELOAD={}", faultline::machine::LIBFAKETIME))
+                            && env.contains(&format!(
+                                "FAKETIME_TIMESTAMP_FILE=/tmp/faultline-{controller}-"
+                            ))
+                    })
+                });
+            // ... which the nemesis rewrites over ssh.
+            moved |= remote_dirs_of(controller).iter().any(|d| {
+                std::fs::read_dir(d.join("faketime")).is_ok_and(|files| {
+                    files.flatten().any(|f| {
+                        std::fs::read_to_string(f.path())
+                            .is_ok_and(|t| !t.trim().is_empty() && t.trim() != "+0.000")
+                    })
+                })
+            });
+            preloaded && moved
+        });
+        (preloaded, moved, child.wait_with_output())
+    });
+    let (preloaded, moved, out) = watched.await.expect("join");
+    let out = out.expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("faultline: clock backend: faketime"),
+        "{stderr}"
+    );
+    assert!(preloaded, "the nodes ran under libfaketime: {stderr}");
+    assert!(moved, "a timestamp file was moved off real time: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(remote_dirs_of(controller).is_empty(), "files removed");
 }

@@ -10,6 +10,8 @@
 //!     identity: keys/id_ed25519   # optional (else ssh's config and agent); relative to this
 //!                                 # file, or ~/... (ssh expands it)
 //!     sudo: true              # default false: run privileged commands through `sudo -n`
+//! ssh_config: ssh_config      # optional: an ssh_config file for every host (`ssh -F`),
+//!                             # relative to this file
 //! ```
 
 use std::net::IpAddr;
@@ -52,6 +54,8 @@ impl SshTarget {
 #[serde(deny_unknown_fields)]
 struct InventoryFile {
     hosts: Vec<SshTarget>,
+    #[serde(default)]
+    ssh_config: Option<PathBuf>,
 }
 
 /// The machines of an inventory, in node order.
@@ -59,6 +63,8 @@ struct InventoryFile {
 pub struct Inventory {
     pub path: PathBuf,
     pub hosts: Vec<SshTarget>,
+    /// An ssh_config file for every host (`ssh -F`); None: the user's.
+    pub ssh_config: Option<PathBuf>,
 }
 
 impl Inventory {
@@ -104,9 +110,17 @@ impl Inventory {
                 ));
             }
         }
+        let ssh_config = file.ssh_config.map(|c| {
+            if c.is_relative() && !c.starts_with("~") {
+                dir.join(c)
+            } else {
+                c
+            }
+        });
         Ok(Inventory {
             path: path.to_owned(),
             hosts,
+            ssh_config,
         })
     }
 }
@@ -136,6 +150,23 @@ mod tests {
         assert!(inv.hosts[1].sudo);
         assert_eq!(inv.hosts[1].identity, None);
         assert_eq!(inv.hosts[1].label(), "admin@10.0.0.2:2222");
+    }
+
+    #[test]
+    fn an_ssh_config_is_relative_to_the_file() {
+        let inv =
+            parse("hosts:\n  - {address: 10.0.0.1, user: root}\nssh_config: lab/ssh_config\n")
+                .expect("valid");
+        assert_eq!(
+            inv.ssh_config.as_deref(),
+            Some(Path::new("inv/lab/ssh_config"))
+        );
+        assert_eq!(
+            parse("hosts:\n  - {address: 10.0.0.1, user: root}\n")
+                .expect("valid")
+                .ssh_config,
+            None
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //!
 //! Commands run through `sudo -n` when the inventory says `sudo: true`.
 
+mod control;
 mod firewall;
 mod inventory;
 mod remote_process;
@@ -28,8 +29,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::HostError;
 
+pub use control::SshControl;
 pub use inventory::{Inventory, SshTarget};
-pub use remote_process::RemoteProcess;
+pub use remote_process::{RemoteHandle, RemoteProcess};
 
 /// Prefix of the remote directory of a run: `faultline-<pid>-<n>`.
 const MARKER: &str = "faultline-";
@@ -55,8 +57,21 @@ pub struct SshHost {
     dir: String,
     /// This run's nft table on the host, `faultline_ssh_<pid>_<n>`.
     table: String,
-    /// The local directory of control sockets, `$TMPDIR/faultline-ssh-<pid>`.
-    control_dir: std::path::PathBuf,
+    /// The local directory of control sockets, `$TMPDIR/faultline-ssh-<pid>`. Declared after
+    /// `session`, which closes the master (and removes its socket) when dropped first.
+    _control_dir: ControlDir,
+}
+
+/// Removes the directory of control sockets when dropped, once no other host's is left in it
+/// (the last host dropped or closed removes it).
+#[derive(Debug)]
+struct ControlDir(std::path::PathBuf);
+
+impl Drop for ControlDir {
+    fn drop(&mut self) {
+        // Fails while another connection's socket is in it.
+        let _ = std::fs::remove_dir(&self.0);
+    }
 }
 
 /// How to connect, beyond what the inventory says of each host.
@@ -70,7 +85,16 @@ impl SshHost {
     /// Connects to `target` (one master connection), checks that it answers, and creates this
     /// run's directory there. A refusing or unreachable host is an error naming it.
     pub async fn connect(target: SshTarget, options: &SshOptions) -> Result<SshHost, HostError> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
+        Self::connect_for_run(target, options, next_run()).await
+    }
+
+    /// `connect`, the run directory numbered `run` (`next_run`): the hosts of one run share
+    /// their marker, `faultline-<pid>-<run>`.
+    pub async fn connect_for_run(
+        target: SshTarget,
+        options: &SshOptions,
+        run: u32,
+    ) -> Result<SshHost, HostError> {
         let name = target.label();
         let control_dir = control_directory(&name)?;
         let mut builder = SessionBuilder::default();
@@ -104,11 +128,7 @@ impl SshHost {
                 command: "ssh".into(),
                 message: error_chain(&e),
             })?;
-        let run_dir = format!(
-            "{MARKER}{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let run_dir = format!("{MARKER}{}-{}", std::process::id(), run);
         let table = firewall::table_for(&run_dir).unwrap_or_default();
         let host = SshHost {
             name,
@@ -116,7 +136,7 @@ impl SshHost {
             session,
             dir: format!("{REMOTE_ROOT}/{run_dir}"),
             table,
-            control_dir,
+            _control_dir: ControlDir(control_dir),
         };
         host.shell_ok(&format!(
             "mkdir -p {0}/pids {0}/logs {0}/bin",
@@ -137,6 +157,24 @@ impl SshHost {
     /// This run's directory on the host.
     pub fn remote_dir(&self) -> &str {
         &self.dir
+    }
+
+    /// Blocking commands over this host's master connection (valid while it is open).
+    pub fn control(&self) -> SshControl {
+        SshControl {
+            host: self.name.clone(),
+            socket: self.session.control_socket().to_path_buf(),
+            sudo: self.target.sudo,
+        }
+    }
+
+    /// The script `clean_up` runs, for a blocking caller (`SshControl::shell`).
+    pub(crate) fn clean_up_script(&self) -> String {
+        format!(
+            "{}; {}",
+            delete_table_if_nft(&self.table),
+            kill_and_remove(&self.dir)
+        )
     }
 
     /// Runs `argv` on the host (through `sudo -n` when the inventory asks) and returns its
@@ -236,27 +274,19 @@ impl SshHost {
     /// Removes what this run left on the host: kills every process whose pid its directory
     /// recorded, deletes its nft table, removes the directory.
     pub async fn clean_up(&self) -> Result<(), HostError> {
-        self.shell_ok(&format!(
-            "{}; {}",
-            delete_table_if_nft(&self.table),
-            kill_and_remove(&self.dir)
-        ))
-        .await
-        .map(drop)
+        self.shell_ok(&self.clean_up_script()).await.map(drop)
     }
 
     /// Closes the master connection, and the directory of control sockets once no other
     /// host's is left in it.
     pub async fn close(self) -> Result<(), HostError> {
         let name = self.name.clone();
-        let closed = self.session.close().await.map_err(|e| HostError::Command {
+        // The directory goes (if empty) as `_control_dir` drops at the end of this function.
+        self.session.close().await.map_err(|e| HostError::Command {
             host: name,
             command: "ssh -O exit".into(),
             message: error_chain(&e),
-        });
-        // Fails while another connection's socket is in it: the last one removes it.
-        let _ = std::fs::remove_dir(&self.control_dir);
-        closed
+        })
     }
 
     /// Removes the run directories (and their processes) left on this host by controllers of
@@ -286,6 +316,48 @@ impl SshHost {
     }
 }
 
+impl super::Host for SshHost {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn ip(&self) -> IpAddr {
+        self.target.address
+    }
+
+    async fn exec(&self, argv: &[&str]) -> Result<Output, HostError> {
+        SshHost::exec(self, argv).await
+    }
+
+    /// Starts `spec` detached on the host (`spec.program` a path there: see `upload`); the
+    /// handle signals and watches it over the master connection.
+    async fn spawn(&self, spec: super::ProcessSpec) -> Result<super::ProcessHandle, HostError> {
+        let process = self.spawn_remote(&spec).await?;
+        Ok(super::ProcessHandle::Remote(RemoteHandle::new(
+            self.control(),
+            process,
+        )))
+    }
+
+    async fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+        SshHost::write_file(self, path, bytes).await
+    }
+
+    async fn read_file(&self, path: &Path) -> Result<Vec<u8>, HostError> {
+        SshHost::read_file(self, path).await
+    }
+
+    async fn drop_input_from(&self, sources: &[IpAddr]) -> Result<(), HostError> {
+        SshHost::drop_input_from(self, sources).await
+    }
+}
+
+/// The next run number of this controller, the `<n>` of `faultline-<pid>-<n>`.
+pub fn next_run() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// `$TMPDIR/faultline-ssh-<pid>`, this controller's directory of control sockets, created if
 /// need be; those of controllers that are no longer running are removed first.
 fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
@@ -299,6 +371,7 @@ fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
                 .and_then(|pid| pid.parse().ok())
                 .is_some_and(|pid| !crate::machine::process_alive(pid));
             if stale {
+                close_masters_in(&entry.path());
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
@@ -307,6 +380,27 @@ fn control_directory(host: &str) -> Result<std::path::PathBuf, HostError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| HostError::io(host, format!("cannot create {}", dir.display()), e))?;
     Ok(dir)
+}
+
+/// Asks every master connection whose control socket is under `dir` (a dead controller's
+/// `.ssh-connection*/master`) to exit: they would otherwise linger until their idle limit.
+fn close_masters_in(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let socket = entry.path().join("master");
+        if socket.exists() {
+            let _ = std::process::Command::new("ssh")
+                .arg("-S")
+                .arg(&socket)
+                .args(["-o", "BatchMode=yes", "-O", "exit", "none"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// A script that deletes nft table `table` where nft is installed (a host never partitioned
@@ -364,7 +458,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Messages of ssh and remote commands on one line.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

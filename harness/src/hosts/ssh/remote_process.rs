@@ -1,15 +1,23 @@
 //! A process started on an ssh host: detached in a session of its own (`setsid`, so its pid is
-//! its process group), its pid recorded in `<run dir>/pids/<name>.pid` (what cleanup kills),
-//! stdout and stderr appended to `<run dir>/logs/<name>.log`, downloaded to the run folder's
-//! log path at the end. Signals go to its process group by pid; "stopped" is read from
-//! `/proc/<pid>/task/*/stat` on the host, as for a local node.
+//! its process group), its pid recorded in `<run dir>/pids/<name>-<k>.pid` (what cleanup kills),
+//! stdout and stderr in `<run dir>/logs/<name>-<k>.log` (one file per start), appended to the
+//! run folder's log once it has ended. Signals go to its process group by pid; "stopped" is
+//! read from `/proc/<pid>/task/*/stat` on the host, as for a local node.
+//!
+//! `RemoteHandle` is the cluster's `ProcessHandle::Remote`: the same calls, blocking, each one
+//! command over the host's master connection (`SshControl`).
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{SshHost, quote};
+use super::{SshControl, SshHost, quote};
 use crate::cluster::thread_states::{ThreadStates, state_letter};
-use crate::hosts::{HostError, ProcessSpec};
+use crate::hosts::{HostError, ProcessExit, ProcessSpec};
+
+/// How long `RemoteHandle::wait_blocking` waits for a signalled process to go.
+const WAIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// A process an ssh host started.
 #[derive(Debug, Clone)]
@@ -17,6 +25,8 @@ pub struct RemoteProcess {
     pub pid: u32,
     /// Its log on the host.
     pub remote_log: String,
+    /// Its pid file on the host (what cleanup kills while it is there).
+    pub pid_file: String,
     /// Where its log goes in the run folder.
     pub local_log: PathBuf,
 }
@@ -32,11 +42,17 @@ impl SshHost {
                 what: format!("running a node as user {user:?} is not supported on ssh hosts yet"),
             });
         }
-        let name = spec
-            .log
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "process".into());
+        // One log and pid file per start: a restarted node's output is appended to the run
+        // folder's log after its own marker line, once that start has ended.
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "{}-{}",
+            spec.log
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "process".into()),
+            STARTS.fetch_add(1, Ordering::Relaxed)
+        );
         let remote_log = format!("{}/logs/{name}.log", self.dir);
         let pid_file = format!("{}/pids/{name}.pid", self.dir);
         let mut command = vec!["setsid".to_owned(), "env".to_owned()];
@@ -66,6 +82,7 @@ impl SshHost {
         Ok(RemoteProcess {
             pid,
             remote_log,
+            pid_file,
             local_log: spec.log.clone(),
         })
     }
@@ -130,19 +147,147 @@ impl SshHost {
 
     /// Copies a local executable into this run's `bin/` on the host and returns its path there.
     pub async fn upload(&self, local: &Path) -> Result<String, HostError> {
-        let bytes = tokio::fs::read(local).await.map_err(|e| {
-            HostError::io(&self.name, format!("cannot read {}", local.display()), e)
-        })?;
         let name = local
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "program".into());
+        self.upload_as(local, &name).await
+    }
+
+    /// `upload` under another name (`/proc/self/exe` is the controller's binary, not "exe").
+    pub async fn upload_as(&self, local: &Path, name: &str) -> Result<String, HostError> {
+        let bytes = tokio::fs::read(local).await.map_err(|e| {
+            HostError::io(&self.name, format!("cannot read {}", local.display()), e)
+        })?;
         let remote = format!("{}/bin/{name}", self.dir);
         self.write_file(Path::new(&remote), &bytes).await?;
         self.shell_ok(&format!("chmod 755 {}", quote(&remote)))
             .await?;
         Ok(remote)
     }
+}
+
+/// A remote process as the cluster holds it: every call blocking, one command over the host's
+/// master connection. Once the process is seen gone its log is appended to the run folder's
+/// and its pid file removed (so cleanup never signals a recycled pid).
+#[derive(Debug)]
+pub struct RemoteHandle {
+    control: SshControl,
+    process: RemoteProcess,
+    ended: Option<ProcessExit>,
+}
+
+impl RemoteHandle {
+    pub(crate) fn new(control: SshControl, process: RemoteProcess) -> RemoteHandle {
+        RemoteHandle {
+            control,
+            process,
+            ended: None,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid
+    }
+
+    /// Sends `signal` to the process's group on its host.
+    pub fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
+        let name = signal_name(signal)
+            .ok_or_else(|| io::Error::other(format!("signal {signal} is not sent to ssh hosts")))?;
+        self.control
+            .shell_ok(&format!("kill -{name} -{}", self.process.pid))
+            .map(drop)
+    }
+
+    /// Its threads' states, None once it is gone (or the host does not answer).
+    pub fn thread_states(&self) -> Option<ThreadStates> {
+        let out = self
+            .control
+            .shell(&format!(
+                "cat /proc/{}/task/*/stat 2>/dev/null",
+                self.process.pid
+            ))
+            .ok()?;
+        parse_thread_states(&String::from_utf8_lossy(&out.stdout))
+    }
+
+    /// `ProcessExit::Gone` once it has ended (its log then downloaded), None while it runs.
+    pub fn try_wait(&mut self) -> io::Result<Option<ProcessExit>> {
+        if self.ended.is_some() {
+            return Ok(self.ended);
+        }
+        let out = self.control.shell(&format!(
+            "cat /proc/{}/task/*/stat 2>/dev/null",
+            self.process.pid
+        ))?;
+        if parse_thread_states(&String::from_utf8_lossy(&out.stdout)).is_some() {
+            return Ok(None);
+        }
+        self.ended = Some(ProcessExit::Gone);
+        self.collect_log();
+        Ok(self.ended)
+    }
+
+    /// Waits (up to 10 s) until it has ended.
+    pub fn wait_blocking(&mut self) -> io::Result<ProcessExit> {
+        let deadline = Instant::now() + WAIT_LIMIT;
+        loop {
+            if let Some(exit) = self.try_wait()? {
+                return Ok(exit);
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::other(format!(
+                    "{}: process {} still runs after {WAIT_LIMIT:?}",
+                    self.control.host, self.process.pid
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Appends this start's remote log to the run folder's log and forgets its pid file.
+    /// Best effort: a log that cannot be fetched is said in the local log instead.
+    fn collect_log(&self) {
+        let script = format!(
+            "rm -f {}; cat {}",
+            quote(&self.process.pid_file),
+            quote(&self.process.remote_log)
+        );
+        let bytes = match self.control.shell_ok(&script) {
+            Ok(out) => out.stdout,
+            Err(e) => format!(
+                "=== faultline: cannot download {} from {}: {e} ===\n",
+                self.process.remote_log, self.control.host
+            )
+            .into_bytes(),
+        };
+        let appended = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(&self.process.local_log)
+            .and_then(|mut f| f.write_all(&bytes));
+        if let Err(e) = appended {
+            eprintln!(
+                "faultline: cannot append the log of {}:{} to {}: {e}",
+                self.control.host,
+                self.process.remote_log,
+                self.process.local_log.display()
+            );
+        }
+    }
+}
+
+/// The names `kill` takes for the signals the cluster sends.
+fn signal_name(signal: libc::c_int) -> Option<&'static str> {
+    Some(match signal {
+        libc::SIGKILL => "KILL",
+        libc::SIGSTOP => "STOP",
+        libc::SIGCONT => "CONT",
+        libc::SIGTERM => "TERM",
+        libc::SIGINT => "INT",
+        libc::SIGHUP => "HUP",
+        _ => return None,
+    })
 }
 
 /// Thread states from `cat /proc/PID/task/*/stat` (one stat line per thread); None when there
