@@ -123,8 +123,14 @@ impl Server {
         let child = command.spawn().map_err(|e| format!("postgres: {e}"))?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
+        // Accepting TCP is not ready: a starting server answers 57P03. pg_isready says when
+        // it takes sessions.
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(&self.addr.addr).is_ok() {
+            let ready = Command::new(Path::new(BIN).join("pg_isready"))
+                .args(["-q", "-h", ip, "-p", port])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
