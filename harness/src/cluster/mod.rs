@@ -11,7 +11,7 @@ mod node_process;
 mod nodes_impl;
 mod ports;
 mod spec;
-mod status;
+pub(crate) mod status;
 pub(crate) mod thread_states;
 
 use std::net::SocketAddr;

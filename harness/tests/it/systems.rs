@@ -1,0 +1,248 @@
+//! System definitions: the built-ins parse and render, and every kind of bad definition is one
+//! line naming the file (line and column where the YAML says it) or the option.
+
+use std::path::{Path, PathBuf};
+
+use faultline::system::{LeaderKind, NodeVars, Protocol, System, SystemError};
+
+/// A definition file with `text` in a temp dir of its own.
+fn definition(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.yaml");
+    std::fs::write(&path, text).expect("write definition");
+    (dir, path)
+}
+
+/// A small valid definition; tests replace a line to break it.
+const GOOD: &str = "\
+name: mystore
+options:
+  mode: {values: [fast, safe], default: safe}
+ports: {api: 9000}
+workloads: [register]
+processes:
+  - name: server
+    argv: [mystore-server, --port, \"{{ ports.api }}\", --mode, \"{{ options.mode }}\"]
+ready: {tcp: {port: api}}
+client: {protocol: kvnode, port: api}
+";
+
+fn resolve(path: &Path, options: &[(&str, &str)]) -> Result<System, String> {
+    let given: Vec<(String, String)> = options
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    System::resolve(&path.display().to_string(), &given).map_err(|e| e.to_string())
+}
+
+fn vars(system: &System, id: u32) -> NodeVars {
+    let nodes: Vec<_> = (1..=3u32)
+        .map(|n| {
+            (
+                n,
+                std::net::IpAddr::from([127, 0, 0, 10 + n as u8]),
+                system.fixed_ports(),
+            )
+        })
+        .collect();
+    system.vars(
+        id,
+        &nodes,
+        &|_, _| None,
+        Path::new("/run/data/n2"),
+        Path::new("/run"),
+    )
+}
+
+#[test]
+fn kvnode_s_definition_renders_the_flags_the_harness_always_passed() {
+    let system = System::kvnode(&[("replication", "sync")]).expect("kvnode resolves");
+    assert_eq!(system.option("replication"), "sync");
+    assert_eq!(system.option("reads"), "read-index", "the CLI's default");
+    assert_eq!(system.option_values(), ["sync", "read-index"]);
+    let d = &system.definition;
+    assert_eq!(d.leader, LeaderKind::Kvnode);
+    assert_eq!(d.client.protocol, Protocol::Kvnode);
+    assert_eq!(d.workloads, ["register", "kv", "append", "set"]);
+    assert!(d.faults.clock.is_none() && d.faults.loopback_partitions.is_none());
+    let node = system.render_node(&vars(&system, 2)).expect("renders");
+    assert_eq!(node.processes.len(), 1);
+    let argv = node.processes[0].argv[1..].join(" ");
+    assert_eq!(
+        argv,
+        "kvnode --id 2 --listen 127.0.0.12:7000 --peers 1=127.0.0.11:7000,3=127.0.0.13:7000 \
+         --data-dir /run/data/n2 --replication sync --reads read-index"
+    );
+}
+
+#[test]
+fn a_one_node_kvnode_has_no_peers_flag() {
+    let system = System::kvnode(&[]).expect("kvnode resolves");
+    let nodes = vec![(
+        1,
+        std::net::IpAddr::from([127, 0, 0, 11]),
+        system.fixed_ports(),
+    )];
+    let vars = system.vars(1, &nodes, &|_, _| None, Path::new("/d"), Path::new("/r"));
+    let argv = &system.render_node(&vars).expect("renders").processes[0].argv;
+    assert!(
+        !argv.iter().any(|a| a == "--peers" || a.is_empty()),
+        "{argv:?}"
+    );
+}
+
+#[test]
+fn etcd_s_definition_names_every_member_in_its_initial_cluster() {
+    let system = System::resolve("etcd", &[]).expect("etcd resolves");
+    assert_eq!(system.option("reads"), "linearizable");
+    assert!(system.definition.faults.clock.is_some());
+    assert!(
+        system
+            .definition
+            .faults
+            .loopback_partitions
+            .as_deref()
+            .is_some_and(|r| r.contains("--hosts netns"))
+    );
+    let node = system.render_node(&vars(&system, 2)).expect("renders");
+    let argv = node.processes[0].argv.join(" ");
+    assert!(
+        argv.starts_with("etcd --name n2 --data-dir /run/data/n2/etcd"),
+        "{argv}"
+    );
+    assert!(
+        argv.contains(
+            "--initial-cluster n1=http://127.0.0.11:2380,n2=http://127.0.0.12:2380,n3=http://127.0.0.13:2380 "
+        ),
+        "{argv}"
+    );
+    assert!(
+        argv.contains("--listen-client-urls http://127.0.0.12:2379"),
+        "{argv}"
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_file_line_and_column() {
+    let (_dir, path) = definition(&GOOD.replace("workloads:", "workload:"));
+    let err = resolve(&path, &[]).expect_err("unknown key");
+    assert!(
+        err.starts_with(&format!("{}:5:1: unknown field `workload`", path.display())),
+        "{err}"
+    );
+    let (_dir, path) = definition(&GOOD.replace("argv:", "args:"));
+    let err = resolve(&path, &[]).expect_err("unknown key in a process");
+    assert!(
+        err.starts_with(&format!("{}:8:5:", path.display())),
+        "{err}"
+    );
+    assert!(err.contains("`args`"), "{err}");
+}
+
+#[test]
+fn a_missing_template_variable_names_the_process_and_the_variable() {
+    let (_dir, path) = definition(&GOOD.replace("{{ ports.api }}", "{{ ports.admin }}"));
+    let err = resolve(&path, &[]).expect_err("missing variable");
+    assert_eq!(
+        err,
+        format!(
+            "{}: processes[0] (server) argv[2]: undefined template variable \"ports.admin\"",
+            path.display()
+        )
+    );
+    let (_dir, path) = definition(&GOOD.replace("{{ options.mode }}", "{{ peer_list }}"));
+    let err = resolve(&path, &[]).expect_err("missing variable");
+    assert!(
+        err.ends_with("argv[4]: undefined template variable \"peer_list\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn option_values_are_checked_against_the_definition() {
+    let (_dir, path) = definition(GOOD);
+    let system = resolve(&path, &[("mode", "fast")]).expect("resolves");
+    assert_eq!(system.option("mode"), "fast");
+    let err = resolve(&path, &[("mode", "reckless")]).expect_err("bad value");
+    assert_eq!(
+        err,
+        "option mode: unknown value \"reckless\" for system mystore; expected one of fast, safe"
+    );
+    let err = resolve(&path, &[("replication", "sync")]).expect_err("unknown option");
+    assert_eq!(
+        err,
+        "option replication: system mystore has no option \"replication\" (its options: mode)"
+    );
+    let (_dir, path) = definition(&GOOD.replace("default: safe", "default: unsafe"));
+    let err = resolve(&path, &[]).expect_err("default not a value");
+    assert_eq!(
+        err,
+        format!(
+            "{}: options.mode.default: \"unsafe\" is not one of its values (fast, safe)",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_program_not_installed_says_how_to_install_it() {
+    let (_dir, path) = definition(&format!(
+        "{GOOD}requires:\n  - program: faultline-no-such-program\n    install: \"Debian: apt-get install nothing\"\n"
+    ));
+    let system = resolve(&path, &[]).expect("resolves: programs are checked apart");
+    let err = system.check_requirements().expect_err("missing program");
+    assert_eq!(
+        err.to_string(),
+        "faultline-no-such-program not found (Debian: apt-get install nothing)"
+    );
+    let (_dir, path) = definition(&format!("{GOOD}requires:\n  - program: sh\n"));
+    resolve(&path, &[])
+        .expect("resolves")
+        .check_requirements()
+        .expect("sh is installed");
+}
+
+#[test]
+fn references_that_lead_nowhere_are_refused() {
+    for (from, to, expected) in [
+        (
+            "ready: {tcp: {port: api}}",
+            "ready: {tcp: {port: web}}",
+            "ready.tcp.port: no port named \"web\"",
+        ),
+        (
+            "ready: {tcp: {port: api}}",
+            "ready: {timeout-s: 5}",
+            "ready: give exactly one of http, tcp, command",
+        ),
+        (
+            "workloads: [register]",
+            "workloads: [bank]",
+            "workloads: unknown workload \"bank\"",
+        ),
+        (
+            "client: {protocol: kvnode, port: api}",
+            "client: {protocol: stdio}",
+            "client.command:",
+        ),
+    ] {
+        let (_dir, path) = definition(&GOOD.replace(from, to));
+        let err = resolve(&path, &[]).expect_err(to);
+        assert!(
+            err.starts_with(&format!("{}: {expected}", path.display())),
+            "{to}: {err}"
+        );
+    }
+    let (_dir, path) = definition(&GOOD.replace("protocol: kvnode", "protocol: redis"));
+    let err = resolve(&path, &[]).expect_err("unknown protocol");
+    assert!(err.starts_with(&format!("{}:10:", path.display())), "{err}");
+}
+
+#[test]
+fn an_unknown_built_in_lists_the_built_ins() {
+    let err = System::resolve("postgres", &[]).expect_err("not built in");
+    assert!(matches!(err, SystemError::Unknown { .. }));
+    assert!(err.to_string().contains("built in: kvnode, etcd"), "{err}");
+    let err = System::resolve("./nowhere.yaml", &[]).expect_err("no such file");
+    assert!(err.to_string().starts_with("./nowhere.yaml: "), "{err}");
+}
