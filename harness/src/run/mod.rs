@@ -27,6 +27,7 @@ use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
 use crate::hosts::{Host, HostKind};
 use crate::machine::LIBFAKETIME;
 use crate::network::{Backend, HostsNet, NftNet, RunNetwork};
+use crate::system::System;
 
 pub use analysis::{CheckedRun, analyze, check_run};
 pub use interrupt::{INTERRUPTED_EXIT, Interrupt, Signal};
@@ -64,6 +65,9 @@ pub async fn execute(
     crate::network::nft::remove_stale_tables();
     crate::hosts::remove_stale();
     crate::clock::remove_stale_files();
+    // test.json names the system and every option: what `resolve` checked is what runs.
+    let system = System::resolve(&spec.system_source(), &spec.option_pairs())
+        .context("resolving the system under test")?;
     let dir = RunDir::create(store, &spec.name)?;
     let keep_data = spec.keep_data;
     dir.write_json(&dir.spec(), &spec)?;
@@ -76,13 +80,16 @@ pub async fn execute(
 
     progress.phase(format!("starting the cluster ({} nodes)", spec.nodes));
     log.line(&format!(
-        "starting {} nodes on {} hosts ({} replication, {} reads, network backend {})",
-        spec.nodes, spec.hosts, spec.replication, spec.reads, spec.network
+        "starting {} {} nodes on {} hosts ({}; network backend {})",
+        spec.nodes,
+        system.name(),
+        spec.hosts,
+        system.describe_options(),
+        spec.network
     ));
     let cluster = Cluster::start(ClusterSpec {
         nodes: spec.nodes,
-        replication: spec.replication.clone(),
-        reads: spec.reads.clone(),
+        system,
         dir: dir.path.clone(),
         program,
         extra_args: spec.node_args.clone(),

@@ -20,7 +20,6 @@ pub enum Views {
 
 impl Views {
     /// Asks every node at once.
-    #[expect(dead_code, reason = "the cluster asks through it from the next commit on")]
     pub(crate) async fn ask(
         kind: LeaderKind,
         status: &StatusClient,

@@ -246,3 +246,126 @@ fn an_unknown_built_in_lists_the_built_ins() {
     let err = System::resolve("./nowhere.yaml", &[]).expect_err("no such file");
     assert!(err.to_string().starts_with("./nowhere.yaml: "), "{err}");
 }
+
+/// `faultline run ARGS` with a store in a temp dir: exit code and stderr; the store must not
+/// exist afterwards (nothing was created).
+fn run_refused(args: &[&str]) -> (Option<i32>, String) {
+    let store = tempfile::tempdir().expect("temp dir");
+    let out = crate::common::faultline()
+        .arg("run")
+        .args(args)
+        .arg("--store")
+        .arg(store.path().join("store"))
+        .args(["--time-limit", "1"])
+        .output()
+        .expect("faultline starts");
+    assert!(
+        !store.path().join("store").exists(),
+        "{args:?} created the store"
+    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_systems_and_options_stop_the_run_before_anything_starts() {
+    let (_dir, bad) = definition(&GOOD.replace("workloads:", "workload:"));
+    let bad = bad.display().to_string();
+    let (_dir2, missing) = definition(&format!(
+        "{GOOD}requires:\n  - program: faultline-no-such-program\n    install: \"Debian: apt-get install nothing\"\n"
+    ));
+    let missing = missing.display().to_string();
+    for (args, expected) in [
+        (vec!["--system", bad.as_str()], format!("faultline: {bad}:5:1: unknown field `workload`")),
+        (
+            vec!["--system", missing.as_str()],
+            "faultline: faultline-no-such-program not found (Debian: apt-get install nothing)".to_owned(),
+        ),
+        (
+            vec!["--opt", "reads=bogus"],
+            "faultline: option reads: unknown value \"bogus\" for system kvnode; expected one of leader, read-index, lease, any".to_owned(),
+        ),
+        (
+            vec!["--opt", "colour=blue"],
+            "faultline: option colour: system kvnode has no option \"colour\" (its options: replication, reads)".to_owned(),
+        ),
+        (vec!["--opt", "reads"], "faultline: --opt: expected NAME=VALUE, found \"reads\"".to_owned()),
+        (
+            vec!["--replication", "eventual"],
+            "faultline: --replication: unknown value \"eventual\" for system kvnode; expected one of async, sync, quorum".to_owned(),
+        ),
+        (
+            vec!["--system", "etcd", "--replication", "sync"],
+            "faultline: --replication: system etcd has no option \"replication\" (its options: reads)".to_owned(),
+        ),
+        (
+            vec!["--system", "etcd", "--nemesis", "kill,partition"],
+            "faultline: --nemesis partition: system etcd cannot be partitioned on loopback hosts: \
+             etcd dials peers from any source address: use --hosts netns or --hosts ssh"
+                .to_owned(),
+        ),
+        (
+            vec!["--system", "etcd", "--nemesis", "clock"],
+            "faultline: --nemesis clock: clock faults do not apply to system etcd: libfaketime \
+             does not reach Go programs (they read the clock through the vDSO)"
+                .to_owned(),
+        ),
+        (
+            vec!["--system", "etcd", "--workload", "append"],
+            "faultline: --workload append: system etcd supports register, kv".to_owned(),
+        ),
+        (
+            vec!["--system", "etcd"],
+            "faultline: system etcd: its client protocol \"etcd\" is not built yet (built: kvnode)".to_owned(),
+        ),
+        (
+            vec!["--system", "postgres"],
+            "faultline: --system: no built-in system \"postgres\" (built in: kvnode, etcd)".to_owned(),
+        ),
+    ] {
+        let (code, stderr) = run_refused(&args);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&expected), "{args:?}:\n{stderr}\nexpected:\n{expected}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn options_are_recorded_with_the_system_and_name_the_test() {
+    use clap::Parser;
+    use faultline::cli::{Cli, Command};
+    let resolve = |flags: &[&str]| {
+        let cli = Cli::try_parse_from(["faultline", "run"].iter().chain(flags)).expect("parses");
+        let Command::Run(args) = cli.command else {
+            panic!("not a run")
+        };
+        faultline::commands::run::resolve(&args).expect("resolves")
+    };
+    let spec = resolve(&["--opt", "replication=async", "--nemesis", "kill"]);
+    assert_eq!(spec.system, "kvnode");
+    assert_eq!(
+        spec.name, "register-async-read-index-kill",
+        "kvnode keeps its names"
+    );
+    assert_eq!(
+        (spec.replication.as_str(), spec.reads.as_str()),
+        ("async", "read-index")
+    );
+    assert_eq!(spec.options["replication"], "async");
+    // --reads is --opt reads=...; a later --opt wins.
+    let spec = resolve(&["--reads", "lease", "--opt", "reads=any"]);
+    assert_eq!(spec.options["reads"], "any");
+    let (_dir, path) = definition(GOOD);
+    let spec = resolve(&[
+        "--system",
+        &path.display().to_string(),
+        "--opt",
+        "mode=fast",
+    ]);
+    assert_eq!(spec.system, "mystore");
+    assert_eq!(spec.definition.as_deref(), Some(path.as_path()));
+    assert_eq!(spec.name, "mystore-register-fast-none");
+    assert_eq!((spec.replication.as_str(), spec.reads.as_str()), ("", ""));
+}
