@@ -369,3 +369,150 @@ fn options_are_recorded_with_the_system_and_name_the_test() {
     assert_eq!(spec.name, "mystore-register-fast-none");
     assert_eq!((spec.replication.as_str(), spec.reads.as_str()), ("", ""));
 }
+
+/// A cluster of `system` on loopback in `dir`.
+fn cluster_spec(dir: &Path, system: System) -> faultline::cluster::ClusterSpec {
+    faultline::cluster::ClusterSpec {
+        nodes: 3,
+        system,
+        dir: dir.to_path_buf(),
+        program: faultline::cluster::NodeProgram::kvnode(crate::kvnode_bin::kvnode_bin()),
+        extra_args: Vec::new(),
+        links: faultline::cluster::PeerLinks::Direct,
+        faketime: None,
+        hosts: faultline::hosts::HostKind::Loopback,
+    }
+}
+
+/// Every thread of `pid` stopped (true) or none (false), waiting up to 2 s for it.
+fn settles(pid: u32, stopped: bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|s| s.trim().chars().next());
+        if (state == Some('T')) == stopped {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+/// Two processes per node, a file rendered into its data dir, a command probe: kill, pause
+/// and restart act on both processes of the node, and the file is there before they start.
+#[tokio::test]
+async fn a_node_of_several_processes_is_killed_paused_and_restarted_whole() {
+    use faultline_nemeses::Nodes;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = dir.path().join("run");
+    let definition = dir.path().join("pair.yaml");
+    std::fs::write(
+        &definition,
+        "name: pair\nports: {api: 9000}\nworkloads: [register]\n\
+         files:\n  - {path: conf, template: \"node={{ node }} peers={{ peers | length }}\"}\n\
+         processes:\n\
+         \x20 - {name: main, argv: [sh, -c, \"sleep 1000\", \"{{ run_dir }}/main\"]}\n\
+         \x20 - {name: side, argv: [sh, -c, \"sleep 1000\", \"{{ run_dir }}/side\"]}\n\
+         ready: {command: [test, -f, \"{{ data_dir }}/conf\"], timeout-s: 5}\n\
+         leader: none\nclient: {protocol: kvnode, port: api}\n",
+    )
+    .expect("write definition");
+    let system = System::resolve(&definition.display().to_string(), &[]).expect("resolves");
+    let cluster = faultline::cluster::Cluster::start(cluster_spec(&run, system))
+        .await
+        .expect("starts");
+    let needle = run.display().to_string();
+    assert_eq!(
+        crate::common::processes_mentioning(&needle).len(),
+        6,
+        "two per node"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run.join("data/n2/conf")).expect("the rendered file"),
+        "node=n2 peers=2"
+    );
+    assert!(run.join("nodes/2.log").exists() && run.join("nodes/2-side.log").exists());
+    cluster.kill(1).await.expect("kill");
+    assert_eq!(
+        crate::common::processes_mentioning(&needle).len(),
+        4,
+        "both of n1 died"
+    );
+    cluster.restart(1).await.expect("restart");
+    assert_eq!(crate::common::processes_mentioning(&needle).len(), 6);
+    cluster.pause(2).await.expect("pause");
+    let stopped = crate::common::processes_mentioning(&needle)
+        .into_iter()
+        .filter(|pid| settles(*pid, true))
+        .count();
+    assert_eq!(stopped, 2, "both processes of n2 and no other");
+    cluster.resume(2).await.expect("resume");
+    assert!(
+        crate::common::processes_mentioning(&needle)
+            .into_iter()
+            .all(|pid| settles(pid, false))
+    );
+    let log = std::fs::read_to_string(run.join("nodes/1-side.log")).expect("log");
+    assert!(
+        log.contains("restarting node 1 process side (start #2)"),
+        "{log}"
+    );
+    drop(cluster);
+    crate::common::assert_no_process_mentions(&needle);
+}
+
+/// etcd from systems/etcd.yaml on loopback: three members ready through /health, a member
+/// killed and restarted on its data, one paused and resumed, nothing left after the drop.
+#[tokio::test]
+async fn etcd_members_start_from_their_definition_and_survive_kill_and_pause() {
+    use faultline_nemeses::Nodes;
+    if faultline::system::requires::find_program("etcd").is_none() {
+        assert!(
+            std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+            "FAULTLINE_REQUIRE_PRIVILEGED=1 but etcd is not installed"
+        );
+        eprintln!("skipped: etcd is not installed (Debian: apt-get install etcd-server)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let system = System::resolve("etcd", &[]).expect("etcd resolves");
+    let mut cluster = faultline::cluster::Cluster::start(cluster_spec(dir.path(), system))
+        .await
+        .expect("three members start and report healthy");
+    let needle = dir.path().display().to_string();
+    assert_eq!(crate::common::processes_mentioning(&needle).len(), 3);
+    let health = |addr: std::net::SocketAddr| async move {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    let n2 = cluster.addr(2).expect("n2");
+    assert_eq!(health(n2).await, 200);
+    cluster.kill(1).await.expect("kill");
+    assert_eq!(crate::common::processes_mentioning(&needle).len(), 2);
+    cluster.restart(1).await.expect("n1 rejoins on its data");
+    let log = std::fs::read_to_string(dir.path().join("nodes/1.log")).expect("log");
+    assert!(log.contains("restarting node 1 (start #2)"), "{log}");
+    cluster.pause(3).await.expect("pause");
+    // If n3 led, the other two elect a leader of their own within a few election timeouts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while health(n2).await != 200 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(health(n2).await, 200, "two of three keep a quorum");
+    cluster.resume(3).await.expect("resume");
+    cluster.stop().await;
+    drop(cluster);
+    crate::common::assert_no_process_mentions(&needle);
+}
