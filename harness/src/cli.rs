@@ -36,8 +36,9 @@ pub enum Command {
     /// Check histories for linearizability against a model.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
-    /// Run one test: start a kvnode cluster, drive a workload against it while a nemesis
-    /// injects faults, record the history, check it.
+    /// Run one test: start a cluster of the system under test (kvnode unless --system says
+    /// otherwise), drive a workload against it while a nemesis injects faults, record the
+    /// history, check it.
     #[command(after_help = RUN_EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Re-check a stored run's history and rewrite its results.json, running nothing.
