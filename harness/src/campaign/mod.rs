@@ -39,6 +39,8 @@ pub struct Cell {
 #[derive(Debug)]
 pub struct Campaign {
     pub name: String,
+    /// The `--system` value of each system it runs, in the matrix's order.
+    pub systems: Vec<String>,
     pub cells: Vec<Cell>,
 }
 
@@ -262,6 +264,7 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
         }
     }
     Ok(Campaign {
+        systems: systems.iter().map(|s| s.source.clone()).collect(),
         name: file.name,
         cells,
     })

@@ -32,7 +32,7 @@ pub fn run(args: CampaignArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("{}: cannot read the campaign", args.file.display()))?;
     let campaign = load(&args.file, &text).map_err(|e| anyhow!(e))?;
     let dir = args.file.parent().unwrap_or(Path::new("."));
-    let ran_against = provenance(dir, args.label.clone());
+    let ran_against = provenance(dir, args.label.clone(), &campaign.systems);
     let outcome = run_campaign(campaign, &args.store, args.kvnode.as_deref(), ran_against)?;
     println!("index: {}", outcome.dir.path.join("index.html").display());
     println!("{}", outcome.summary.headline());

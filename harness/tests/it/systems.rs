@@ -516,3 +516,37 @@ async fn etcd_members_start_from_their_definition_and_survive_kill_and_pause() {
     drop(cluster);
     crate::common::assert_no_process_mentions(&needle);
 }
+
+/// A node that never passes its probe: the run fails within the definition's timeout, exit 3,
+/// naming the node, the probe and its log, and no process of it is left.
+#[test]
+fn a_probe_that_never_passes_fails_the_run_and_leaves_nothing_running() {
+    let (dir, path) = definition(
+        "name: deaf\nports: {api: 9000}\nworkloads: [register]\n\
+         processes:\n  - {name: deaf, argv: [sh, -c, \"sleep 60\", \"{{ run_dir }}\"]}\n\
+         ready: {tcp: {port: api}, timeout-s: 1}\nclient: {protocol: kvnode, port: api}\n",
+    );
+    let store = dir.path().join("store");
+    let started = std::time::Instant::now();
+    let out = crate::common::faultline()
+        .args([
+            "run",
+            "--system",
+            &path.display().to_string(),
+            "--time-limit",
+            "1",
+        ])
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .expect("faultline starts");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(
+        stderr.contains("n1 was not ready within 1s (waiting for a TCP connection to 127.0.0.11:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nodes/1.log"), "{stderr}");
+    crate::common::assert_no_process_mentions(&store.display().to_string());
+}
