@@ -153,6 +153,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         .map_err(|e: String| anyhow!("--clock: {e}"))?;
     let clock = clock::choose(requested_clock, nemesis.contains(&FaultKind::Clock), caps)
         .map_err(|e| anyhow!(e))?;
+    system::fit::check_clock_backend(&system, clock).map_err(|e| anyhow!(e))?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {

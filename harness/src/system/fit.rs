@@ -60,3 +60,21 @@ pub fn check(
     }
     Ok(())
 }
+
+/// The `api` clock backend is kvnode's `POST /admin/clock`: another system's clock can only be
+/// moved through libfaketime.
+pub fn check_clock_backend(
+    system: &System,
+    backend: crate::clock::ClockBackend,
+) -> Result<(), String> {
+    if backend == crate::clock::ClockBackend::Api
+        && system.definition.client.protocol != Protocol::Kvnode
+    {
+        return Err(format!(
+            "--nemesis clock: the api clock backend is kvnode's POST /admin/clock, which system {} \
+             does not have; use --clock faketime (Debian: apt-get install faketime)",
+            system.name()
+        ));
+    }
+    Ok(())
+}

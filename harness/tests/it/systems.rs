@@ -358,6 +358,18 @@ fn options_are_recorded_with_the_system_and_name_the_test() {
     let spec = resolve(&["--reads", "lease", "--opt", "reads=any"]);
     assert_eq!(spec.options["reads"], "any");
     let (_dir, path) = definition(GOOD);
+    // kvnode's /admin/clock cannot move the clock of a system with another protocol.
+    let (_dir2, stdio) = definition(&GOOD.replace(
+        "client: {protocol: kvnode, port: api}",
+        "client: {protocol: stdio, command: [my-client]}",
+    ));
+    let stdio = System::resolve(&stdio.display().to_string(), &[]).expect("resolves");
+    let err =
+        faultline::system::fit::check_clock_backend(&stdio, faultline::clock::ClockBackend::Api)
+            .expect_err("api clocks are kvnode's");
+    assert!(err.contains("--clock faketime"), "{err}");
+    faultline::system::fit::check_clock_backend(&stdio, faultline::clock::ClockBackend::Faketime)
+        .expect("libfaketime reaches any libc program");
     let spec = resolve(&[
         "--system",
         &path.display().to_string(),
