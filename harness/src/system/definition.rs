@@ -234,49 +234,7 @@ impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for OrderedVisitor<V> {
     }
 }
 
-/// What `version`, `files`, `processes`, `ready.command` and `client.command` hold, for the
-/// checks that look at every template once.
 impl Definition {
-    /// Every template with where it is, e.g. ("processes[0] (etcd) argv[3]", "{{ node }}").
-    pub fn templates(&self) -> Vec<(String, &str)> {
-        let mut all = Vec::new();
-        for (i, file) in self.files.iter().enumerate() {
-            all.push((
-                format!("files[{i}] ({}) path", file.path),
-                file.path.as_str(),
-            ));
-            all.push((
-                format!("files[{i}] ({}) template", file.path),
-                file.template.as_str(),
-            ));
-        }
-        for (i, p) in self.processes.iter().enumerate() {
-            for (j, arg) in p.argv.iter().enumerate() {
-                all.push((
-                    format!("processes[{i}] ({}) argv[{j}]", p.name),
-                    arg.as_str(),
-                ));
-            }
-            for (name, value) in p.env.iter() {
-                all.push((
-                    format!("processes[{i}] ({}) env.{name}", p.name),
-                    value.as_str(),
-                ));
-            }
-        }
-        if let Some(command) = &self.ready.command {
-            for (j, arg) in command.iter().enumerate() {
-                all.push((format!("ready.command[{j}]"), arg.as_str()));
-            }
-        }
-        if let Some(command) = &self.client.command {
-            for (j, arg) in command.iter().enumerate() {
-                all.push((format!("client.command[{j}]"), arg.as_str()));
-            }
-        }
-        all
-    }
-
     /// The checks a schema cannot say: names that must refer to something, one probe, a
     /// default among the values. Each error names the key.
     pub fn check(&self) -> Result<(), String> {

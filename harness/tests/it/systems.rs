@@ -562,3 +562,68 @@ fn a_probe_that_never_passes_fails_the_run_and_leaves_nothing_running() {
     assert!(stderr.contains("nodes/1.log"), "{stderr}");
     crate::common::assert_no_process_mentions(&store.display().to_string());
 }
+
+/// A user's definition is as good as a built-in: a copy of kvnode's under another name, beside
+/// the campaign file, crossed with kvnode and an option axis, gives one campaign with every
+/// cell run, each recording its system.
+#[test]
+fn a_campaign_crosses_a_built_in_with_a_user_s_definition() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kvnode = faultline::system::builtin::find("kvnode")
+        .expect("built in")
+        .1;
+    std::fs::write(
+        dir.path().join("mykv.yaml"),
+        kvnode.replace("name: kvnode", "name: mykv"),
+    )
+    .expect("write the definition");
+    let file = dir.path().join("cross.yaml");
+    std::fs::write(
+        &file,
+        "name: cross\n\
+         defaults: {time_limit: 2, recovery: 0.5, concurrency: 4}\n\
+         matrix:\n  system: [kvnode, mykv.yaml]\n  replication: [quorum]\n  reads: [lease]\n\
+         expect:\n  - verdict: valid\n",
+    )
+    .expect("write the campaign");
+    let out = crate::common::faultline()
+        .arg("campaign")
+        .arg(&file)
+        .arg("--store")
+        .arg(dir.path().join("store"))
+        .output()
+        .expect("starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let latest = dir.path().join("store/campaigns/cross/latest");
+    assert!(latest.join("index.html").exists());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(latest.join("summary.json")).expect("summary"))
+            .expect("json");
+    let runs = summary["runs"].as_array().expect("runs");
+    let labels: Vec<&str> = runs.iter().filter_map(|r| r["label"].as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "register-quorum-lease-none-n3-s1",
+            "mykv-register-quorum-lease-none-n3-s1"
+        ]
+    );
+    assert_eq!(summary["provenance"]["system"], "kvnode, mykv");
+    for run in runs {
+        let run_dir = latest.join(run["dir"].as_str().expect("the run's folder"));
+        let spec = crate::common::recorded_spec(&run_dir);
+        let expected = if run["label"].as_str().is_some_and(|l| l.starts_with("mykv")) {
+            "mykv"
+        } else {
+            "kvnode"
+        };
+        assert_eq!(spec["system"], expected, "{run_dir:?}");
+        assert_eq!(spec["options"]["reads"], "lease");
+    }
+}
