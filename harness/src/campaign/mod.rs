@@ -204,6 +204,24 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
         }
     }
     let systems = systems_of(&file)?;
+    // An expectation naming an option no system has would silently match no cell.
+    for (i, rule) in file.expect.iter().enumerate() {
+        for (name, _) in &rule.when.options {
+            if !systems
+                .iter()
+                .any(|s| s.system.definition.options.get(name).is_some())
+            {
+                return Err(format!(
+                    "expect[{i}].when.{name}: no system of this campaign ({}) has an option {name}",
+                    systems
+                        .iter()
+                        .map(|s| s.system.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
     let d = &file.defaults;
     let mut shared: Vec<String> = Vec::new();
     let mut flag = |name: &str, value: Option<String>| {
@@ -584,6 +602,10 @@ expect:
             (
                 "{system: [mongo]}",
                 "c.yaml: matrix.system: --system: no built-in system \"mongo\"",
+            ),
+            (
+                "{system: [etcd]}\nexpect:\n  - when: {replicaton: sync}\n    verdict: valid",
+                "c.yaml: expect[0].when.replicaton: no system of this campaign (etcd) has an option replicaton",
             ),
         ] {
             let err = load(Path::new("c.yaml"), &format!("name: t\nmatrix: {matrix}\n"))

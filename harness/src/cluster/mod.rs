@@ -38,7 +38,8 @@ use crate::system::probe::Probe;
 use node_process::{NodeProcess, ProcessSlot, log_tail};
 use status::StatusClient;
 
-/// How long `start` (and a restart) waits for nodes to answer and agree on a leader.
+/// How long `start` (and a restart) waits for nodes to be ready and agree on a leader when the
+/// definition's `ready.timeout-s` cannot be read as a duration.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `stop` lets nodes exit after SIGTERM before it SIGKILLs them.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
