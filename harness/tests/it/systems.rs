@@ -627,3 +627,53 @@ fn a_campaign_crosses_a_built_in_with_a_user_s_definition() {
         assert_eq!(spec["options"]["reads"], "lease");
     }
 }
+
+/// etcd in network namespaces: every member on its own address with the definition's fixed
+/// ports (2379, 2380), ready, a member killed and restarted. Needs root, ip and nft, and etcd.
+#[tokio::test]
+async fn etcd_members_run_in_network_namespaces_on_the_definition_s_ports() {
+    use faultline_nemeses::Nodes;
+    let require = std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_some_and(|v| v == "1");
+    for (missing, what) in [
+        (
+            faultline::system::requires::find_program("etcd").is_none(),
+            "etcd is not installed (Debian: apt-get install etcd-server)",
+        ),
+        (
+            !faultline::hosts::netns::available(),
+            "it needs root, ip (iproute2) and nft",
+        ),
+    ] {
+        if missing {
+            assert!(!require, "FAULTLINE_REQUIRE_PRIVILEGED=1 but {what}");
+            eprintln!("skipped: {what}");
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let system = System::resolve("etcd", &[]).expect("etcd resolves");
+    let spec = faultline::cluster::ClusterSpec {
+        hosts: faultline::hosts::HostKind::Netns,
+        ..cluster_spec(dir.path(), system)
+    };
+    let mut cluster = faultline::cluster::Cluster::start(spec)
+        .await
+        .expect("three members start in their namespaces");
+    let addrs = cluster.addrs().to_vec();
+    assert!(
+        addrs
+            .iter()
+            .all(|(_, a)| a.port() == 2379 && a.ip().to_string().starts_with("10.213.")),
+        "{addrs:?}"
+    );
+    let distinct: std::collections::BTreeSet<_> = addrs.iter().map(|(_, a)| a.ip()).collect();
+    assert_eq!(distinct.len(), 3, "{addrs:?}");
+    cluster.kill(2).await.expect("kill");
+    cluster
+        .restart(2)
+        .await
+        .expect("n2 rejoins in its namespace");
+    cluster.stop().await;
+    drop(cluster);
+    crate::common::assert_no_process_mentions(&dir.path().display().to_string());
+}
