@@ -16,8 +16,7 @@ mod spec;
 pub(crate) mod status;
 pub(crate) mod thread_states;
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +29,7 @@ pub use error::ClusterError;
 pub use spec::{ClusterSpec, MAX_NODES, NodeProgram, PeerLinks};
 
 use crate::clock::{FaketimeClocks, FaketimeFiles};
-use crate::hosts::{Host, HostKind, Hosts};
+use crate::hosts::{Host, Hosts};
 use crate::network::ProxyNet;
 
 use crate::system::leader::{self, Views};
@@ -95,25 +94,7 @@ impl Cluster {
         let hosts = Arc::new(Hosts::create(spec.hosts, &ids).map_err(ClusterError::Hosts)?);
         let ips: Vec<_> = hosts.iter().map(|(id, host)| (id, host.ip())).collect();
         let system = spec.system.clone();
-        // Every node's ports by name.
-        let ports: Vec<(u32, IpAddr, BTreeMap<String, u16>)> = match hosts.kind() {
-            // Loopback hosts share one port space: a port free right now for each name.
-            HostKind::Loopback => {
-                let names: Vec<&str> = system.definition.ports.keys().collect();
-                ips.iter()
-                    .zip(ports::free_ports(&ips, names.len())?)
-                    .map(|(&(id, ip), (_, free))| {
-                        let named = names.iter().map(|n| (*n).to_owned()).zip(free).collect();
-                        (id, ip, named)
-                    })
-                    .collect()
-            }
-            // A namespace (or a remote machine) is a host of its own: the definition's ports.
-            HostKind::Netns | HostKind::Ssh => ips
-                .iter()
-                .map(|&(id, ip)| (id, ip, system.fixed_ports()))
-                .collect(),
-        };
+        let ports = ports::node_ports(hosts.kind(), &ips, &system)?;
         let main_port = system.definition.main_port().to_owned();
         let addrs: Vec<(u32, SocketAddr)> = ports
             .iter()

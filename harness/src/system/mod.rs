@@ -24,6 +24,9 @@ pub use definition::{Definition, LeaderKind, Protocol};
 pub use options::Options;
 pub use template::{NodeEntry, NodeVars, PeerEntry};
 
+/// One node's (id, IP, port name → number): what templates and probes are rendered from.
+pub type NodePorts = (u32, std::net::IpAddr, BTreeMap<String, u16>);
+
 /// The system every run tests unless told otherwise.
 pub const DEFAULT_SYSTEM: &str = "kvnode";
 
@@ -278,7 +281,7 @@ impl System {
             .iter()
             .map(|&id| (id, std::net::IpAddr::V4(crate::hosts::loopback_ip(id))))
             .collect();
-        let nodes: Vec<(u32, std::net::IpAddr, BTreeMap<String, u16>)> = addresses
+        let nodes: Vec<NodePorts> = addresses
             .iter()
             .map(|&(id, ip)| (id, ip, ports.clone()))
             .collect();
@@ -310,7 +313,7 @@ impl System {
     pub fn vars(
         &self,
         id: u32,
-        nodes: &[(u32, std::net::IpAddr, BTreeMap<String, u16>)],
+        nodes: &[NodePorts],
         via: &dyn Fn(u32, &str) -> Option<std::net::SocketAddr>,
         data_dir: &Path,
         run_dir: &Path,
