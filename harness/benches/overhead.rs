@@ -23,8 +23,11 @@ async fn plain_loop(seconds: f64, clients: usize) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cluster = Cluster::start(ClusterSpec {
         nodes: 3,
-        replication: "quorum".into(),
-        reads: "read-index".into(),
+        system: faultline::system::System::kvnode(&[
+            ("replication", "quorum"),
+            ("reads", "read-index"),
+        ])
+        .expect("kvnode resolves"),
         dir: dir.path().to_owned(),
         program: program(),
         extra_args: Vec::new(),

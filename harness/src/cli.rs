@@ -36,8 +36,9 @@ pub enum Command {
     /// Check histories for linearizability against a model.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
-    /// Run one test: start a kvnode cluster, drive a workload against it while a nemesis
-    /// injects faults, record the history, check it.
+    /// Run one test: start a cluster of the system under test (kvnode unless --system says
+    /// otherwise), drive a workload against it while a nemesis injects faults, record the
+    /// history, check it.
     #[command(after_help = RUN_EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Re-check a stored run's history and rewrite its results.json, running nothing.
@@ -174,12 +175,20 @@ pub struct RunArgs {
     /// Nodes in the cluster.
     #[arg(long, default_value_t = DEFAULT_NODES, allow_negative_numbers = true)]
     pub nodes: usize,
-    /// Replication mode: async, sync or quorum.
-    #[arg(long, default_value = "quorum")]
-    pub replication: String,
-    /// Read mode: leader, read-index, lease or any.
-    #[arg(long, default_value = "read-index")]
-    pub reads: String,
+    /// The system under test: a built-in (kvnode, etcd) or a definition file (a path with a
+    /// '/' or ending in .yaml; see docs/systems.md).
+    #[arg(long, value_name = "NAME|PATH", default_value = crate::system::DEFAULT_SYSTEM)]
+    pub system: String,
+    /// An option of the system, NAME=VALUE (repeatable): each system's definition lists its
+    /// options, their values and defaults (kvnode: replication, reads; etcd: reads).
+    #[arg(long = "opt", value_name = "NAME=VALUE")]
+    pub opts: Vec<String>,
+    /// kvnode's replication mode, async, sync or quorum (default): `--opt replication=...`.
+    #[arg(long)]
+    pub replication: Option<String>,
+    /// kvnode's read mode, leader, read-index (default), lease or any: `--opt reads=...`.
+    #[arg(long)]
+    pub reads: Option<String>,
     /// Workload: register, kv, append or set.
     #[arg(long, default_value = "register")]
     pub workload: String,

@@ -13,4 +13,5 @@ pub mod hosts;
 pub mod machine;
 pub mod network;
 pub mod run;
+pub mod system;
 pub mod yaml;

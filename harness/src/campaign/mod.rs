@@ -9,6 +9,7 @@ use std::path::Path;
 
 use faultline_results::campaign::Expect;
 
+use crate::system::System;
 use file::{CampaignFile, When};
 pub use provenance::provenance;
 
@@ -16,8 +17,10 @@ pub use provenance::provenance;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
     pub label: String,
-    pub replication: String,
-    pub reads: String,
+    /// The system's name (`kvnode`, `etcd`).
+    pub system: String,
+    /// Every option of the system with its value.
+    pub options: std::collections::BTreeMap<String, String>,
     pub workload: String,
     pub nemesis: String,
     /// The cluster's size (the trends identify a cell by it).
@@ -28,30 +31,48 @@ pub struct Cell {
     pub expect: Expect,
 }
 
+impl Cell {
+    /// What the cell runs, as the pages group and name it.
+    pub fn setup(&self) -> faultline_results::campaign::Setup {
+        faultline_results::campaign::Setup {
+            system: self.system.clone(),
+            options: self.options.clone(),
+            workload: self.workload.clone(),
+            nemesis: self.nemesis.clone(),
+        }
+    }
+}
+
 /// A parsed campaign: its name and its cells in the order they run.
 #[derive(Debug)]
 pub struct Campaign {
     pub name: String,
+    /// The `--system` value of each system it runs, in the matrix's order.
+    pub systems: Vec<String>,
     pub cells: Vec<Cell>,
 }
 
 /// Reads a campaign file. Errors name the file, line and column.
 pub fn load(path: &Path, text: &str) -> Result<Campaign, String> {
     let mut file: CampaignFile = crate::yaml::parse(path, text)?;
-    // An inventory named in a campaign file is found beside it, wherever the campaign runs.
+    // An inventory or a definition file named in a campaign file is found beside it, wherever
+    // the campaign runs.
+    let beside = |p: &Path| path.parent().unwrap_or(Path::new("")).join(p);
     if let Some(inventory) = &mut file.defaults.inventory
         && inventory.is_relative()
     {
-        *inventory = path.parent().unwrap_or(Path::new("")).join(&*inventory);
+        *inventory = beside(inventory);
+    }
+    for system in &mut file.matrix.system {
+        if crate::system::is_path(system) && Path::new(system.as_str()).is_relative() {
+            *system = beside(Path::new(system.as_str())).display().to_string();
+        }
     }
     expand(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn matches(when: &When, c: &Cell, nodes: usize) -> bool {
-    when.replication
-        .as_ref()
-        .is_none_or(|r| r.as_str() == c.replication)
-        && when.reads.as_ref().is_none_or(|r| r.as_str() == c.reads)
+    when.system.as_ref().is_none_or(|s| *s == c.system)
         && when
             .workload
             .as_ref()
@@ -61,6 +82,107 @@ fn matches(when: &When, c: &Cell, nodes: usize) -> bool {
             .as_ref()
             .is_none_or(|n| n.as_str() == c.nemesis)
         && when.nodes.is_none_or(|n| n == nodes)
+        && when
+            .options
+            .iter()
+            .all(|(name, value)| c.options.get(name).map(String::as_str) == Some(value.as_str()))
+}
+
+/// One system of the matrix with the option combinations it runs, in the matrix's order.
+struct SystemCells {
+    system: System,
+    /// The `--system` value.
+    source: String,
+    combinations: Vec<Vec<(String, String)>>,
+}
+
+/// For each system: the option axes it has, each with the values it accepts (defaults and
+/// `opt:` first, the matrix's axes over them). An axis no system has, a value no system
+/// accepts, or an axis of a system left without any value it accepts is an error.
+fn systems_of(file: &CampaignFile) -> Result<Vec<SystemCells>, String> {
+    let m = &file.matrix;
+    let mut all = Vec::with_capacity(m.system.len());
+    for source in &m.system {
+        let (definition, _) =
+            crate::system::load(source).map_err(|e| format!("matrix.system: {e}"))?;
+        // `opt:` applies to the systems that have the option.
+        let defaults: Vec<(String, String)> = file
+            .defaults
+            .opt
+            .iter()
+            .filter(|(name, _)| definition.options.get(name).is_some())
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect();
+        let system =
+            System::resolve(source, &defaults).map_err(|e| format!("defaults.opt: {e}"))?;
+        let mut combinations: Vec<Vec<(String, String)>> = vec![defaults];
+        for (name, values) in &m.options {
+            let Some(axis) = definition.options.get(name) else {
+                continue;
+            };
+            let accepted: Vec<&str> = values
+                .iter()
+                .map(|v| v.as_str())
+                .filter(|v| axis.values.iter().any(|a| a == v))
+                .collect();
+            if accepted.is_empty() {
+                return Err(format!(
+                    "matrix.{name}: none of its values is one of system {}'s ({})",
+                    definition.name,
+                    axis.values.join(", ")
+                ));
+            }
+            combinations = combinations
+                .into_iter()
+                .flat_map(|base| {
+                    accepted.iter().map(move |v| {
+                        let mut c = base.clone();
+                        c.push((name.clone(), (*v).to_owned()));
+                        c
+                    })
+                })
+                .collect();
+        }
+        all.push(SystemCells {
+            system,
+            source: source.clone(),
+            combinations,
+        });
+    }
+    for (name, values) in &m.options {
+        if values.is_empty() {
+            return Err(format!("matrix.{name}: expected at least one value"));
+        }
+        let havers: Vec<&SystemCells> = all
+            .iter()
+            .filter(|s| s.system.definition.options.get(name).is_some())
+            .collect();
+        if havers.is_empty() {
+            return Err(format!(
+                "matrix.{name}: no system of this campaign ({}) has an option {name}",
+                all.iter()
+                    .map(|s| s.system.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for value in values {
+            let accepted = havers.iter().any(|s| {
+                s.system
+                    .definition
+                    .options
+                    .get(name)
+                    .is_some_and(|a| a.values.iter().any(|v| v == value.as_str()))
+            });
+            if !accepted {
+                return Err(format!(
+                    "matrix.{name}: \"{}\" is a value of no system of this campaign",
+                    value.as_str()
+                ));
+            }
+        }
+    }
+    Ok(all)
 }
 
 fn expand(file: CampaignFile) -> Result<Campaign, String> {
@@ -80,14 +202,32 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     };
     let m = &file.matrix;
     for (key, empty) in [
-        ("replication", m.replication.is_empty()),
-        ("reads", m.reads.is_empty()),
+        ("system", m.system.is_empty()),
         ("workload", m.workload.is_empty()),
         ("nemesis", m.nemesis.is_empty()),
         ("nodes", m.nodes.is_empty()),
     ] {
         if empty {
             return Err(format!("matrix.{key}: expected at least one value"));
+        }
+    }
+    let systems = systems_of(&file)?;
+    // An expectation naming an option no system has would silently match no cell.
+    for (i, rule) in file.expect.iter().enumerate() {
+        for (name, _) in &rule.when.options {
+            if !systems
+                .iter()
+                .any(|s| s.system.definition.options.get(name).is_some())
+            {
+                return Err(format!(
+                    "expect[{i}].when.{name}: no system of this campaign ({}) has an option {name}",
+                    systems
+                        .iter()
+                        .map(|s| s.system.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
         }
     }
     let d = &file.defaults;
@@ -126,49 +266,23 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
     flag("targets", d.targets.as_ref().map(|v| v.as_str().to_owned()));
 
     let mut cells = Vec::new();
-    for replication in m.replication.iter().map(|v| v.as_str()) {
-        for reads in m.reads.iter().map(|v| v.as_str()) {
+    for sys in &systems {
+        for combination in &sys.combinations {
+            let system = System::resolve(&sys.source, combination).map_err(|e| e.to_string())?;
             for workload in m.workload.iter().map(|v| v.as_str()) {
                 for nemesis in m.nemesis.iter().map(|v| v.as_str()) {
                     for &nodes in &m.nodes {
                         for &seed in &seeds {
-                            let label = format!(
-                                "{workload}-{replication}-{reads}-{}-n{nodes}-s{seed}",
-                                nemesis.replace(',', "+")
-                            );
-                            let mut flags: Vec<String> = [
-                                "--replication",
-                                replication,
-                                "--reads",
-                                reads,
-                                "--workload",
+                            cells.push(cell(
+                                &file,
+                                &system,
+                                &sys.source,
                                 workload,
-                                "--nemesis",
                                 nemesis,
-                            ]
-                            .iter()
-                            .map(|s| s.to_string())
-                            .collect();
-                            flags.extend(["--nodes".into(), nodes.to_string()]);
-                            flags.extend(["--seed".into(), seed.to_string()]);
-                            flags.extend(shared.iter().cloned());
-                            let mut cell = Cell {
-                                label,
-                                replication: replication.to_owned(),
-                                reads: reads.to_owned(),
-                                workload: workload.to_owned(),
-                                nemesis: nemesis.to_owned(),
                                 nodes,
                                 seed,
-                                flags,
-                                expect: Expect::Any,
-                            };
-                            cell.expect = file
-                                .expect
-                                .iter()
-                                .find(|rule| matches(&rule.when, &cell, nodes))
-                                .map_or(Expect::Any, |rule| rule.verdict);
-                            cells.push(cell);
+                                &shared,
+                            ));
                         }
                     }
                 }
@@ -176,9 +290,64 @@ fn expand(file: CampaignFile) -> Result<Campaign, String> {
         }
     }
     Ok(Campaign {
+        systems: systems.iter().map(|s| s.source.clone()).collect(),
         name: file.name,
         cells,
     })
+}
+
+/// One cell: its label (kvnode's as it always was, `workload-replication-reads-nemesis-nN-sS`;
+/// another system's led by its name), its `faultline run` flags and its expectation.
+#[allow(clippy::too_many_arguments)]
+fn cell(
+    file: &CampaignFile,
+    system: &System,
+    source: &str,
+    workload: &str,
+    nemesis: &str,
+    nodes: usize,
+    seed: u64,
+    shared: &[String],
+) -> Cell {
+    let mut label = if system.name() == crate::system::DEFAULT_SYSTEM {
+        String::new()
+    } else {
+        format!("{}-", system.name())
+    };
+    label += workload;
+    for value in system.option_values() {
+        label += &format!("-{value}");
+    }
+    label += &format!("-{}-n{nodes}-s{seed}", nemesis.replace(',', "+"));
+    let mut flags: Vec<String> = vec!["--system".into(), source.to_owned()];
+    for (name, value) in &system.options {
+        flags.extend(["--opt".into(), format!("{name}={value}")]);
+    }
+    flags.extend(
+        ["--workload", workload, "--nemesis", nemesis]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    flags.extend(["--nodes".into(), nodes.to_string()]);
+    flags.extend(["--seed".into(), seed.to_string()]);
+    flags.extend(shared.iter().cloned());
+    let mut cell = Cell {
+        label,
+        system: system.name().to_owned(),
+        options: system.options.clone(),
+        workload: workload.to_owned(),
+        nemesis: nemesis.to_owned(),
+        nodes,
+        seed,
+        flags,
+        expect: Expect::Any,
+    };
+    cell.expect = file
+        .expect
+        .iter()
+        .find(|rule| matches(&rule.when, &cell, nodes))
+        .map_or(Expect::Any, |rule| rule.verdict);
+    cell
 }
 
 /// The campaign `faultline quickstart` runs: the three replication modes under partitions and
@@ -303,7 +472,8 @@ expect:
         .expect_err("unknown mode");
         assert!(
             err.starts_with(
-                "c.yaml:3:23: matrix.replication[1]: unknown replication mode \"asink\""
+                "c.yaml:3:23: matrix.replication[1]: unknown value \"asink\" for option \
+                 replication; expected one of async, sync, quorum (kvnode)"
             ),
             "{err}"
         );
@@ -385,10 +555,75 @@ expect:
     #[test]
     fn the_built_in_quickstart_parses() {
         let c = load(Path::new("quickstart"), QUICKSTART).expect("parses");
-        let modes: Vec<&str> = c.cells.iter().map(|c| c.replication.as_str()).collect();
+        let modes: Vec<&str> = c
+            .cells
+            .iter()
+            .map(|c| c.options["replication"].as_str())
+            .collect();
         assert_eq!(
             modes,
             ["sync", "sync", "quorum", "quorum", "async", "async"]
         );
+    }
+
+    #[test]
+    fn a_matrix_crosses_systems_with_the_option_values_each_accepts() {
+        let text = "name: t\ndefaults: {opt: {replication: async}}\nmatrix:\n  system: [kvnode, etcd]\n  \
+                    reads: [lease, linearizable, serializable]\nexpect:\n  - when: {system: etcd, reads: \
+                    serializable}\n    verdict: any\n  - verdict: valid\n";
+        let c = load(Path::new("c.yaml"), text).expect("parses");
+        let labels: Vec<&str> = c.cells.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "register-async-lease-none-n3-s1",
+                "etcd-register-linearizable-none-n3-s1",
+                "etcd-register-serializable-none-n3-s1"
+            ]
+        );
+        assert_eq!(c.cells[0].options["replication"], "async", "defaults.opt");
+        assert!(
+            !c.cells[1].options.contains_key("replication"),
+            "etcd has no replication"
+        );
+        assert_eq!(c.cells[2].options["reads"], "serializable");
+        assert_eq!(
+            c.cells.iter().map(|c| c.expect).collect::<Vec<_>>(),
+            [Expect::Valid, Expect::Valid, Expect::Any]
+        );
+        let flags = &c.cells[2].flags;
+        for pair in [["--system", "etcd"], ["--opt", "reads=serializable"]] {
+            assert!(flags.windows(2).any(|w| w == pair), "{pair:?}: {flags:?}");
+        }
+    }
+
+    #[test]
+    fn option_axes_that_fit_no_system_are_refused() {
+        for (matrix, expected) in [
+            (
+                "{system: [etcd], reads: [lease]}",
+                "c.yaml: matrix.reads: none of its values is one of system etcd's (linearizable, serializable)",
+            ),
+            (
+                "{system: [etcd], replication: [sync]}",
+                "c.yaml: matrix.replication: no system of this campaign (etcd) has an option replication",
+            ),
+            (
+                "{system: [etcd, kvnode], reads: [sideways]}",
+                "c.yaml:2:42: matrix.reads[0]: unknown value \"sideways\" for option reads",
+            ),
+            (
+                "{system: [mongo]}",
+                "c.yaml: matrix.system: --system: no built-in system \"mongo\"",
+            ),
+            (
+                "{system: [etcd]}\nexpect:\n  - when: {replicaton: sync}\n    verdict: valid",
+                "c.yaml: expect[0].when.replicaton: no system of this campaign (etcd) has an option replicaton",
+            ),
+        ] {
+            let err = load(Path::new("c.yaml"), &format!("name: t\nmatrix: {matrix}\n"))
+                .expect_err(matrix);
+            assert!(err.starts_with(expected), "{matrix}: {err}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Everything that can go wrong starting or driving a cluster, each naming the node and, where a
 //! node misbehaved, the log to read.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,10 +44,11 @@ pub enum ClusterError {
         tail: String,
     },
 
-    #[error("n{node} did not answer GET http://{addr}/status within {waited:?}; see {}", log.display())]
+    #[error("n{node} was not ready within {waited:?} (waiting for {probe}); see {}", log.display())]
     NotAnswering {
         node: u32,
-        addr: SocketAddr,
+        /// What the readiness probe asks, e.g. "GET http://127.0.0.11:7001/status with status 200".
+        probe: String,
         waited: Duration,
         log: PathBuf,
     },
@@ -62,6 +63,9 @@ pub enum ClusterError {
 
     #[error("n{node}: {message}")]
     Node { node: u32, message: String },
+
+    #[error(transparent)]
+    System(#[from] crate::system::SystemError),
 
     #[error(transparent)]
     Network(#[from] crate::network::NetError),

@@ -1,6 +1,8 @@
-//! Cluster control: start N kvnode processes, each on its own host (`crate::hosts`: a loopback
-//! address, a network namespace or an ssh host, `remote.rs`), watch them through `/status`, kill, restart, pause and
-//! resume single nodes (the nemeses' `Nodes`), stop them all.
+//! Cluster control: start N nodes of a system (`crate::system`: each node's files and processes
+//! rendered from its definition), each on its own host (`crate::hosts`: a loopback address, a
+//! network namespace or an ssh host — `remote.rs` is what differs there), wait for the definition's readiness probe and leader, kill, restart,
+//! pause and resume single nodes — all of a node's processes at once — (the nemeses' `Nodes`),
+//! stop them all.
 //!
 //! Invariant: no node outlives its `Cluster`. `stop` ends them politely, `Drop` SIGKILLs
 //! whatever still runs, and `PR_SET_PDEATHSIG` (see hosts/spawner.rs) kills them when the
@@ -12,7 +14,7 @@ mod nodes_impl;
 mod ports;
 mod remote;
 mod spec;
-mod status;
+pub(crate) mod status;
 pub(crate) mod thread_states;
 
 use std::net::SocketAddr;
@@ -28,13 +30,16 @@ pub use error::ClusterError;
 pub use spec::{ClusterSpec, MAX_NODES, NodeProgram, PeerLinks};
 
 use crate::clock::{FaketimeClocks, FaketimeFiles};
-use crate::hosts::{Host, HostKind, Hosts};
+use crate::hosts::{Host, Hosts};
 use crate::network::ProxyNet;
 
-use node_process::{NodeProcess, log_tail};
-use status::{StatusClient, agreed_leader, describe};
+use crate::system::leader::{self, Views};
+use crate::system::probe::Probe;
+use node_process::{NodeProcess, ProcessSlot, log_tail};
+use status::StatusClient;
 
-/// How long `start` (and a restart) waits for nodes to answer and agree on a leader.
+/// How long `start` (and a restart) waits for nodes to be ready and agree on a leader when the
+/// definition's `ready.timeout-s` cannot be read as a duration.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `stop` lets nodes exit after SIGTERM before it SIGKILLs them.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -51,6 +56,8 @@ pub struct Cluster {
     /// other.
     nodes: Vec<Mutex<NodeProcess>>,
     status: StatusClient,
+    /// Each node's readiness probe, by index.
+    probes: Vec<Probe>,
     start_timeout: Duration,
     /// The link proxies when `spec.links` is `Proxied`. Declared after `nodes`, but Drop kills
     /// the nodes explicitly first either way.
@@ -58,18 +65,20 @@ pub struct Cluster {
     /// The nodes' libfaketime timestamp files, removed when the cluster is dropped (after
     /// Drop killed the nodes).
     faketime: Option<FaketimeFiles>,
-    /// The nodes on ssh hosts: their uploaded program, data and timestamp files there.
-    remote: remote::RemotePrograms,
     /// What the nodes run on. Drop kills the nodes before the fields go, so a namespace is
     /// deleted only once nothing runs in it; shared with the run's network on netns hosts.
     hosts: Arc<Hosts>,
+    /// The nodes on ssh hosts: their uploaded program, data and timestamp files there.
+    remote: remote::RemotePrograms,
 }
 
 impl Cluster {
-    /// Starts every node and waits until each answers /status and one leader is agreed on,
-    /// within `DEFAULT_START_TIMEOUT`.
+    /// Starts every node and waits until each passes its definition's readiness probe and,
+    /// where the definition has a leader discoverer, one leader is agreed on, within the
+    /// definition's `ready.timeout-s`.
     pub async fn start(spec: ClusterSpec) -> Result<Cluster, ClusterError> {
-        Self::start_with_timeout(spec, DEFAULT_START_TIMEOUT).await
+        let timeout = spec.ready_timeout();
+        Self::start_with_timeout(spec, timeout).await
     }
 
     /// `start`, waiting up to `timeout` (also the budget of each later restart).
@@ -98,15 +107,18 @@ impl Cluster {
         let ids: Vec<u32> = spec.ids().collect();
         let hosts = Arc::new(hosts);
         let ips: Vec<_> = hosts.iter().map(|(id, host)| (id, host.ip())).collect();
-        let addrs = match hosts.kind() {
-            // Loopback hosts share one port space: a port free right now for each.
-            HostKind::Loopback => ports::free_addrs(&ips)?,
-            // A namespace (or a remote machine) is a host of its own: its node port is free.
-            HostKind::Netns | HostKind::Ssh => ips
-                .iter()
-                .map(|&(id, ip)| (id, SocketAddr::new(ip, crate::hosts::netns::NODE_PORT)))
-                .collect(),
-        };
+        let system = spec.system.clone();
+        let ports = ports::node_ports(hosts.kind(), &ips, &system)?;
+        let main_port = system.definition.main_port().to_owned();
+        let addrs: Vec<(u32, SocketAddr)> = ports
+            .iter()
+            .map(|(id, ip, named)| {
+                (
+                    *id,
+                    SocketAddr::new(*ip, named.get(&main_port).copied().unwrap_or_default()),
+                )
+            })
+            .collect();
         let proxy = match spec.links {
             PeerLinks::Direct => None,
             PeerLinks::Proxied => Some(Arc::new(ProxyNet::start(&addrs).await?)),
@@ -122,48 +134,89 @@ impl Cluster {
                 })?),
                 None => None,
             };
-        // On ssh hosts the program is uploaded to each and the nodes keep their data there.
-        let remote =
-            remote::RemotePrograms::upload(&hosts, &spec.program.exe, spec.faketime.as_deref())
-                .await?;
-        let nodes = addrs
+        // On ssh hosts the controller's own program (when the system runs it: kvnode) is
+        // uploaded to each, and the nodes keep their data there.
+        let runs_controller = system
+            .definition
+            .processes
             .iter()
-            .map(|&(id, addr)| {
-                // What node `id` dials for each peer: the peer itself, or the link's proxy.
-                let peers: Vec<(u32, SocketAddr)> = addrs
-                    .iter()
-                    .map(|&(to, to_addr)| {
-                        let via = proxy.as_ref().and_then(|p| p.link_addr(id, to));
-                        (to, via.unwrap_or(to_addr))
-                    })
-                    .collect();
-                let host = hosts
-                    .get(id)
-                    .cloned()
-                    .ok_or_else(|| ClusterError::InvalidSpec(format!("no host for node {id}")))?;
-                let (exe, args) = remote.command(
-                    id,
-                    spec.program.exe.clone(),
-                    spec.node_args(id, addr, &peers),
-                );
-                Ok(Mutex::new(
-                    NodeProcess::new(id, addr, exe, args, spec.log_path(id), host).with_env(
-                        remote.env(id, faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
-                    ),
-                ))
-            })
-            .collect::<Result<_, ClusterError>>()?;
+            .any(|p| p.argv.first().is_some_and(|a| a.contains("faultline")));
+        let remote = remote::RemotePrograms::upload(
+            &hosts,
+            runs_controller.then_some(spec.program.exe.as_path()),
+            spec.faketime.as_deref(),
+        )
+        .await?;
+        let mut nodes = Vec::with_capacity(ports.len());
+        let mut probes = Vec::with_capacity(ports.len());
+        for &(id, addr) in &addrs {
+            // What node `id` dials for each peer's client port: the peer itself, or the link's
+            // proxy.
+            let via = |to: u32, port: &str| -> Option<SocketAddr> {
+                if port != main_port {
+                    return None;
+                }
+                proxy.as_ref().and_then(|p| p.link_addr(id, to))
+            };
+            let data_dir = remote.data_dir(id).unwrap_or_else(|| spec.data_dir(id));
+            let vars = system.vars(id, &ports, &via, &data_dir, &spec.dir);
+            let rendered = system.render_node(&vars).map_err(ClusterError::System)?;
+            let host = hosts
+                .get(id)
+                .cloned()
+                .ok_or_else(|| ClusterError::InvalidSpec(format!("no host for node {id}")))?;
+            let processes = rendered
+                .processes
+                .into_iter()
+                .enumerate()
+                .map(|(index, p)| {
+                    let mut argv =
+                        remote.program(id, &spec.program.exe, spec.program.substitute(p.argv));
+                    if index == 0 {
+                        argv.extend(spec.extra_args.iter().cloned());
+                    }
+                    let log = spec.process_log_path(id, index, &p.name);
+                    ProcessSlot::new(p.name, argv, p.env, p.user, log)
+                })
+                .collect();
+            let files = rendered
+                .files
+                .into_iter()
+                .map(|(path, text)| (data_dir.join(path), text))
+                .collect();
+            let own = ports
+                .iter()
+                .find(|n| n.0 == id)
+                .map(|n| n.2.clone())
+                .unwrap_or_default();
+            probes.push(Probe::for_node(
+                &system.definition.ready,
+                addr.ip(),
+                &own,
+                system
+                    .render_ready_command(&vars)
+                    .map_err(ClusterError::System)?,
+            ));
+            nodes.push(Mutex::new(NodeProcess::new(
+                id,
+                processes,
+                files,
+                remote.env(id, faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+                host,
+            )));
+        }
         // From here on an early return drops `cluster`, and Drop kills what was started.
         let mut cluster = Cluster {
             spec,
             addrs,
             nodes,
             status: StatusClient::new()?,
+            probes,
             start_timeout: timeout,
             proxy,
             faketime,
-            remote,
             hosts,
+            remote,
         };
         // The budget starts once the nodes do (an upload to ssh hosts is not counted).
         let deadline = Instant::now() + timeout;
@@ -173,7 +226,9 @@ impl Cluster {
         for index in 0..cluster.nodes.len() {
             cluster.wait_until_answers(index, deadline, timeout).await?;
         }
-        cluster.wait_for_leader(deadline, timeout).await?;
+        if leader::waits_for_leader(cluster.spec.system.definition.leader) {
+            cluster.wait_for_leader(deadline, timeout).await?;
+        }
         Ok(cluster)
     }
 
@@ -181,7 +236,7 @@ impl Cluster {
         &self.spec
     }
 
-    /// (id, listen address) of every node.
+    /// (id, client address) of every node.
     pub fn addrs(&self) -> &[(u32, SocketAddr)] {
         &self.addrs
     }
@@ -258,35 +313,46 @@ impl Cluster {
         }
     }
 
+    /// What the nodes say about who leads, through the definition's discoverer.
+    pub(crate) async fn leader_views(&self) -> Views {
+        Views::ask(
+            self.spec.system.definition.leader,
+            &self.status,
+            &self.addrs,
+        )
+        .await
+    }
+
     fn index(&self, id: u32) -> Option<usize> {
         self.addrs.iter().position(|(i, _)| *i == id)
     }
 
-    /// Waits until node `index` answers /status, failing early if its process exits.
+    /// Waits until node `index` passes its readiness probe, failing early if a process of it
+    /// exits.
     async fn wait_until_answers(
         &self,
         index: usize,
         deadline: Instant,
         budget: Duration,
     ) -> Result<(), ClusterError> {
-        let Some(slot) = self.nodes.get(index) else {
+        let (Some(slot), Some(probe)) = (self.nodes.get(index), self.probes.get(index)) else {
             return Ok(());
         };
         loop {
-            let (id, addr, log) = {
+            let (id, log) = {
                 let mut node = slot.lock().await;
-                if let Some(status) = node.exit_status() {
-                    return Err(exited(node.id, status, &node.log_path));
+                if let Some((status, log)) = node.exit_status() {
+                    return Err(exited(node.id, status, &log));
                 }
-                (node.id, node.addr, node.log_path.clone())
+                (node.id, node.log_path.clone())
             };
-            if self.status.get(addr).await.is_some() {
+            if probe.passes(self.status.http()).await {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(ClusterError::NotAnswering {
                     node: id,
-                    addr,
+                    probe: probe.describe(),
                     waited: budget,
                     log,
                 });
@@ -304,18 +370,18 @@ impl Cluster {
         loop {
             for slot in &self.nodes {
                 let mut node = slot.lock().await;
-                if let Some(status) = node.exit_status() {
-                    return Err(exited(node.id, status, &node.log_path));
+                if let Some((status, log)) = node.exit_status() {
+                    return Err(exited(node.id, status, &log));
                 }
             }
-            let statuses = self.status.get_all(&self.addrs).await;
-            if let Some(leader) = agreed_leader(&statuses) {
+            let views = self.leader_views().await;
+            if let Some(leader) = views.agreed() {
                 return Ok(leader);
             }
             if Instant::now() >= deadline {
                 return Err(ClusterError::NoLeader {
                     waited: budget,
-                    views: describe(&statuses),
+                    views: views.describe(),
                     logs: self.spec.logs_dir(),
                 });
             }

@@ -1,8 +1,7 @@
-//! One node's process on its host: start it with its log appended to a file, signal it, kill
-//! and reap it.
+//! One node's processes on its host: write its files, start them with their logs appended to
+//! files, signal them, kill and reap them — all of a node's processes together.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,95 +19,154 @@ const STATE_POLL: Duration = Duration::from_millis(1);
 /// How long pause and resume wait to see the process stopped or running again.
 const STATE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A node slot: its fixed command line and, while it runs, its process.
+/// One process of a node: its fixed command line and log, and while it runs, its handle.
+#[derive(Debug)]
+pub(crate) struct ProcessSlot {
+    /// The definition's name for it (`kvnode`, `etcd`).
+    pub name: String,
+    exe: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    user: Option<String>,
+    pub log_path: PathBuf,
+    child: Option<ProcessHandle>,
+}
+
+impl ProcessSlot {
+    /// From a rendered argv (program first).
+    pub fn new(
+        name: String,
+        argv: Vec<String>,
+        env: Vec<(String, String)>,
+        user: Option<String>,
+        log_path: PathBuf,
+    ) -> Self {
+        let mut argv = argv.into_iter();
+        let exe = PathBuf::from(argv.next().unwrap_or_default());
+        ProcessSlot {
+            name,
+            exe,
+            args: argv.collect(),
+            env,
+            user,
+            log_path,
+            child: None,
+        }
+    }
+}
+
+/// A node slot: its processes (one or more, from the system's definition), the files written
+/// into its data dir before each start, and whether it is paused. Kill, pause and resume act
+/// on all of its processes at once, as a host crash or freeze would.
 #[derive(Debug)]
 pub(crate) struct NodeProcess {
     pub id: u32,
-    pub addr: SocketAddr,
-    exe: PathBuf,
-    args: Vec<String>,
+    processes: Vec<ProcessSlot>,
+    /// (path, contents) written before each start.
+    files: Vec<(PathBuf, String)>,
+    /// The node's main log (its first process's).
     pub log_path: PathBuf,
     /// What the node runs on; every start goes through it.
     host: Arc<AnyHost>,
-    child: Option<ProcessHandle>,
     paused: bool,
     starts: u32,
-    /// Added to the controller's environment (libfaketime's variables, when used).
-    env: Vec<(String, String)>,
 }
 
 impl NodeProcess {
+    /// `processes` in start order; `env` (libfaketime's variables, when used) is added to each
+    /// process's own.
     pub fn new(
         id: u32,
-        addr: SocketAddr,
-        exe: PathBuf,
-        args: Vec<String>,
-        log_path: PathBuf,
+        mut processes: Vec<ProcessSlot>,
+        files: Vec<(PathBuf, String)>,
+        env: Vec<(String, String)>,
         host: Arc<AnyHost>,
     ) -> Self {
+        for p in &mut processes {
+            p.env.extend(env.iter().cloned());
+        }
+        let log_path = processes
+            .first()
+            .map(|p| p.log_path.clone())
+            .unwrap_or_default();
         NodeProcess {
             id,
-            addr,
-            exe,
-            args,
+            processes,
+            files,
             log_path,
             host,
-            child: None,
             paused: false,
             starts: 0,
-            env: Vec::new(),
         }
     }
 
-    pub fn with_env(mut self, env: Vec<(String, String)>) -> Self {
-        self.env = env;
-        self
-    }
-
+    /// The first process's pid, None while it is down.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(ProcessHandle::pid)
+        self.processes
+            .first()
+            .and_then(|p| p.child.as_ref())
+            .map(ProcessHandle::pid)
     }
 
-    /// Starts the process (first start or restart: same flags, port and data dir). stdout and
-    /// stderr are appended to the node's log after a marker line, so a restart's output follows
-    /// the crash it recovers from in one file.
+    /// Writes the node's files and starts every process not running (first start or
+    /// restart: same command lines, ports and data dir). stdout and stderr are appended to each
+    /// process's log after a marker line, so a restart's output follows the crash it recovers
+    /// from in one file.
     pub async fn start(&mut self) -> Result<(), ClusterError> {
-        if self.child.is_some() {
+        if self.processes.iter().all(|p| p.child.is_some()) {
             return Err(self.error("already running"));
         }
         self.starts += 1;
-        self.write_marker()?;
-        let child = self
-            .host
-            .spawn(ProcessSpec {
-                program: self.exe.clone(),
-                args: self.args.clone(),
-                env: self.env.clone(),
-                dir: None,
-                user: None,
-                log: self.log_path.clone(),
-            })
-            .await
-            .map_err(|source| ClusterError::Spawn {
-                node: self.id,
-                source,
-            })?;
-        self.child = Some(child);
+        for (path, text) in &self.files {
+            self.host
+                .write_file(path, text.as_bytes())
+                .await
+                .map_err(|source| ClusterError::Spawn {
+                    node: self.id,
+                    source,
+                })?;
+        }
+        for index in 0..self.processes.len() {
+            if self.processes[index].child.is_some() {
+                continue;
+            }
+            self.write_marker(index)?;
+            let p = &self.processes[index];
+            let child = self
+                .host
+                .spawn(ProcessSpec {
+                    program: p.exe.clone(),
+                    args: p.args.clone(),
+                    env: p.env.clone(),
+                    dir: None,
+                    user: p.user.clone(),
+                    log: p.log_path.clone(),
+                })
+                .await
+                .map_err(|source| ClusterError::Spawn {
+                    node: self.id,
+                    source,
+                })?;
+            self.processes[index].child = Some(child);
+        }
         self.paused = false;
         Ok(())
     }
 
     /// The marker line before each start's output.
-    fn write_marker(&self) -> Result<(), ClusterError> {
+    fn write_marker(&self, index: usize) -> Result<(), ClusterError> {
+        let Some(p) = self.processes.get(index) else {
+            return Ok(());
+        };
         let io_err = |source| ClusterError::Io {
             what: "cannot open node log",
-            path: self.log_path.clone(),
+            path: p.log_path.clone(),
             source,
         };
         let mut log = std::fs::File::options()
             .create(true)
             .append(true)
-            .open(&self.log_path)
+            .open(&p.log_path)
             .map_err(io_err)?;
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -119,14 +177,20 @@ impl NodeProcess {
         } else {
             "restarting"
         };
+        // A node of one process reads as it always did; several name the process.
+        let process = if self.processes.len() > 1 {
+            format!(" process {}", p.name)
+        } else {
+            String::new()
+        };
         writeln!(
             log,
-            "=== faultline: {what} node {} (start #{}) at unix time {since_epoch:.3}{}: {} {} ===",
+            "=== faultline: {what} node {}{process} (start #{}) at unix time {since_epoch:.3}{}: {} {} ===",
             self.id,
             self.starts,
             self.on_host(),
-            self.exe.display(),
-            self.args.join(" ")
+            p.exe.display(),
+            p.args.join(" ")
         )
         .map_err(io_err)
     }
@@ -140,46 +204,70 @@ impl NodeProcess {
         }
     }
 
-    /// Whether the process has exited (reaping it if so), and how.
-    pub fn exit_status(&mut self) -> Option<ProcessExit> {
-        let status = self.child.as_mut()?.try_wait().ok()??;
-        self.child = None;
-        self.paused = false;
-        Some(status)
+    /// Whether a process of the node has exited (reaping it if so), and how, with its log.
+    pub fn exit_status(&mut self) -> Option<(ProcessExit, PathBuf)> {
+        let mut exited = None;
+        for p in &mut self.processes {
+            if let Some(child) = p.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                p.child = None;
+                exited.get_or_insert((status, p.log_path.clone()));
+            }
+        }
+        if self.processes.iter().all(|p| p.child.is_none()) {
+            self.paused = false;
+        }
+        exited
     }
 
-    /// Running: spawned and not known to have exited.
+    /// Running: every process spawned and not known to have exited.
     pub fn is_running(&mut self) -> bool {
         self.exit_status();
-        self.child.is_some()
+        self.processes.iter().all(|p| p.child.is_some())
     }
 
-    /// Sends `signal` to the node's process group, which also reaches anything a wrapper
+    /// Whether any process still runs.
+    fn any_running(&mut self) -> bool {
+        self.exit_status();
+        self.processes.iter().any(|p| p.child.is_some())
+    }
+
+    /// Sends `signal` to every running process's group, which also reaches anything a wrapper
     /// script started.
     fn signal(&self, signal: libc::c_int) -> Result<(), ClusterError> {
-        let child = self
-            .child
-            .as_ref()
-            .ok_or_else(|| self.error("not running"))?;
-        child.signal_group(signal).map_err(|e| {
-            self.error(&format!(
-                "signal {signal} to process group {}: {e}",
-                child.pid()
-            ))
-        })
+        let mut sent = false;
+        for p in &self.processes {
+            let Some(child) = p.child.as_ref() else {
+                continue;
+            };
+            child.signal_group(signal).map_err(|e| {
+                self.error(&format!(
+                    "signal {signal} to process group {} ({}): {e}",
+                    child.pid(),
+                    p.name
+                ))
+            })?;
+            sent = true;
+        }
+        if sent {
+            Ok(())
+        } else {
+            Err(self.error("not running"))
+        }
     }
 
-    /// SIGKILL and reap.
+    /// SIGKILL and reap every process.
     pub async fn kill(&mut self) -> Result<(), ClusterError> {
-        if !self.is_running() {
+        if !self.any_running() {
             return Err(self.error("not running"));
         }
         self.signal(libc::SIGKILL)?;
         self.reap(REAP_TIMEOUT).await
     }
 
-    /// SIGSTOP, then waits (briefly) until the kernel reports the process stopped: signals are
-    /// delivered asynchronously, and a nemesis that says "paused" should mean it.
+    /// SIGSTOP, then waits (briefly) until the kernel reports every process stopped: signals
+    /// are delivered asynchronously, and a nemesis that says "paused" should mean it.
     pub async fn pause(&mut self) -> Result<(), ClusterError> {
         self.signal(libc::SIGSTOP)?;
         self.paused = true;
@@ -187,7 +275,7 @@ impl NodeProcess {
         Ok(())
     }
 
-    /// SIGCONT, then waits (briefly) until the process runs again.
+    /// SIGCONT, then waits (briefly) until every process runs again.
     pub async fn resume(&mut self) -> Result<(), ClusterError> {
         self.signal(libc::SIGCONT)?;
         self.paused = false;
@@ -195,31 +283,37 @@ impl NodeProcess {
         Ok(())
     }
 
-    /// Polls /proc until every thread of the process is stopped (or none is), for up to
-    /// `STATE_TIMEOUT`. Best effort: past it, or without /proc, the caller goes on.
+    /// Polls /proc until every thread of every process is stopped (or none is), for up to
+    /// `STATE_TIMEOUT` in all. Best effort: past it, or without /proc, the caller goes on.
     async fn wait_for_state(&self, want_stopped: bool) {
-        let Some(child) = &self.child else { return };
+        let children: Vec<&ProcessHandle> = self
+            .processes
+            .iter()
+            .filter_map(|p| p.child.as_ref())
+            .collect();
         let deadline = tokio::time::Instant::now() + STATE_TIMEOUT;
-        while tokio::time::Instant::now() < deadline {
-            // Local: /proc here; ssh: the host's /proc over its connection.
-            let Some(states) = child.thread_states() else {
-                return;
-            };
-            let reached = if want_stopped {
-                states.all_stopped()
-            } else {
-                states.none_stopped()
-            };
-            if reached {
-                return;
+        for child in children {
+            while tokio::time::Instant::now() < deadline {
+                // Local: /proc here; ssh: the host's /proc over its connection.
+                let Some(states) = child.thread_states() else {
+                    break;
+                };
+                let reached = if want_stopped {
+                    states.all_stopped()
+                } else {
+                    states.none_stopped()
+                };
+                if reached {
+                    break;
+                }
+                tokio::time::sleep(STATE_POLL).await;
             }
-            tokio::time::sleep(STATE_POLL).await;
         }
     }
 
     /// Asks the node to stop (continuing it first if paused, or it could not act on SIGTERM).
     pub fn terminate(&mut self) {
-        if !self.is_running() {
+        if !self.any_running() {
             return;
         }
         if self.paused {
@@ -230,29 +324,29 @@ impl NodeProcess {
         let _ = self.signal(libc::SIGTERM);
     }
 
-    /// Waits up to `timeout` for the process to exit and reaps it.
+    /// Waits up to `timeout` for every process to exit and reaps them.
     pub async fn reap(&mut self, timeout: Duration) -> Result<(), ClusterError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        while self.child.is_some() {
-            if self.exit_status().is_some() {
-                break;
+        loop {
+            self.exit_status();
+            if self.processes.iter().all(|p| p.child.is_none()) {
+                return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(self.error(&format!("still not exited after {timeout:?}")));
             }
             tokio::time::sleep(REAP_POLL).await;
         }
-        Ok(())
     }
 
     /// SIGKILL and reap without an async runtime, for Drop. Blocks only as long as the kernel
-    /// takes to tear down the process.
+    /// takes to tear down the processes.
     pub fn kill_blocking(&mut self) {
-        if self.child.is_some() {
-            let _ = self.signal(libc::SIGKILL);
-        }
-        if let Some(mut child) = self.child.take() {
-            let _ = child.wait_blocking();
+        let _ = self.signal(libc::SIGKILL);
+        for p in &mut self.processes {
+            if let Some(mut child) = p.child.take() {
+                let _ = child.wait_blocking();
+            }
         }
         self.paused = false;
     }

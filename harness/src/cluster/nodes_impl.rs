@@ -5,7 +5,6 @@ use tokio::time::Instant;
 
 use super::Cluster;
 use super::error::ClusterError;
-use super::status::leader_of;
 
 fn nodes_error(node: NodeId, e: ClusterError) -> NodesError {
     NodesError {
@@ -26,10 +25,10 @@ impl Nodes for Cluster {
         self.addrs.iter().map(|(id, _)| *id).collect()
     }
 
-    /// The node that says it leads in the highest term, else the leader a majority names.
+    /// Through the definition's discoverer (kvnode: the node that says it leads in the highest
+    /// term, else the leader a majority names).
     async fn leader(&self) -> Option<NodeId> {
-        let statuses = self.status.get_all(&self.addrs).await;
-        leader_of(&statuses, self.addrs.len())
+        self.leader_views().await.leader(self.addrs.len())
     }
 
     /// SIGKILL and reap; a paused node dies as well (SIGKILL needs no SIGCONT).
@@ -39,8 +38,8 @@ impl Nodes for Cluster {
         process.kill().await.map_err(|e| nodes_error(node, e))
     }
 
-    /// Starts the node again with the same flags, port and data dir and waits until it answers
-    /// /status. A node that is already running is left alone: healing a kill whose SIGKILL
+    /// Starts the node's processes again with the same command lines, ports and data dir and
+    /// waits until it passes its readiness probe. A node that is already running is left alone: healing a kill whose SIGKILL
     /// failed must not fail again.
     async fn restart(&self, node: NodeId) -> Result<(), NodesError> {
         let index = self.index(node).ok_or_else(|| unknown(node))?;

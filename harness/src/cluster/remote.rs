@@ -1,7 +1,8 @@
-//! Nodes on ssh hosts: the one place where starting a node differs by host kind. The program
-//! the nodes run (the controller's own binary for kvnode, `faultline kvnode ...`) is uploaded
-//! once to each ssh host, into the run's remote directory (`/tmp/faultline-<pid>-<n>/bin`),
-//! and each node keeps its data in that directory (`data/n<id>`), removed with it when the run
+//! Nodes on ssh hosts: the one place where starting a node differs by host kind. When the
+//! system runs the controller's own binary (kvnode: `faultline kvnode ...`), it is uploaded
+//! once to each ssh host, into the run's remote directory (`/tmp/faultline-<pid>-<n>/bin`);
+//! any other program must be installed there. Each node keeps its data in that directory
+//! (`data/n<id>`, the `data_dir` its definition's templates see), removed with it when the run
 //! ends. Under libfaketime a node's timestamp file is there too (`faketime/n<id>.faketime`),
 //! rewritten over ssh by the clock nemesis; a host without the library is an error naming it,
 //! before anything is uploaded. Local hosts (loopback, netns) run as they are.
@@ -20,7 +21,8 @@ const REMOTE_PROGRAM: &str = "faultline";
 struct RemoteNode {
     id: u32,
     host: Arc<AnyHost>,
-    program: String,
+    /// The uploaded controller binary, when the system runs it.
+    program: Option<String>,
     data: String,
     /// Its libfaketime timestamp file on the host, when the run skews clocks so.
     faketime: Option<String>,
@@ -33,11 +35,12 @@ pub(crate) struct RemotePrograms {
 }
 
 impl RemotePrograms {
-    /// Checks libfaketime (when asked) on every ssh host of `hosts`, then uploads `exe` to
-    /// each and creates each node's data folder (and timestamp file) there.
+    /// Checks libfaketime (when asked) on every ssh host of `hosts`, then uploads `exe` (when
+    /// the system runs it) to each and creates each node's data folder (and timestamp file)
+    /// there.
     pub async fn upload(
         hosts: &Hosts,
-        exe: &Path,
+        exe: Option<&Path>,
         faketime: Option<&Path>,
     ) -> Result<RemotePrograms, ClusterError> {
         let ssh: Vec<(u32, &Arc<AnyHost>, &SshHost)> = hosts
@@ -67,10 +70,14 @@ impl RemotePrograms {
         }
         let mut nodes = Vec::new();
         for (id, any, host) in ssh {
-            let program = host
-                .upload_as(exe, REMOTE_PROGRAM)
-                .await
-                .map_err(ClusterError::Hosts)?;
+            let program = match exe {
+                Some(exe) => Some(
+                    host.upload_as(exe, REMOTE_PROGRAM)
+                        .await
+                        .map_err(ClusterError::Hosts)?,
+                ),
+                None => None,
+            };
             let data = format!("{}/data/n{id}", host.remote_dir());
             ok(host, &["mkdir", "-p", &data]).await?;
             let faketime = match faketime {
@@ -103,18 +110,23 @@ impl RemotePrograms {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// Node `id`'s program and arguments on its host: on an ssh host the uploaded program and
-    /// `--data-dir` in the remote directory; elsewhere as given.
-    pub fn command(&self, id: u32, exe: PathBuf, mut args: Vec<String>) -> (PathBuf, Vec<String>) {
-        let Some(node) = self.node(id) else {
-            return (exe, args);
-        };
-        if let Some(i) = args.iter().position(|a| a == "--data-dir")
-            && let Some(value) = args.get_mut(i + 1)
+    /// Node `id`'s data folder on its ssh host; `None` on a local host.
+    pub fn data_dir(&self, id: u32) -> Option<PathBuf> {
+        self.node(id).map(|n| PathBuf::from(&n.data))
+    }
+
+    /// A process's argv on node `id`'s host: on an ssh host the controller's binary (`exe`, as
+    /// `argv[0]`) replaced by its uploaded copy; elsewhere as given.
+    pub fn program(&self, id: u32, exe: &Path, mut argv: Vec<String>) -> Vec<String> {
+        if let Some(RemoteNode {
+            program: Some(program),
+            ..
+        }) = self.node(id)
+            && argv.first().is_some_and(|a| Path::new(a) == exe)
         {
-            *value = node.data.clone();
+            argv[0] = program.clone();
         }
-        (PathBuf::from(&node.program), args)
+        argv
     }
 
     /// Node `id`'s environment: on an ssh host under libfaketime, its remote timestamp file;

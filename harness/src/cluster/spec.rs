@@ -1,10 +1,11 @@
-//! What to start: how many nodes, their modes, where their files go, which program runs them.
+//! What to start: how many nodes, which system with which options, where their files go.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use super::error::ClusterError;
 use crate::hosts::HostKind;
+use crate::system::System;
 
 /// The highest node id: node N listens on 127.0.0.(10+N) (or 10.213.x.(10+N) on netns hosts),
 /// which must stay below .255.
@@ -14,14 +15,14 @@ pub const MAX_NODES: usize = 244;
 #[derive(Debug, Clone)]
 pub struct ClusterSpec {
     pub nodes: usize,
-    /// kvnode's `--replication` (async, sync, quorum).
-    pub replication: String,
-    /// kvnode's `--reads` (leader, read-index, lease, any).
-    pub reads: String,
+    /// What every node runs, with its options (`crate::system`).
+    pub system: System,
     /// The run folder: node data in `dir/data/n<id>`, node logs in `dir/nodes/<id>.log`.
     pub dir: PathBuf,
+    /// What `{{ faultline }} kvnode` at the start of a process's argv runs: the controller's
+    /// own kvnode, or a standalone kvnode binary (`--kvnode`).
     pub program: NodeProgram,
-    /// Appended to every node's flags (e.g. `--heartbeat-ms 50`).
+    /// Appended to the argv of every node's first process (e.g. kvnode's `--heartbeat-ms 50`).
     pub extra_args: Vec<String>,
     /// How nodes reach each other.
     pub links: PeerLinks,
@@ -32,18 +33,19 @@ pub struct ClusterSpec {
     pub hosts: HostKind,
 }
 
-/// How a node's `--peers` reach the other nodes.
+/// How a node's peers are reached.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PeerLinks {
     /// Straight to each peer's listen address (partitions, if any, by firewall rules).
     #[default]
     Direct,
     /// Through a controller-owned proxy per directed link (`network::ProxyNet`), which can
-    /// cut and slow each link without privileges.
+    /// cut and slow each link without privileges. Only the definition's client port is
+    /// proxied (`peers[].dial`): kvnode's single port.
     Proxied,
 }
 
-/// The command that runs one node: `exe leading_args... --id N --listen ...`.
+/// The command `{{ faultline }} kvnode` stands for in a definition: `exe leading_args...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeProgram {
     pub exe: PathBuf,
@@ -52,20 +54,10 @@ pub struct NodeProgram {
 
 impl NodeProgram {
     /// kvnode built into the running faultline binary (`faultline kvnode ...`): what a shipped
-    /// faultline uses, so that no second binary has to be found.
-    ///
-    /// On Linux the program is `/proc/self/exe`: in the forked child it still names the
-    /// controller's own executable even after the file was replaced on disk (a rebuild while a
-    /// run goes on), so a node restarted mid-run runs the same code as the others.
+    /// faultline uses, so that no second binary has to be found (`system::controller_exe`).
     pub fn current_faultline() -> std::io::Result<NodeProgram> {
-        let proc_exe = std::path::Path::new("/proc/self/exe");
-        let exe = if proc_exe.exists() {
-            proc_exe.to_owned()
-        } else {
-            std::env::current_exe()?
-        };
         Ok(NodeProgram {
-            exe,
+            exe: crate::system::controller_exe(),
             leading_args: vec!["kvnode".to_string()],
         })
     }
@@ -77,9 +69,29 @@ impl NodeProgram {
             leading_args: Vec::new(),
         }
     }
+
+    /// `argv` with a leading `{{ faultline }} kvnode` replaced by this program.
+    pub(crate) fn substitute(&self, argv: Vec<String>) -> Vec<String> {
+        let faultline = crate::system::controller_exe().display().to_string();
+        if argv.len() >= 2 && argv[0] == faultline && argv[1] == "kvnode" {
+            let mut out = vec![self.exe.display().to_string()];
+            out.extend(self.leading_args.iter().cloned());
+            out.extend(argv.into_iter().skip(2));
+            out
+        } else {
+            argv
+        }
+    }
 }
 
 impl ClusterSpec {
+    /// How long a start (and each later restart) waits for the nodes: the definition's
+    /// `ready.timeout-s`.
+    pub fn ready_timeout(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.system.definition.ready.timeout_s)
+            .unwrap_or(super::DEFAULT_START_TIMEOUT)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ClusterError> {
         if self.nodes == 0 {
             return Err(ClusterError::InvalidSpec(
@@ -125,40 +137,15 @@ impl ClusterSpec {
         self.logs_dir().join(format!("{id}.log"))
     }
 
-    /// The full argument list of node `id` (after the program's leading args), given its listen
-    /// address and the address it dials for each other node (the node's own, or a proxy's).
-    pub(crate) fn node_args(
-        &self,
-        id: u32,
-        listen: SocketAddr,
-        peers: &[(u32, SocketAddr)],
-    ) -> Vec<String> {
-        let mut args = self.program.leading_args.clone();
-        args.extend([
-            "--id".to_string(),
-            id.to_string(),
-            "--listen".to_string(),
-            listen.to_string(),
-        ]);
-        let peers: Vec<String> = peers
-            .iter()
-            .filter(|(i, _)| *i != id)
-            .map(|(i, a)| format!("{i}={a}"))
-            .collect();
-        // kvnode reads "no --peers" as a one-node cluster; an empty value would be an error.
-        if !peers.is_empty() {
-            args.extend(["--peers".to_string(), peers.join(",")]);
+    /// The log of node `id`'s process number `index` of its definition: the node's log for the
+    /// first (so a one-process node's log is where it always was), `<id>-<name>.log` for the
+    /// others.
+    pub fn process_log_path(&self, id: u32, index: usize, name: &str) -> PathBuf {
+        if index == 0 {
+            self.log_path(id)
+        } else {
+            self.logs_dir().join(format!("{id}-{name}.log"))
         }
-        args.extend([
-            "--data-dir".to_string(),
-            self.data_dir(id).display().to_string(),
-            "--replication".to_string(),
-            self.replication.clone(),
-            "--reads".to_string(),
-            self.reads.clone(),
-        ]);
-        args.extend(self.extra_args.iter().cloned());
-        args
     }
 }
 
@@ -169,13 +156,9 @@ mod tests {
     fn spec(nodes: usize) -> ClusterSpec {
         ClusterSpec {
             nodes,
-            replication: "quorum".into(),
-            reads: "read-index".into(),
+            system: System::kvnode(&[]).expect("kvnode resolves"),
             dir: PathBuf::from("/run"),
-            program: NodeProgram {
-                exe: PathBuf::from("/bin/faultline"),
-                leading_args: vec!["kvnode".into()],
-            },
+            program: NodeProgram::kvnode("/bin/kvnode"),
             extra_args: vec!["--heartbeat-ms".into(), "50".into()],
             links: PeerLinks::Direct,
             faketime: None,
@@ -184,33 +167,23 @@ mod tests {
     }
 
     #[test]
-    fn node_args_name_the_others_as_peers() {
-        let s = spec(3);
-        let addrs: Vec<(u32, SocketAddr)> = s
-            .ids()
-            .map(|id| {
-                (
-                    id,
-                    SocketAddr::from((ClusterSpec::node_ip(id), 7000 + id as u16)),
-                )
-            })
-            .collect();
+    fn a_standalone_kvnode_replaces_faultline_kvnode() {
+        let faultline = crate::system::controller_exe().display().to_string();
+        let argv = vec![
+            faultline.clone(),
+            "kvnode".into(),
+            "--id".into(),
+            "1".into(),
+        ];
         assert_eq!(
-            s.node_args(2, addrs[1].1, &addrs).join(" "),
-            "kvnode --id 2 --listen 127.0.0.12:7002 --peers 1=127.0.0.11:7001,3=127.0.0.13:7003 \
-             --data-dir /run/data/n2 --replication quorum --reads read-index --heartbeat-ms 50"
+            NodeProgram::kvnode("/bin/kvnode").substitute(argv.clone()),
+            ["/bin/kvnode", "--id", "1"]
         );
-        assert_eq!(s.log_path(2), PathBuf::from("/run/nodes/2.log"));
-    }
-
-    #[test]
-    fn one_node_has_no_peers_flag() {
-        let s = spec(1);
-        let addrs = vec![(1, SocketAddr::from(([127, 0, 0, 11], 7001)))];
-        assert!(
-            !s.node_args(1, addrs[0].1, &addrs)
-                .contains(&"--peers".to_string())
-        );
+        let own = NodeProgram::current_faultline().expect("own exe");
+        assert_eq!(own.substitute(argv.clone()), argv);
+        let etcd = vec!["etcd".to_owned(), "--name".into()];
+        assert_eq!(own.substitute(etcd.clone()), etcd);
+        assert_eq!(spec(1).log_path(2), PathBuf::from("/run/nodes/2.log"));
     }
 
     #[test]

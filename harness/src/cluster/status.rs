@@ -29,6 +29,11 @@ impl StatusClient {
         Ok(StatusClient { http })
     }
 
+    /// The HTTP client, for readiness probes.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The node's /status document, or None when it does not answer with JSON in time.
     pub async fn get(&self, addr: SocketAddr) -> Option<Value> {
         let response = self

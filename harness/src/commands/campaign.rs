@@ -11,7 +11,7 @@ use anyhow::{Context, anyhow};
 use clap::Parser;
 use faultline_results::RunDir;
 use faultline_results::campaign::{
-    CampaignRun, CampaignSummary, Outcome, Provenance, Setup, SkippedCell, junit_xml, render_index,
+    CampaignRun, CampaignSummary, Outcome, Provenance, SkippedCell, junit_xml, render_index,
     summarise_campaign,
 };
 
@@ -32,7 +32,7 @@ pub fn run(args: CampaignArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("{}: cannot read the campaign", args.file.display()))?;
     let campaign = load(&args.file, &text).map_err(|e| anyhow!(e))?;
     let dir = args.file.parent().unwrap_or(Path::new("."));
-    let ran_against = provenance(dir, args.label.clone());
+    let ran_against = provenance(dir, args.label.clone(), &campaign.systems);
     let outcome = run_campaign(campaign, &args.store, args.kvnode.as_deref(), ran_against)?;
     println!("index: {}", outcome.dir.path.join("index.html").display());
     println!("{}", outcome.summary.headline());
@@ -159,12 +159,7 @@ pub fn run_campaign(
             .unwrap_or_else(|_| PathBuf::from(&outcome.dir.path));
         let mut run = CampaignRun::new(
             cell.label.clone(),
-            Setup::kvnode(
-                &cell.replication,
-                &cell.reads,
-                &cell.workload,
-                &cell.nemesis,
-            ),
+            cell.setup(),
             cell.seed,
             relative.display().to_string(),
             cell.expect,
@@ -223,12 +218,7 @@ pub fn run_campaign(
 /// A cell that never ran: skipped by a signal (`error` None) or unable to start.
 fn not_run(cell: Cell, error: Option<String>) -> SkippedCell {
     SkippedCell {
-        setup: Setup::kvnode(
-            &cell.replication,
-            &cell.reads,
-            &cell.workload,
-            &cell.nemesis,
-        ),
+        setup: cell.setup(),
         label: cell.label,
         seed: cell.seed,
         expect: cell.expect,

@@ -29,16 +29,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         let started = stamp(&folder);
         runs.push(CampaignRun::new(
             format!("{} {started}", s.name),
-            Setup::kvnode(
-                &s.replication,
-                &s.reads,
-                s.workload.kind.name(),
-                &if nemesis.is_empty() {
-                    "none".to_owned()
-                } else {
-                    nemesis.join(",")
-                },
-            ),
+            setup_of(s, &nemesis),
             s.seed,
             dir.display().to_string(),
             Expect::Any,
@@ -119,4 +110,28 @@ fn page_path(out: &Path) -> anyhow::Result<PathBuf> {
         .canonicalize()
         .with_context(|| format!("--out: cannot write into {}", folder.display()))?;
     Ok(folder.join(name))
+}
+
+/// What a stored run ran: its system and options (a test.json written before runs recorded
+/// options has kvnode's replication and reads).
+fn setup_of(spec: &crate::run::RunSpec, nemesis: &[&str]) -> Setup {
+    let nemesis = if nemesis.is_empty() {
+        "none".to_owned()
+    } else {
+        nemesis.join(",")
+    };
+    if spec.options.is_empty() {
+        return Setup::kvnode(
+            &spec.replication,
+            &spec.reads,
+            spec.workload.kind.name(),
+            &nemesis,
+        );
+    }
+    Setup {
+        system: spec.system.clone(),
+        options: spec.options.clone(),
+        workload: spec.workload.kind.name().to_owned(),
+        nemesis,
+    }
 }

@@ -21,12 +21,8 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
         "faultline quickstart: {} runs of a 3-node kvnode cluster under partitions and crashes",
         campaign.cells.len()
     );
-    let outcome = run_campaign(
-        campaign,
-        &args.store,
-        None,
-        provenance(Path::new("."), None),
-    )?;
+    let ran_against = provenance(Path::new("."), None, &campaign.systems);
+    let outcome = run_campaign(campaign, &args.store, None, ran_against)?;
     println!();
     println!(
         "comparison page: {}",

@@ -16,17 +16,36 @@ use crate::hosts::HostKind;
 use crate::hosts::ssh::Inventory;
 use crate::machine::{self, Capabilities};
 use crate::network::{self, Requested};
-use crate::run::{INTERRUPTED_EXIT, Interrupt, READ_MODES, REPLICATION_MODES, RunSpec, execute};
+use crate::run::{INTERRUPTED_EXIT, Interrupt, RunSpec, execute};
+use crate::system::{self, System};
 
-fn one_of(flag: &str, value: &str, allowed: &[&str]) -> anyhow::Result<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_owned())
-    } else {
-        bail!(
-            "{flag}: unknown value \"{value}\"; expected one of {}",
-            allowed.join(", ")
-        )
+/// `--system` with its options: `--replication X` and `--reads X` are `--opt replication=X`
+/// and `--opt reads=X` (for a system without that option, an error naming the flag), then each
+/// `--opt` in order. Its requirements are checked once the flags are known to fit it.
+fn resolve_system(args: &RunArgs) -> anyhow::Result<System> {
+    let (definition, _) = system::load(&args.system).map_err(|e| anyhow!(e))?;
+    let mut given: Vec<(String, String)> = Vec::new();
+    for (flag, name, value) in [
+        ("--replication", "replication", &args.replication),
+        ("--reads", "reads", &args.reads),
+    ] {
+        if let Some(value) = value {
+            // The flag's own name in the message: that is what the user typed.
+            system::options::resolve(&definition, &[(name.to_owned(), value.clone())]).map_err(
+                |e| {
+                    anyhow!(
+                        "{flag}: {}",
+                        e.trim_start_matches(&format!("option {name}: "))
+                    )
+                },
+            )?;
+            given.push((name.to_owned(), value.clone()));
+        }
     }
+    for opt in &args.opts {
+        given.push(system::options::parse_assignment(opt).map_err(|e| anyhow!(e))?);
+    }
+    System::resolve(&args.system, &given).map_err(|e| anyhow!(e))
 }
 
 fn seconds(flag: &str, value: f64, allow_zero: bool) -> anyhow::Result<f64> {
@@ -56,8 +75,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
     if args.concurrency == 0 {
         bail!("--concurrency: expected at least 1 client, found 0");
     }
-    let replication = one_of("--replication", &args.replication, &REPLICATION_MODES)?;
-    let reads = one_of("--reads", &args.reads, &READ_MODES)?;
+    let system = resolve_system(args)?;
     let kind: WorkloadKind = args
         .workload
         .parse()
@@ -91,6 +109,9 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
              nft rules inside each); run as root or use --hosts loopback"
         );
     }
+    system::fit::check(&system, kind, &nemesis, hosts).map_err(|e| anyhow!(e))?;
+    // A missing program stops the run before anything is written.
+    system.check_requirements().map_err(|e| anyhow!(e))?;
     let inventory = inventory(hosts, args)?;
     // On ssh hosts libfaketime is looked for on each host once connected (a host without it is
     // an error naming it, before any node starts), not on this machine.
@@ -120,6 +141,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         .map_err(|e: String| anyhow!("--clock: {e}"))?;
     let clock = clock::choose(requested_clock, nemesis.contains(&FaultKind::Clock), caps)
         .map_err(|e| anyhow!(e))?;
+    system::fit::check_clock_backend(&system, clock).map_err(|e| anyhow!(e))?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -174,17 +196,29 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
             bail!("--name: expected a folder name (no '/', not starting with '.'), found {name:?}")
         }
         Some(name) => name.clone(),
-        None => test_name(
-            &format!("{}-{replication}-{reads}-{nemesis_name}", kind.name()),
-            args,
-            &workload,
-        ),
+        None => {
+            // kvnode's runs keep the names they always had; another system's lead with it.
+            let mut base = if system.name() == system::DEFAULT_SYSTEM {
+                String::new()
+            } else {
+                format!("{}-", system.name())
+            };
+            base += kind.name();
+            for value in system.option_values() {
+                base += &format!("-{value}");
+            }
+            base += &format!("-{nemesis_name}");
+            test_name(&base, args, &workload)
+        }
     };
     Ok(RunSpec {
         name,
         nodes: args.nodes,
-        replication,
-        reads,
+        system: system.name().to_owned(),
+        definition: system::is_path(&args.system).then(|| std::path::PathBuf::from(&args.system)),
+        replication: system.option("replication").to_owned(),
+        reads: system.option("reads").to_owned(),
+        options: system.options.clone(),
         workload,
         nemesis,
         targets,

@@ -1,5 +1,7 @@
-//! One test run, phase by phase: setup → workload with faults until the time limit (or a
-//! signal) → heal → recovery → final reads of every key → teardown → check. The run's folder
+//! One test run, phase by phase, each a function below `execute` in the order it runs:
+//! prepare (folder, test.json) → start the cluster → start the workload (clients, nemesis
+//! lanes, clock sampler) → wait for the time limit (or a signal) → heal → recovery and final
+//! reads of every key → finish (teardown, check). The run's folder
 //! receives the spec first, then the history as it happens, then the results. Each phase is
 //! said on the run's progress line (or as a plain line on stderr without a terminal).
 
@@ -23,11 +25,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::clock::{ApiClocks, ClockBackend, RunClocks};
-use crate::cluster::{Cluster, ClusterSpec, DEFAULT_START_TIMEOUT, NodeProgram, PeerLinks};
+use crate::cluster::{Cluster, ClusterSpec, NodeProgram, PeerLinks};
 use crate::hosts::ssh::Inventory;
 use crate::hosts::{Host, HostKind, Hosts};
 use crate::machine::LIBFAKETIME;
 use crate::network::{Backend, HostsNet, NftNet, RunNetwork};
+use crate::system::System;
 
 pub use analysis::{CheckedRun, analyze, check_run};
 pub use interrupt::{INTERRUPTED_EXIT, Interrupt, Signal};
@@ -53,18 +56,80 @@ pub struct RunOutcome {
 /// short: the run heals, marks the history and checks what it recorded
 /// (`RunResults::interrupted`).
 pub async fn execute(
-    mut spec: RunSpec,
+    spec: RunSpec,
     store: &std::path::Path,
     program: NodeProgram,
     multi: &indicatif::MultiProgress,
     interrupt: &Interrupt,
 ) -> anyhow::Result<RunOutcome> {
+    let (mut run, system, ssh_hosts) = prepare(spec, store, multi).await?;
+    let started = start_cluster(&mut run, system, ssh_hosts, program).await?;
+    let workload = start_workload(&run, &started)?;
+    let interrupted = wait_for_the_time_limit(&mut run, &workload, interrupt).await;
+    let generator = heal(&mut run, &started, workload).await;
+    if !interrupted {
+        recover_and_read(&mut run, &started, &generator, interrupt).await;
+    }
+    finish(run, started).await
+}
+
+/// What every phase of a run shares.
+struct Run {
+    spec: RunSpec,
+    dir: RunDir,
+    recorder: Arc<Recorder>,
+    log: Log,
+    progress: RunProgress,
+    /// When the run started: the history's times count from here.
+    started: std::time::Instant,
+}
+
+/// The cluster and what acts on it: its nftables table, the history's flusher.
+struct Started {
+    cluster: Arc<Cluster>,
+    nodes: Vec<NodeAddr>,
+    /// Held until the run ends: dropping it (also on an error or a panic) deletes the run's
+    /// nftables table. On netns hosts the tables are inside the namespaces instead.
+    nft: Option<Arc<NftNet>>,
+    flusher: tokio::task::JoinHandle<()>,
+    /// A client request's timeout.
+    timeout: Duration,
+}
+
+/// The workload under way: its clients, nemesis lanes, clock sampler and generator.
+struct Workload {
+    generator: Arc<Mutex<Generator>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    nemesis: Option<NemesisLanes>,
+    clock_sampler: tokio::task::JoinHandle<()>,
+    clocks: Arc<RunClocks>,
+    stop: watch::Sender<bool>,
+    active_fault: Arc<Mutex<String>>,
+    deadline: Instant,
+    time_limit: Duration,
+}
+
+/// One schedule per lane and the task that records their events.
+struct NemesisLanes {
+    runners: Vec<tokio::task::JoinHandle<()>>,
+    forwarder: tokio::task::JoinHandle<()>,
+}
+
+/// Clears what killed controllers left, resolves the system again from the spec (what test.json
+/// records is what runs), creates the run's folder with test.json, the history and the log.
+async fn prepare(
+    spec: RunSpec,
+    store: &std::path::Path,
+    multi: &indicatif::MultiProgress,
+) -> anyhow::Result<(Run, System, Option<Hosts>)> {
     // Tables, namespaces, bridges and timestamp files of earlier controllers that were killed
     // before they could delete them: whatever backends and hosts this run uses, a controller
     // start clears them. Without root, nft or ip the listing fails and nothing is removed.
     crate::network::nft::remove_stale_tables();
     crate::hosts::remove_stale();
     crate::clock::remove_stale_files();
+    let system = System::resolve(&spec.system_source(), &spec.option_pairs())
+        .context("resolving the system under test")?;
     // Ssh hosts are connected (and their leftovers of dead controllers removed) before the run
     // folder is made: an unreachable or refusing host is an error naming it, with nothing
     // written and nothing left on the hosts connected before it.
@@ -77,25 +142,50 @@ pub async fn execute(
         _ => None,
     };
     let dir = RunDir::create(store, &spec.name)?;
-    let keep_data = spec.keep_data;
     dir.write_json(&dir.spec(), &spec)?;
     let history = std::fs::File::create(dir.history())
         .with_context(|| format!("{}", dir.history().display()))?;
     let started = std::time::Instant::now();
     let recorder = Arc::new(Recorder::new(history, started));
-    let mut log = Log::open(&dir)?;
+    let log = Log::open(&dir)?;
     let progress = RunProgress::new(multi, &spec.name);
+    Ok((
+        Run {
+            spec,
+            dir,
+            recorder,
+            log,
+            progress,
+            started,
+        },
+        system,
+        ssh_hosts,
+    ))
+}
 
-    progress.phase(format!("starting the cluster ({} nodes)", spec.nodes));
-    log.line(&format!(
-        "starting {} nodes on {} hosts ({} replication, {} reads, network backend {})",
-        spec.nodes, spec.hosts, spec.replication, spec.reads, spec.network
+/// Starts the nodes, records where each runs (test.json again), sets up the run's nftables
+/// table where partitions need one, and starts flushing the history every second.
+async fn start_cluster(
+    run: &mut Run,
+    system: System,
+    ssh_hosts: Option<Hosts>,
+    program: NodeProgram,
+) -> anyhow::Result<Started> {
+    let spec = &run.spec;
+    run.progress
+        .phase(format!("starting the cluster ({} nodes)", spec.nodes));
+    run.log.line(&format!(
+        "starting {} {} nodes on {} hosts ({}; network backend {})",
+        spec.nodes,
+        system.name(),
+        spec.hosts,
+        system.describe_options(),
+        spec.network
     ));
     let cluster_spec = ClusterSpec {
         nodes: spec.nodes,
-        replication: spec.replication.clone(),
-        reads: spec.reads.clone(),
-        dir: dir.path.clone(),
+        system,
+        dir: run.dir.path.clone(),
         program,
         extra_args: spec.node_args.clone(),
         links: match spec.network {
@@ -106,13 +196,16 @@ pub async fn execute(
         hosts: spec.hosts,
     };
     let started_cluster = match ssh_hosts {
-        Some(hosts) => Cluster::start_on(cluster_spec, hosts, DEFAULT_START_TIMEOUT).await,
+        Some(hosts) => {
+            let timeout = cluster_spec.ready_timeout();
+            Cluster::start_on(cluster_spec, hosts, timeout).await
+        }
         None => Cluster::start(cluster_spec).await,
     };
     let cluster = started_cluster.with_context(|| {
         format!(
             "starting the cluster (node logs in {})",
-            dir.path.join("nodes").display()
+            run.dir.path.join("nodes").display()
         )
     })?;
     let cluster = Arc::new(cluster);
@@ -121,7 +214,7 @@ pub async fn execute(
         .into_iter()
         .map(|(id, addr)| NodeAddr { id, addr })
         .collect();
-    log.line(&format!(
+    run.log.line(&format!(
         "cluster up: {}",
         nodes
             .iter()
@@ -131,7 +224,7 @@ pub async fn execute(
     ));
     // Where each node ran, in test.json beside the choices that led there.
     let hosts = cluster.hosts();
-    spec.addresses = cluster
+    run.spec.addresses = cluster
         .addrs()
         .iter()
         .map(|&(id, addr)| NodeAddress {
@@ -143,11 +236,12 @@ pub async fn execute(
             address: addr.to_string(),
         })
         .collect();
-    dir.write_json(&dir.spec(), &spec)?;
+    run.dir.write_json(&run.dir.spec(), &run.spec)?;
     if let Some(bridge) = hosts.bridge() {
-        log.line(&format!(
+        run.log.line(&format!(
             "netns hosts on bridge {bridge}: {}",
-            spec.addresses
+            run.spec
+                .addresses
                 .iter()
                 .map(|a| format!("{} in {}", a.node, a.host))
                 .collect::<Vec<_>>()
@@ -155,20 +249,17 @@ pub async fn execute(
         ));
     }
     drop(hosts);
-    // Held until the end of this function: dropping it (also on an error or a panic) deletes
-    // the run's nftables table. On netns hosts the tables are inside the namespaces instead.
-    let nft = match spec.network {
-        Backend::Nft if spec.hosts == HostKind::Loopback => {
+    let nft = match run.spec.network {
+        Backend::Nft if run.spec.hosts == HostKind::Loopback => {
             let net = NftNet::create(cluster.addrs()).context("setting up the nftables table")?;
-            log.line(&format!("nftables table {}", net.table()));
+            run.log.line(&format!("nftables table {}", net.table()));
             Some(Arc::new(net))
         }
         Backend::Nft | Backend::None | Backend::Proxy => None,
     };
-
     // Flush the history at least every second.
     let flusher = {
-        let recorder = recorder.clone();
+        let recorder = run.recorder.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
@@ -177,20 +268,33 @@ pub async fn execute(
             }
         })
     };
+    Ok(Started {
+        cluster,
+        nodes,
+        nft,
+        flusher,
+        timeout: Duration::from_millis(run.spec.request_timeout_ms),
+    })
+}
 
+/// Marks the workload's start and starts everything that runs until the time limit: the clock
+/// sampler (clocks.jsonl), the nemesis lanes and the clients.
+fn start_workload(run: &Run, started: &Started) -> anyhow::Result<Workload> {
+    let spec = &run.spec;
+    let cluster = &started.cluster;
     let time_limit = Duration::from_secs_f64(spec.time_limit_s);
     // Marks where the workload's time starts, for an interruption's "after N s".
-    nemesis::phase(&recorder, "workload");
+    nemesis::phase(&run.recorder, "workload");
     let deadline = Instant::now() + time_limit;
     let (stop_tx, stop_rx) = watch::channel(false);
     let active_fault = Arc::new(Mutex::new(String::from("none")));
 
     // Every node's clock as the controller sees it, once a second (clocks.jsonl).
-    let clock_file = dir.clocks();
+    let clock_file = run.dir.clocks();
     let clock_sampler = tokio::spawn(clock_offsets::sample(
         cluster.clone(),
         std::fs::File::create(&clock_file).with_context(|| format!("{}", clock_file.display()))?,
-        started,
+        run.started,
         stop_rx.clone(),
     ));
 
@@ -203,95 +307,19 @@ pub async fn execute(
         ),
         ClockBackend::None => RunClocks::Unmanaged,
     });
+    let nemesis = start_nemesis(run, started, &clocks, &stop_rx, &active_fault);
 
-    // Nemesis: the schedule acts on the cluster; its events go to the history.
-    let nemesis = if spec.nemesis.is_empty() {
-        None
-    } else {
-        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-        let network = Arc::new(match (cluster.proxy(), &nft) {
-            (Some(proxy), _) => RunNetwork::Proxy(proxy),
-            (None, Some(nft)) => RunNetwork::Nft(nft.clone()),
-            (None, None)
-                if spec.network == Backend::Nft
-                    && matches!(spec.hosts, HostKind::Netns | HostKind::Ssh) =>
-            {
-                RunNetwork::Hosts(HostsNet::new(cluster.hosts()))
-            }
-            (None, None) => RunNetwork::Unmanaged,
-        });
-        // One schedule per lane (process, network, clock faults), so faults of different
-        // families overlap; each lane's seed is derived from the run's, the first lane's
-        // being the one a single-lane run always had.
-        let runners: Vec<_> = lanes(&spec.nemesis)
-            .into_iter()
-            .enumerate()
-            .map(|(lane, faults)| {
-                let schedule = Schedule::new(
-                    ScheduleSpec {
-                        faults,
-                        targets: spec.targets.clone(),
-                        shapes: spec.shapes.clone(),
-                        delay: LinkDelay::default(),
-                        clock: ClockSpec::default(),
-                        fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
-                        quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
-                    },
-                    spec.seed
-                        ^ 0x6E65_6D65_7369_7300
-                        ^ (lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                );
-                let cluster = cluster.clone();
-                let network = network.clone();
-                let clocks = clocks.clone();
-                let events = events_tx.clone();
-                let stop = stop_rx.clone();
-                tokio::spawn(async move {
-                    run_schedule(&*cluster, &*network, &*clocks, schedule, events, stop).await
-                })
-            })
-            .collect();
-        // The forwarder ends when the last lane drops its sender.
-        drop(events_tx);
-        let forwarder = {
-            let recorder = recorder.clone();
-            let active = active_fault.clone();
-            tokio::spawn(async move {
-                while let Some(event) = events_rx.recv().await {
-                    nemesis::record(&recorder, &event);
-                    if let Ok(mut a) = active.lock() {
-                        *a = match event.kind {
-                            faultline_nemeses::NemesisEventKind::Started => {
-                                let targets: Vec<String> = event
-                                    .targets
-                                    .iter()
-                                    .map(|&id| node_name(id.into()))
-                                    .collect();
-                                format!("{} {}", event.fault.name(), targets.join(" "))
-                            }
-                            faultline_nemeses::NemesisEventKind::Healed => "none".to_owned(),
-                            _ => a.clone(),
-                        };
-                    }
-                }
-            })
-        };
-        Some((runners, forwarder))
-    };
-
-    // Clients.
     let generator = Arc::new(Mutex::new(Generator::new(
         spec.workload.clone(),
         spec.concurrency,
         spec.seed,
     )));
-    let timeout = Duration::from_millis(spec.request_timeout_ms);
     let interval = spec
         .rate
         .filter(|r| *r > 0.0)
         .map(|r| Duration::from_secs_f64(spec.concurrency as f64 / r));
     let shared = clients::Workers {
-        recorder: recorder.clone(),
+        recorder: run.recorder.clone(),
         generator: generator.clone(),
         process_stride: spec.concurrency as u64,
         deadline,
@@ -302,19 +330,120 @@ pub async fn execute(
     for worker in 0..spec.concurrency {
         // Bound to a node for reads, as Jepsen binds each client to one node.
         let client =
-            KvnodeClient::try_new(format!("c{worker}"), nodes.clone(), timeout)?.with_home(worker);
+            KvnodeClient::try_new(format!("c{worker}"), started.nodes.clone(), started.timeout)?
+                .with_home(worker);
         workers.push(tokio::spawn(
             shared.clone().client_loop(client, worker as u64),
         ));
     }
-
-    // Wait for the time limit (or a signal), showing progress.
-    let faults: Vec<&str> = spec.nemesis.iter().map(|n| n.name()).collect();
-    progress.workload(
+    Ok(Workload {
+        generator,
+        workers,
+        nemesis,
+        clock_sampler,
+        clocks,
+        stop: stop_tx,
+        active_fault,
+        deadline,
         time_limit,
+    })
+}
+
+/// One schedule per lane (process, network, clock faults), so faults of different families
+/// overlap; each lane's seed is derived from the run's, the first lane's being the one a
+/// single-lane run always had. Their events go to the history and to `active_fault`.
+fn start_nemesis(
+    run: &Run,
+    started: &Started,
+    clocks: &Arc<RunClocks>,
+    stop_rx: &watch::Receiver<bool>,
+    active_fault: &Arc<Mutex<String>>,
+) -> Option<NemesisLanes> {
+    let spec = &run.spec;
+    if spec.nemesis.is_empty() {
+        return None;
+    }
+    let cluster = &started.cluster;
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let network = Arc::new(match (cluster.proxy(), &started.nft) {
+        (Some(proxy), _) => RunNetwork::Proxy(proxy),
+        (None, Some(nft)) => RunNetwork::Nft(nft.clone()),
+        (None, None)
+            if spec.network == Backend::Nft
+                && matches!(spec.hosts, HostKind::Netns | HostKind::Ssh) =>
+        {
+            RunNetwork::Hosts(HostsNet::new(cluster.hosts()))
+        }
+        (None, None) => RunNetwork::Unmanaged,
+    });
+    let runners: Vec<_> = lanes(&spec.nemesis)
+        .into_iter()
+        .enumerate()
+        .map(|(lane, faults)| {
+            let schedule = Schedule::new(
+                ScheduleSpec {
+                    faults,
+                    targets: spec.targets.clone(),
+                    shapes: spec.shapes.clone(),
+                    delay: LinkDelay::default(),
+                    clock: ClockSpec::default(),
+                    fault_duration: Duration::from_secs_f64(spec.fault_duration_s),
+                    quiet_duration: Duration::from_secs_f64(spec.quiet_duration_s),
+                },
+                spec.seed
+                    ^ 0x6E65_6D65_7369_7300
+                    ^ (lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            let cluster = cluster.clone();
+            let network = network.clone();
+            let clocks = clocks.clone();
+            let events = events_tx.clone();
+            let stop = stop_rx.clone();
+            tokio::spawn(async move {
+                run_schedule(&*cluster, &*network, &*clocks, schedule, events, stop).await
+            })
+        })
+        .collect();
+    // The forwarder ends when the last lane drops its sender.
+    drop(events_tx);
+    let forwarder = {
+        let recorder = run.recorder.clone();
+        let active = active_fault.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events_rx.recv().await {
+                nemesis::record(&recorder, &event);
+                if let Ok(mut a) = active.lock() {
+                    *a = match event.kind {
+                        faultline_nemeses::NemesisEventKind::Started => {
+                            let targets: Vec<String> = event
+                                .targets
+                                .iter()
+                                .map(|&id| node_name(id.into()))
+                                .collect();
+                            format!("{} {}", event.fault.name(), targets.join(" "))
+                        }
+                        faultline_nemeses::NemesisEventKind::Healed => "none".to_owned(),
+                        _ => a.clone(),
+                    };
+                }
+            }
+        })
+    };
+    Some(NemesisLanes { runners, forwarder })
+}
+
+/// Shows progress until the time limit or a signal; true when a signal cut it short.
+async fn wait_for_the_time_limit(
+    run: &mut Run,
+    workload: &Workload,
+    interrupt: &Interrupt,
+) -> bool {
+    let faults: Vec<&str> = run.spec.nemesis.iter().map(|n| n.name()).collect();
+    run.progress.workload(
+        workload.time_limit,
         &format!(
             "{} clients, nemesis {}",
-            spec.concurrency,
+            run.spec.concurrency,
             if faults.is_empty() {
                 "none".to_owned()
             } else {
@@ -324,93 +453,113 @@ pub async fn execute(
     );
     let workload_started = std::time::Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let mut interrupted = loop {
+    loop {
         tokio::select! {
             _ = tick.tick() => {
-                let fault = active_fault.lock().map(|a| a.clone()).unwrap_or_default();
-                progress.update(&recorder.counters, workload_started.elapsed(), &fault);
-                if Instant::now() >= deadline { break false; }
+                let fault = workload.active_fault.lock().map(|a| a.clone()).unwrap_or_default();
+                run.progress.update(&run.recorder.counters, workload_started.elapsed(), &fault);
+                if Instant::now() >= workload.deadline { return false; }
             }
             signal = interrupt.wait() => {
-                mark_interrupted(&recorder, &mut log, &progress, signal, "stopping the clients");
-                break true;
+                mark_interrupted(&run.recorder, &mut run.log, &run.progress, signal, "stopping the clients");
+                return true;
             }
         }
-    };
-    let _ = stop_tx.send(true);
-    for w in workers {
+    }
+}
+
+/// Stops the clients, lets every nemesis lane heal what it started, and resets every clock once
+/// more, so no offset survives into the recovery and final reads whatever went wrong in between.
+async fn heal(run: &mut Run, started: &Started, workload: Workload) -> Arc<Mutex<Generator>> {
+    let _ = workload.stop.send(true);
+    for w in workload.workers {
         let _ = w.await;
     }
-    let _ = clock_sampler.await;
-    progress.phase("healing");
-    if let Some((runners, forwarder)) = nemesis {
-        for runner in runners {
+    let _ = workload.clock_sampler.await;
+    run.progress.phase("healing");
+    if let Some(lanes) = workload.nemesis {
+        for runner in lanes.runners {
             let _ = runner.await;
         }
-        let _ = forwarder.await;
+        let _ = lanes.forwarder.await;
     }
-    // The schedule healed what it started; reset every clock once more all the same, so no
-    // offset survives into the recovery and final reads whatever went wrong in between.
-    if spec.clock != ClockBackend::None
-        && let Err(e) = clocks.reset_all(&cluster.ids()).await
+    if run.spec.clock != ClockBackend::None
+        && let Err(e) = workload.clocks.reset_all(&started.cluster.ids()).await
     {
-        log.line(&format!("resetting clocks: {e}"));
+        run.log.line(&format!("resetting clocks: {e}"));
     }
-    log.line("healed");
-
-    if !interrupted {
-        progress.phase(format!("recovery ({} s)", spec.recovery_s));
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs_f64(spec.recovery_s)) => {}
-            signal = interrupt.wait() => {
-                mark_interrupted(&recorder, &mut log, &progress, signal, "skipping the final reads");
-                interrupted = true;
-            }
+    run.log.line("healed");
+    workload.generator
+}
+/// The recovery's quiet, then a final read of every key the workload may have touched (either
+/// cut short by a signal).
+async fn recover_and_read(
+    run: &mut Run,
+    started: &Started,
+    generator: &Mutex<Generator>,
+    interrupt: &Interrupt,
+) {
+    run.progress
+        .phase(format!("recovery ({} s)", run.spec.recovery_s));
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_secs_f64(run.spec.recovery_s)) => {}
+        signal = interrupt.wait() => {
+            mark_interrupted(&run.recorder, &mut run.log, &run.progress, signal, "skipping the final reads");
+            return;
         }
     }
-    if !interrupted {
-        nemesis::phase(&recorder, "final-reads");
-        progress.phase("final reads");
-        tokio::select! {
-            stopped = final_reads(&recorder, &generator, &nodes, timeout) => {
-                if let Some(key) = stopped {
-                    log.line(&format!(
-                        "final reads stopped at key {key}: the cluster answered none of the last \
-                         {GIVE_UP_AFTER_KEYS} keys' reads"
-                    ));
-                }
-            }
-            signal = interrupt.wait() => {
-                mark_interrupted(&recorder, &mut log, &progress, signal, "skipping the rest of the final reads");
+    nemesis::phase(&run.recorder, "final-reads");
+    run.progress.phase("final reads");
+    tokio::select! {
+        stopped = final_reads(&run.recorder, generator, &started.nodes, started.timeout) => {
+            if let Some(key) = stopped {
+                run.log.line(&format!(
+                    "final reads stopped at key {key}: the cluster answered none of the last \
+                     {GIVE_UP_AFTER_KEYS} keys' reads"
+                ));
             }
         }
+        signal = interrupt.wait() => {
+            mark_interrupted(&run.recorder, &mut run.log, &run.progress, signal, "skipping the rest of the final reads");
+        }
     }
+}
 
-    progress.phase("stopping the cluster");
-    flusher.abort();
-    if let Some(c) = Arc::into_inner(cluster) {
-        let mut c = c;
-        c.stop().await;
+/// Stops the cluster, closes the history, checks it (results.json), points `latest` at the run
+/// and removes a valid run's node data.
+async fn finish(mut run: Run, started: Started) -> anyhow::Result<RunOutcome> {
+    run.progress.phase("stopping the cluster");
+    started.flusher.abort();
+    if let Some(mut cluster) = Arc::into_inner(started.cluster) {
+        cluster.stop().await;
     }
-    log.line("cluster down");
-    recorder
+    // The table goes once no node needs it.
+    drop(started.nft);
+    run.log.line("cluster down");
+    run.recorder
         .finish()
-        .with_context(|| format!("{}", dir.history().display()))?;
+        .with_context(|| format!("{}", run.dir.history().display()))?;
 
-    let results = analyze(&dir.path, &progress)?;
-    progress.finish();
-    dir.mark_latest()?;
-    log.line(&format!("verdict: {}", results.verdict.name()));
+    let results = analyze(&run.dir.path, &run.progress)?;
+    run.progress.finish();
+    run.dir.mark_latest()?;
+    run.log
+        .line(&format!("verdict: {}", results.verdict.name()));
     // Every node's WAL is most of a run's size (~190 MB for 30 s), worth its space only to look
     // into a run that went wrong: kept when the run is not valid or when asked. A run that
     // failed returned above with its data.
-    if results.verdict == Verdict::Valid && !keep_data {
-        match dir.remove_node_data() {
-            Ok(()) => log.line("node data removed: the run is valid (--keep-data keeps it)"),
-            Err(e) => log.line(&format!("keeping node data: {e}")),
+    if results.verdict == Verdict::Valid && !run.spec.keep_data {
+        match run.dir.remove_node_data() {
+            Ok(()) => run
+                .log
+                .line("node data removed: the run is valid (--keep-data keeps it)"),
+            Err(e) => run.log.line(&format!("keeping node data: {e}")),
         }
     }
-    Ok(RunOutcome { dir, results })
+    Ok(RunOutcome {
+        dir: run.dir,
+        results,
+    })
 }
 
 /// A signal arrived before the final reads: marked in the history (where `analyze` finds it),

@@ -10,7 +10,19 @@ pub struct RunSpec {
     /// The test's name: the folder under the store.
     pub name: String,
     pub nodes: usize,
+    /// The system under test: its definition's name (`kvnode`, `etcd`).
+    #[serde(default = "default_system")]
+    pub system: String,
+    /// The definition file `--system` named, when it is not a built-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<std::path::PathBuf>,
+    /// Every option of the system with its value (defaults included).
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, String>,
+    /// The `replication` option ("" when the system has none). Kept while results and
+    /// campaign pages group by it; goes when they group by `options`.
     pub replication: String,
+    /// The `reads` option ("" when the system has none), kept for the same reason.
     pub reads: String,
     pub workload: WorkloadSpec,
     pub nemesis: Vec<FaultKind>,
@@ -50,6 +62,28 @@ pub struct RunSpec {
     /// Keep the nodes' data after a valid run (a run that is not valid always keeps it).
     #[serde(default)]
     pub keep_data: bool,
+}
+
+fn default_system() -> String {
+    crate::system::DEFAULT_SYSTEM.to_owned()
+}
+
+impl RunSpec {
+    /// What `--system` named: the definition file, else the built-in's name.
+    pub fn system_source(&self) -> String {
+        match &self.definition {
+            Some(path) => path.display().to_string(),
+            None => self.system.clone(),
+        }
+    }
+
+    /// The options as (name, value) pairs, to resolve the system again.
+    pub fn option_pairs(&self) -> Vec<(String, String)> {
+        self.options
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
 }
 
 /// One node's host and the address clients and peers reached it at.

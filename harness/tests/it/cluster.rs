@@ -17,8 +17,11 @@ use thread_states::{state_letter, thread_states};
 pub(crate) fn spec(dir: &Path, nodes: usize) -> ClusterSpec {
     ClusterSpec {
         nodes,
-        replication: "quorum".into(),
-        reads: "read-index".into(),
+        system: faultline::system::System::kvnode(&[
+            ("replication", "quorum"),
+            ("reads", "read-index"),
+        ])
+        .expect("kvnode resolves"),
         dir: dir.to_path_buf(),
         program: NodeProgram::kvnode(kvnode_bin()),
         // Quick elections keep the failover tests short.
@@ -256,7 +259,9 @@ async fn a_node_that_exits_at_once_fails_start_clearly() {
 async fn a_bad_flag_shows_the_nodes_complaint() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = spec(dir.path(), 1);
-    s.replication = "eventually".into();
+    // Options are checked against the definition before a node starts: a bad value can only
+    // reach a node as an extra flag.
+    s.extra_args = ["--heartbeat-ms", "eventually"].map(String::from).to_vec();
     let err = Cluster::start(s).await.err().expect("start fails");
     let message = err.to_string();
     assert!(message.contains("n1 exited"), "{message}");

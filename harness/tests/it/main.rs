@@ -19,4 +19,5 @@ mod partition;
 mod run_cli;
 mod ssh_hosts;
 mod store_cli;
+mod systems;
 mod trends_cli;

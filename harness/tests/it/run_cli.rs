@@ -565,8 +565,11 @@ fn a_panic_mid_run_leaves_nothing_behind() {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = ClusterSpec {
         nodes: 3,
-        replication: "quorum".into(),
-        reads: "read-index".into(),
+        system: faultline::system::System::kvnode(&[
+            ("replication", "quorum"),
+            ("reads", "read-index"),
+        ])
+        .expect("kvnode resolves"),
         dir: dir.path().to_path_buf(),
         program: NodeProgram::kvnode(crate::kvnode_bin::kvnode_bin()),
         extra_args: Vec::new(),

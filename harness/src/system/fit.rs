@@ -1,0 +1,80 @@
+//! Whether a run's choices fit its system: the workload is one it supports, every fault asked
+//! for can act on it where it runs, and its client protocol is built. Each refusal is one line
+//! naming the flag, the system and why, given before anything starts.
+
+use faultline_nemeses::FaultKind;
+use faultline_workloads::WorkloadKind;
+
+use super::System;
+use super::definition::Protocol;
+use crate::hosts::HostKind;
+
+/// The client protocols this build can speak.
+const BUILT_PROTOCOLS: [Protocol; 1] = [Protocol::Kvnode];
+
+pub fn check(
+    system: &System,
+    workload: WorkloadKind,
+    nemesis: &[FaultKind],
+    hosts: HostKind,
+) -> Result<(), String> {
+    let d = &system.definition;
+    if !d.workloads.iter().any(|w| w == workload.name()) {
+        return Err(format!(
+            "--workload {}: system {} supports {}",
+            workload.name(),
+            d.name,
+            d.workloads.join(", ")
+        ));
+    }
+    for fault in nemesis {
+        match fault {
+            FaultKind::Clock => {
+                if let Some(reason) = &d.faults.clock {
+                    return Err(format!(
+                        "--nemesis clock: clock faults do not apply to system {}: {reason}",
+                        d.name
+                    ));
+                }
+            }
+            FaultKind::Partition | FaultKind::Delay if hosts == HostKind::Loopback => {
+                if let Some(reason) = &d.faults.loopback_partitions {
+                    return Err(format!(
+                        "--nemesis {}: system {} cannot be partitioned on loopback hosts: {reason}",
+                        fault.name(),
+                        d.name
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let protocol = d.client.protocol;
+    if !BUILT_PROTOCOLS.contains(&protocol) {
+        return Err(format!(
+            "system {}: its client protocol \"{}\" is not built yet (built: {})",
+            d.name,
+            protocol.name(),
+            BUILT_PROTOCOLS.map(Protocol::name).join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The `api` clock backend is kvnode's `POST /admin/clock`: another system's clock can only be
+/// moved through libfaketime.
+pub fn check_clock_backend(
+    system: &System,
+    backend: crate::clock::ClockBackend,
+) -> Result<(), String> {
+    if backend == crate::clock::ClockBackend::Api
+        && system.definition.client.protocol != Protocol::Kvnode
+    {
+        return Err(format!(
+            "--nemesis clock: the api clock backend is kvnode's POST /admin/clock, which system {} \
+             does not have; use --clock faketime (Debian: apt-get install faketime)",
+            system.name()
+        ));
+    }
+    Ok(())
+}

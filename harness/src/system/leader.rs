@@ -1,0 +1,76 @@
+//! Who leads: the discoverers faultline has built in, chosen by a definition's `leader:`.
+//! kvnode's reads every node's `/status`; etcd's is the etcd client's to provide (the seam is
+//! `etcd_leader`); `none` never names one (leader-targeted faults then pick any node).
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use super::definition::LeaderKind;
+use crate::cluster::status::{StatusClient, agreed_leader, describe, leader_of};
+
+/// What the nodes say about who leads, asked once.
+#[derive(Debug, Clone)]
+pub enum Views {
+    /// kvnode's `/status` answers.
+    Kvnode(Vec<(u32, Option<Value>)>),
+    /// A discoverer that names the leader directly (etcd's), or none (`leader: none`).
+    Named(Option<u32>),
+}
+
+impl Views {
+    /// Asks every node at once.
+    pub(crate) async fn ask(
+        kind: LeaderKind,
+        status: &StatusClient,
+        addrs: &[(u32, SocketAddr)],
+    ) -> Views {
+        match kind {
+            LeaderKind::Kvnode => Views::Kvnode(status.get_all(addrs).await),
+            LeaderKind::Etcd => Views::Named(etcd_leader(addrs).await),
+            LeaderKind::None => Views::Named(None),
+        }
+    }
+
+    /// The leader now (for the nemesis and fault annotations): kvnode's newest self-declared
+    /// leader, else one a majority names.
+    pub fn leader(&self, cluster_size: usize) -> Option<u32> {
+        match self {
+            Views::Kvnode(statuses) => leader_of(statuses, cluster_size),
+            Views::Named(leader) => *leader,
+        }
+    }
+
+    /// The leader every node agrees on: what a cluster waits for before a run starts.
+    pub fn agreed(&self) -> Option<u32> {
+        match self {
+            Views::Kvnode(statuses) => agreed_leader(statuses),
+            Views::Named(leader) => *leader,
+        }
+    }
+
+    /// "n1: follower term 3 leader n2, ..." for an error.
+    pub fn describe(&self) -> String {
+        match self {
+            Views::Kvnode(statuses) => describe(statuses),
+            Views::Named(Some(id)) => format!("n{id} leads"),
+            Views::Named(None) => "no leader named".to_owned(),
+        }
+    }
+}
+
+/// Whether `Cluster::start` waits for an agreed leader: only where a discoverer can say.
+pub fn waits_for_leader(kind: LeaderKind) -> bool {
+    match kind {
+        LeaderKind::Kvnode => true,
+        // Until the etcd client's discoverer is wired in here, an etcd cluster is up once every
+        // member's /health passes (which etcd answers 200 only with a leader).
+        LeaderKind::Etcd | LeaderKind::None => false,
+    }
+}
+
+/// The seam for etcd's discoverer: the member that leads, from its client addresses. The etcd
+/// client (workloads/src/etcd_client/) provides it; until then no leader is known.
+pub async fn etcd_leader(_client_addrs: &[(u32, SocketAddr)]) -> Option<u32> {
+    None
+}
