@@ -51,6 +51,8 @@ pub struct Cluster {
     spec: ClusterSpec,
     /// (id, address) of every node, fixed for the cluster's life (restarts reuse them).
     addrs: Vec<(u32, SocketAddr)>,
+    /// Every node's (id, IP, named ports), as its templates saw them.
+    ports: Vec<crate::system::NodePorts>,
     /// One lock per node: operations on one node run one at a time (a restart waits for its
     /// node's /status while holding it), operations on different nodes do not wait for each
     /// other.
@@ -209,6 +211,7 @@ impl Cluster {
         let mut cluster = Cluster {
             spec,
             addrs,
+            ports: ports.clone(),
             nodes,
             status: StatusClient::new()?,
             probes,
@@ -230,6 +233,26 @@ impl Cluster {
             cluster.wait_for_leader(deadline, timeout).await?;
         }
         Ok(cluster)
+    }
+
+    /// The definition's `client.command` (the stdio protocol's program), rendered with node
+    /// 1's variables: what every client process runs.
+    pub fn client_command(&self) -> Result<Option<Vec<String>>, ClusterError> {
+        let system = &self.spec.system;
+        let Some(command) = &system.definition.client.command else {
+            return Ok(None);
+        };
+        let vars = system.vars(
+            1,
+            &self.ports,
+            &|_, _| None,
+            &self.spec.data_dir(1),
+            &self.spec.dir,
+        );
+        system
+            .render_client_command(command, &vars)
+            .map(Some)
+            .map_err(ClusterError::System)
     }
 
     pub fn spec(&self) -> &ClusterSpec {

@@ -6,6 +6,7 @@
 //! said on the run's progress line (or as a plain line on stderr without a terminal).
 
 mod analysis;
+mod client_kind;
 mod clients;
 mod clock_offsets;
 mod interrupt;
@@ -20,7 +21,7 @@ use std::time::Duration;
 use anyhow::Context;
 use faultline_nemeses::{ClockSpec, LinkDelay, Nodes, Schedule, ScheduleSpec, lanes, run_schedule};
 use faultline_results::{RunDir, RunResults, Verdict, node_name};
-use faultline_workloads::{Generator, KvnodeClient, NodeAddr};
+use faultline_workloads::{Generator, NodeAddr};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -87,13 +88,12 @@ struct Run {
 /// The cluster and what acts on it: its nftables table, the history's flusher.
 struct Started {
     cluster: Arc<Cluster>,
-    nodes: Vec<NodeAddr>,
     /// Held until the run ends: dropping it (also on an error or a panic) deletes the run's
     /// nftables table. On netns hosts the tables are inside the namespaces instead.
     nft: Option<Arc<NftNet>>,
     flusher: tokio::task::JoinHandle<()>,
-    /// A client request's timeout.
-    timeout: Duration,
+    /// Makes the clients of the system's protocol.
+    clients: client_kind::ClientFactory,
 }
 
 /// The workload under way: its clients, nemesis lanes, clock sampler and generator.
@@ -268,12 +268,20 @@ async fn start_cluster(
             }
         })
     };
+    let timeout = Duration::from_millis(run.spec.request_timeout_ms);
+    let clients = client_kind::ClientFactory::new(
+        &cluster,
+        nodes,
+        timeout,
+        run.spec.concurrency,
+        &run.dir.path,
+        run.dir.controller_log(),
+    )?;
     Ok(Started {
         cluster,
-        nodes,
         nft,
         flusher,
-        timeout: Duration::from_millis(run.spec.request_timeout_ms),
+        clients,
     })
 }
 
@@ -328,10 +336,7 @@ fn start_workload(run: &Run, started: &Started) -> anyhow::Result<Workload> {
     };
     let mut workers = Vec::with_capacity(spec.concurrency);
     for worker in 0..spec.concurrency {
-        // Bound to a node for reads, as Jepsen binds each client to one node.
-        let client =
-            KvnodeClient::try_new(format!("c{worker}"), started.nodes.clone(), started.timeout)?
-                .with_home(worker);
+        let client = started.clients.worker(worker)?;
         workers.push(tokio::spawn(
             shared.clone().client_loop(client, worker as u64),
         ));
@@ -511,7 +516,7 @@ async fn recover_and_read(
     nemesis::phase(&run.recorder, "final-reads");
     run.progress.phase("final reads");
     tokio::select! {
-        stopped = final_reads(&run.recorder, generator, &started.nodes, started.timeout) => {
+        stopped = final_reads(&run.recorder, generator, &started.clients) => {
             if let Some(key) = stopped {
                 run.log.line(&format!(
                     "final reads stopped at key {key}: the cluster answered none of the last \
@@ -583,17 +588,16 @@ fn mark_interrupted(
 async fn final_reads(
     recorder: &Recorder,
     generator: &Mutex<Generator>,
-    nodes: &[NodeAddr],
-    timeout: Duration,
+    clients: &client_kind::ClientFactory,
 ) -> Option<String> {
     let reads = match generator.lock() {
         Ok(g) => g.final_reads(),
         Err(_) => return None,
     };
-    let Ok(mut client) = KvnodeClient::try_new("final".to_owned(), nodes.to_vec(), timeout) else {
+    let mut process = recorder.unused_process();
+    let Ok(mut client) = clients.final_reader(process) else {
         return None;
     };
-    let mut process = recorder.unused_process();
     let mut unanswered_keys = 0;
     for read in &reads {
         let mut answered = false;

@@ -10,7 +10,7 @@ use super::definition::Protocol;
 use crate::hosts::HostKind;
 
 /// The client protocols this build can speak.
-const BUILT_PROTOCOLS: [Protocol; 1] = [Protocol::Kvnode];
+const BUILT_PROTOCOLS: [Protocol; 3] = [Protocol::Kvnode, Protocol::Etcd, Protocol::Stdio];
 
 pub fn check(
     system: &System,

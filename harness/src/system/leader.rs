@@ -1,10 +1,12 @@
 //! Who leads: the discoverers faultline has built in, chosen by a definition's `leader:`.
-//! kvnode's reads every node's `/status`; etcd's is the etcd client's to provide (the seam is
-//! `etcd_leader`); `none` never names one (leader-targeted faults then pick any node).
+//! kvnode's reads every node's `/status`; etcd's asks every member's status through the etcd
+//! client (`etcd_leader`); `none` never names one (leader-targeted faults then pick any node).
 
 use std::net::SocketAddr;
 
 use serde_json::Value;
+
+use faultline_workloads::NodeAddr;
 
 use super::definition::LeaderKind;
 use crate::cluster::status::{StatusClient, agreed_leader, describe, leader_of};
@@ -62,15 +64,26 @@ impl Views {
 /// Whether `Cluster::start` waits for an agreed leader: only where a discoverer can say.
 pub fn waits_for_leader(kind: LeaderKind) -> bool {
     match kind {
-        LeaderKind::Kvnode => true,
-        // Until the etcd client's discoverer is wired in here, an etcd cluster is up once every
-        // member's /health passes (which etcd answers 200 only with a leader).
-        LeaderKind::Etcd | LeaderKind::None => false,
+        LeaderKind::Kvnode | LeaderKind::Etcd => true,
+        LeaderKind::None => false,
     }
 }
 
-/// The seam for etcd's discoverer: the member that leads, from its client addresses. The etcd
-/// client (workloads/src/etcd_client/) provides it; until then no leader is known.
-pub async fn etcd_leader(_client_addrs: &[(u32, SocketAddr)]) -> Option<u32> {
-    None
+/// etcd's discoverer: the member every answering member's status names (the etcd client's
+/// `etcd_leader`, by member name `nN`), from the members' client addresses.
+pub async fn etcd_leader(client_addrs: &[(u32, SocketAddr)]) -> Option<u32> {
+    let nodes: Vec<NodeAddr> = client_addrs
+        .iter()
+        .map(|&(id, addr)| NodeAddr {
+            id,
+            addr: addr.to_string(),
+        })
+        .collect();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_millis(500))
+        .build()
+        .ok()?;
+    let name = faultline_workloads::etcd_leader(&http, &nodes).await?;
+    name.strip_prefix('n')?.parse().ok()
 }

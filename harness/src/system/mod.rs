@@ -295,16 +295,29 @@ impl System {
         self.render_node(&vars)?;
         self.render_ready_command(&vars)?;
         if let Some(command) = &self.definition.client.command {
-            for (j, arg) in command.iter().enumerate() {
-                template::render(&format!("client.command[{j}]"), arg, &vars).map_err(|what| {
+            self.render_client_command(command, &vars)?;
+        }
+        Ok(())
+    }
+
+    /// The stdio client's argv, each item rendered.
+    pub fn render_client_command(
+        &self,
+        command: &[String],
+        vars: &NodeVars,
+    ) -> Result<Vec<String>, SystemError> {
+        command
+            .iter()
+            .enumerate()
+            .map(|(j, arg)| {
+                template::render(&format!("client.command[{j}]"), arg, vars).map_err(|what| {
                     SystemError::Invalid {
                         file: self.source.label(),
                         what,
                     }
-                })?;
-            }
-        }
-        Ok(())
+                })
+            })
+            .collect()
     }
 
     /// The template variables of node `id`, given every node's (id, ip, ports) and what it
