@@ -27,7 +27,7 @@ impl Views {
     ) -> Views {
         match kind {
             LeaderKind::Kvnode => Views::Kvnode(status.get_all(addrs).await),
-            LeaderKind::Etcd => Views::Named(etcd_leader(addrs).await),
+            LeaderKind::Etcd => Views::Named(etcd_leader(status.http(), addrs).await),
             LeaderKind::None => Views::Named(None),
         }
     }
@@ -69,8 +69,15 @@ pub fn waits_for_leader(kind: LeaderKind) -> bool {
     }
 }
 
-/// The seam for etcd's discoverer: the member that leads, from its client addresses. The etcd
-/// client (workloads/src/etcd_client/) provides it; until then no leader is known.
-pub async fn etcd_leader(_client_addrs: &[(u32, SocketAddr)]) -> Option<u32> {
+/// The seam for etcd's discoverer: the member that leads, from the members' client addresses.
+/// The etcd client (`workloads/src/etcd_client/`) provides it: each member's
+/// `/v3/maintenance/status` names the leader's member id, `/v3/cluster/member/list` maps ids to
+/// names, and the names are the definition's `--name {{ node }}` (`n1`, ...), so the leader's id
+/// is its name without the `n`. Until it is wired in here no leader is known, and
+/// `waits_for_leader` does not wait for one.
+pub async fn etcd_leader(
+    _http: &reqwest::Client,
+    _client_addrs: &[(u32, SocketAddr)],
+) -> Option<u32> {
     None
 }
