@@ -100,7 +100,12 @@ impl ClientFactory {
 
     /// Worker `worker`'s client: bound to a node for reads, as Jepsen binds each client to one.
     pub fn worker(&self, worker: usize) -> anyhow::Result<AnyClient> {
-        self.make(&format!("c{worker}"), worker, worker as u64, self.concurrency)
+        self.make(
+            &format!("c{worker}"),
+            worker,
+            worker as u64,
+            self.concurrency,
+        )
     }
 
     /// The client of the final reads, as process `process` (one no worker uses).

@@ -29,7 +29,7 @@ impl Views {
     ) -> Views {
         match kind {
             LeaderKind::Kvnode => Views::Kvnode(status.get_all(addrs).await),
-            LeaderKind::Etcd => Views::Named(etcd_leader(addrs).await),
+            LeaderKind::Etcd => Views::Named(etcd_leader(status.http(), addrs).await),
             LeaderKind::None => Views::Named(None),
         }
     }
@@ -69,9 +69,14 @@ pub fn waits_for_leader(kind: LeaderKind) -> bool {
     }
 }
 
-/// etcd's discoverer: the member every answering member's status names (the etcd client's
-/// `etcd_leader`, by member name `nN`), from the members' client addresses.
-pub async fn etcd_leader(client_addrs: &[(u32, SocketAddr)]) -> Option<u32> {
+/// etcd's discoverer: each member's `/v3/maintenance/status` names the leader's member id,
+/// `/v3/cluster/member/list` maps ids to names (the etcd client's `etcd_leader`), and the
+/// names are the definition's `--name {{ node }}` (`n1`, ...), so the leader's id is its name
+/// without the `n`. A leader only when every answering member names the same one.
+pub async fn etcd_leader(
+    http: &reqwest::Client,
+    client_addrs: &[(u32, SocketAddr)],
+) -> Option<u32> {
     let nodes: Vec<NodeAddr> = client_addrs
         .iter()
         .map(|&(id, addr)| NodeAddr {
@@ -79,11 +84,6 @@ pub async fn etcd_leader(client_addrs: &[(u32, SocketAddr)]) -> Option<u32> {
             addr: addr.to_string(),
         })
         .collect();
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_millis(500))
-        .build()
-        .ok()?;
-    let name = faultline_workloads::etcd_leader(&http, &nodes).await?;
+    let name = faultline_workloads::etcd_leader(http, &nodes).await?;
     name.strip_prefix('n')?.parse().ok()
 }
