@@ -21,7 +21,8 @@ use crate::system::Protocol;
 pub enum AnyClient {
     Kvnode(KvnodeClient),
     Etcd(EtcdClient),
-    Stdio(StdioClient),
+    /// Boxed: a stdio client carries its program, nodes and pipes, several times the others.
+    Stdio(Box<StdioClient>),
 }
 
 impl Client for AnyClient {
@@ -129,7 +130,7 @@ impl ClientFactory {
                     .as_ref()
                     .context("the stdio protocol without its program")?;
                 let nodes: Vec<StdioNode> = self.nodes.iter().map(StdioNode::from).collect();
-                AnyClient::Stdio(
+                AnyClient::Stdio(Box::new(
                     StdioClient::new(
                         setup.program.clone(),
                         nodes,
@@ -139,7 +140,7 @@ impl ClientFactory {
                     .with_process(process, stride)
                     .with_options(setup.options.clone())
                     .with_notices(setup.notices.clone()),
-                )
+                ))
             }
         })
     }
