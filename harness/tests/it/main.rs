@@ -18,6 +18,7 @@ mod kvnode_bin;
 mod partition;
 mod run_cli;
 mod ssh_hosts;
+mod stdio_runs;
 mod store_cli;
 mod systems;
 mod trends_cli;

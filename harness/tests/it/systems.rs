@@ -317,10 +317,6 @@ fn bad_systems_and_options_stop_the_run_before_anything_starts() {
             "faultline: --workload append: system etcd supports register, kv".to_owned(),
         ),
         (
-            vec!["--system", "etcd"],
-            "faultline: system etcd: its client protocol \"etcd\" is not built yet (built: kvnode)".to_owned(),
-        ),
-        (
             vec!["--system", "postgres"],
             "faultline: --system: no built-in system \"postgres\" (built in: kvnode, etcd)".to_owned(),
         ),
