@@ -53,6 +53,9 @@ pub struct Cluster {
     addrs: Vec<(u32, SocketAddr)>,
     /// Every node's (id, IP, named ports), as its templates saw them.
     ports: Vec<crate::system::NodePorts>,
+    /// Each node's clock environment (libfaketime's variables when its clock is faked): what
+    /// `environment_clock_ms` runs `date` under.
+    clock_env: Vec<(u32, Vec<(String, String)>)>,
     /// One lock per node: operations on one node run one at a time (a restart waits for its
     /// node's /status while holding it), operations on different nodes do not wait for each
     /// other.
@@ -151,6 +154,7 @@ impl Cluster {
         .await?;
         let mut nodes = Vec::with_capacity(ports.len());
         let mut probes = Vec::with_capacity(ports.len());
+        let mut clock_env = Vec::with_capacity(ports.len());
         for &(id, addr) in &addrs {
             // What node `id` dials for each peer's client port: the peer itself, or the link's
             // proxy.
@@ -206,12 +210,17 @@ impl Cluster {
                 remote.env(id, faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
                 host,
             )));
+            clock_env.push((
+                id,
+                remote.env(id, faketime.as_ref().map(|f| f.env(id)).unwrap_or_default()),
+            ));
         }
         // From here on an early return drops `cluster`, and Drop kills what was started.
         let mut cluster = Cluster {
             spec,
             addrs,
             ports: ports.clone(),
+            clock_env,
             nodes,
             status: StatusClient::new()?,
             probes,
@@ -308,6 +317,26 @@ impl Cluster {
     /// The node's `GET /status` document, or None if it does not answer in time.
     pub async fn status(&self, id: u32) -> Option<Value> {
         self.status.get(self.addr(id)?).await
+    }
+
+    /// Node `id`'s wall clock as its environment sees it, in ms since the epoch: `date` run on
+    /// its host under the node's clock environment (libfaketime's variables when its clock is
+    /// faked). Works for any system, whatever it serves; None if the host does not answer.
+    pub async fn environment_clock_ms(&self, id: u32) -> Option<f64> {
+        let host = self.hosts.get(id)?;
+        let env = self
+            .clock_env
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map(|(_, env)| env.as_slice())
+            .unwrap_or_default();
+        let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut argv: Vec<&str> = vec!["env"];
+        argv.extend(assignments.iter().map(String::as_str));
+        argv.extend(["date", "+%s%N"]);
+        let out = host.exec(&argv).await.ok()?;
+        let ns: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+        Some(ns / 1e6)
     }
 
     /// Every node's pid, None while it is down. For tests and the controller's log.

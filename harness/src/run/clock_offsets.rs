@@ -1,6 +1,9 @@
-//! The controller's estimate of each node's wall-clock offset, sampled every second from
-//! `/status` round trips (Cristian's method) and appended to `clocks.jsonl` in the run folder,
-//! so a report can plot the clocks next to the faults that moved them.
+//! The controller's estimate of each node's wall-clock offset, sampled every second by a round
+//! trip (Cristian's method) and appended to `clocks.jsonl` in the run folder, so a report can
+//! plot the clocks next to the faults that moved them. kvnode says its clock in `/status`
+//! (which includes the offset `/admin/clock` sets); any other system's clock is read by `date`
+//! on the node's host under the node's own environment (`Cluster::environment_clock_ms`), so
+//! a clock libfaketime moves shows moved.
 //!
 //! One line per node and sample: `{"time":ns since the run started,"node":1,
 //! "offset_ms":-2999.5,"rtt_ms":1.2}`; a node that does not answer gets no line.
@@ -40,6 +43,8 @@ pub async fn sample(
     started: Instant,
     mut stop: watch::Receiver<bool>,
 ) {
+    let kvnode =
+        cluster.spec().system.definition.client.protocol == crate::system::Protocol::Kvnode;
     let mut tick = tokio::time::interval(INTERVAL);
     loop {
         tokio::select! {
@@ -51,9 +56,12 @@ pub async fn sample(
             let cluster = cluster.clone();
             probes.spawn(async move {
                 let sent = wall_ms();
-                let status = cluster.status(id).await?;
+                let server = if kvnode {
+                    cluster.status(id).await?.get("wall_clock_ms")?.as_f64()?
+                } else {
+                    cluster.environment_clock_ms(id).await?
+                };
                 let received = wall_ms();
-                let server = status.get("wall_clock_ms")?.as_f64()?;
                 let time = started.elapsed().as_nanos() as u64;
                 let (offset, rtt) = cristian(sent, server, received);
                 Some(json!({"time": time, "node": id, "offset_ms": offset, "rtt_ms": rtt}))
