@@ -371,6 +371,7 @@ impl Cluster {
             self.spec.system.definition.leader,
             &self.status,
             &self.addrs,
+            &self.ports,
         )
         .await
     }

@@ -1,6 +1,7 @@
 //! The client a definition's `client.protocol` names, made per worker (and for the final
-//! reads): kvnode's HTTP client, etcd's JSON-gateway client, or a stdio client program. One
-//! enum, so the client loop and the final reads stay one generic path whatever the store.
+//! reads): kvnode's HTTP client, etcd's JSON-gateway client, a stdio client program, or
+//! PostgreSQL's (whose tables `prepare` creates once the cluster is up). One enum, so the
+//! client loop and the final reads stay one generic path whatever the store.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,8 +10,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use faultline_workloads::{
-    Client, Completion, EtcdClient, EtcdReads, Invocation, KvnodeClient, NodeAddr, StdioClient,
-    StdioNode, StdioNotice, StdioProgram,
+    Client, Completion, EtcdClient, EtcdReads, Invocation, KvnodeClient, NodeAddr, PostgresClient,
+    PostgresConfig, PostgresReads, StdioClient, StdioNode, StdioNotice, StdioProgram, WorkloadKind,
+    postgres_setup,
 };
 use tokio::sync::mpsc;
 
@@ -23,6 +25,7 @@ pub enum AnyClient {
     Etcd(EtcdClient),
     /// Boxed: a stdio client carries its program, nodes and pipes, several times the others.
     Stdio(Box<StdioClient>),
+    Postgres(Box<PostgresClient>),
 }
 
 impl Client for AnyClient {
@@ -31,6 +34,7 @@ impl Client for AnyClient {
             AnyClient::Kvnode(c) => c.invoke(invocation).await,
             AnyClient::Etcd(c) => c.invoke(invocation).await,
             AnyClient::Stdio(c) => c.invoke(invocation).await,
+            AnyClient::Postgres(c) => c.invoke(invocation).await,
         }
     }
 }
@@ -45,6 +49,8 @@ pub struct ClientFactory {
     etcd_reads: EtcdReads,
     /// stdio: the program, its options and where its logs go (`<run>/clients/`).
     stdio: Option<StdioSetup>,
+    /// postgres: the role, database, read routing and workload (which table reads read).
+    postgres: PostgresConfig,
 }
 
 struct StdioSetup {
@@ -62,6 +68,7 @@ impl ClientFactory {
         nodes: Vec<NodeAddr>,
         timeout: Duration,
         concurrency: usize,
+        workload: WorkloadKind,
         run_dir: &std::path::Path,
         controller_log: PathBuf,
     ) -> anyhow::Result<ClientFactory> {
@@ -89,6 +96,20 @@ impl ClientFactory {
             }
             _ => None,
         };
+        let client = &system.definition.client;
+        let postgres = PostgresConfig {
+            user: client.user.clone().unwrap_or_else(|| "postgres".to_owned()),
+            dbname: client
+                .database
+                .clone()
+                .unwrap_or_else(|| "postgres".to_owned()),
+            reads: match system.option("reads") {
+                "any" => PostgresReads::Any,
+                _ => PostgresReads::Primary,
+            },
+            workload,
+            timeout,
+        };
         Ok(ClientFactory {
             protocol,
             nodes,
@@ -96,7 +117,17 @@ impl ClientFactory {
             concurrency: concurrency as u64,
             etcd_reads,
             stdio,
+            postgres,
         })
+    }
+
+    /// What the protocol needs once before any client: PostgreSQL's tables, created on the
+    /// primary (`CREATE TABLE IF NOT EXISTS`, so a restart finds them).
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        if self.protocol == Protocol::Postgres {
+            postgres_setup(&self.nodes, &self.postgres).await?;
+        }
+        Ok(())
     }
 
     /// Worker `worker`'s client: bound to a node for reads, as Jepsen binds each client to one.
@@ -124,6 +155,11 @@ impl ClientFactory {
                 EtcdClient::try_new(self.nodes.clone(), self.etcd_reads, self.timeout)?
                     .with_home(home),
             ),
+            Protocol::Postgres => AnyClient::Postgres(Box::new(PostgresClient::new(
+                self.nodes.clone(),
+                self.postgres.clone(),
+                home,
+            ))),
             Protocol::Stdio => {
                 let setup = self
                     .stdio

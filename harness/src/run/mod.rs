@@ -274,9 +274,14 @@ async fn start_cluster(
         nodes,
         timeout,
         run.spec.concurrency,
+        run.spec.workload.kind,
         &run.dir.path,
         run.dir.controller_log(),
     )?;
+    clients
+        .prepare()
+        .await
+        .context("preparing the store for the clients")?;
     Ok(Started {
         cluster,
         nft,

@@ -142,6 +142,9 @@ pub enum LeaderKind {
     Kvnode,
     /// etcd's maintenance status (the etcd client's discoverer).
     Etcd,
+    /// Patroni's REST API on the port named `patroni`: `GET /leader` answers 200 on the
+    /// leader only (a replica, or a node that lost its lock, answers 503).
+    Patroni,
     /// No leader: leader-targeted faults pick any node.
     #[default]
     None,
@@ -157,6 +160,12 @@ pub struct ClientSpec {
     /// stdio: the client program's argv (templates).
     #[serde(default)]
     pub command: Option<Vec<String>>,
+    /// postgres: the role clients log in as (`postgres` when absent).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// postgres: the database clients use (`postgres` when absent).
+    #[serde(default)]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -165,6 +174,8 @@ pub enum Protocol {
     Kvnode,
     Etcd,
     Stdio,
+    /// PostgreSQL's own protocol (`client.user`, `client.database`).
+    Postgres,
 }
 
 impl Protocol {
@@ -173,6 +184,7 @@ impl Protocol {
             Protocol::Kvnode => "kvnode",
             Protocol::Etcd => "etcd",
             Protocol::Stdio => "stdio",
+            Protocol::Postgres => "postgres",
         }
     }
 }
@@ -323,6 +335,12 @@ impl Definition {
                 ));
             }
             (_, Some(name), _) => port("client.port", name)?,
+        }
+        if self.leader == LeaderKind::Patroni && self.ports.get("patroni").is_none() {
+            return Err(
+                "leader: patroni asks Patroni's REST API on the port named \"patroni\"; ports has none"
+                    .into(),
+            );
         }
         if self.ports.is_empty() {
             return Err("ports: expected at least one named port".into());

@@ -10,7 +10,12 @@ use super::definition::Protocol;
 use crate::hosts::HostKind;
 
 /// The client protocols this build can speak.
-const BUILT_PROTOCOLS: [Protocol; 3] = [Protocol::Kvnode, Protocol::Etcd, Protocol::Stdio];
+const BUILT_PROTOCOLS: [Protocol; 4] = [
+    Protocol::Kvnode,
+    Protocol::Etcd,
+    Protocol::Stdio,
+    Protocol::Postgres,
+];
 
 pub fn check(
     system: &System,

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use faultline_workloads::NodeAddr;
 
+use super::NodePorts;
 use super::definition::LeaderKind;
 use crate::cluster::status::{StatusClient, agreed_leader, describe, leader_of};
 
@@ -26,8 +27,10 @@ impl Views {
         kind: LeaderKind,
         status: &StatusClient,
         addrs: &[(u32, SocketAddr)],
+        ports: &[NodePorts],
     ) -> Views {
         match kind {
+            LeaderKind::Patroni => Views::Named(patroni_leader(status.http(), ports).await),
             LeaderKind::Kvnode => Views::Kvnode(status.get_all(addrs).await),
             LeaderKind::Etcd => Views::Named(etcd_leader(status.http(), addrs).await),
             LeaderKind::None => Views::Named(None),
@@ -64,7 +67,7 @@ impl Views {
 /// Whether `Cluster::start` waits for an agreed leader: only where a discoverer can say.
 pub fn waits_for_leader(kind: LeaderKind) -> bool {
     match kind {
-        LeaderKind::Kvnode | LeaderKind::Etcd => true,
+        LeaderKind::Kvnode | LeaderKind::Etcd | LeaderKind::Patroni => true,
         LeaderKind::None => false,
     }
 }
@@ -86,4 +89,32 @@ pub async fn etcd_leader(
         .collect();
     let name = faultline_workloads::etcd_leader(http, &nodes).await?;
     name.strip_prefix('n')?.parse().ok()
+}
+
+/// Patroni's discoverer: `GET /leader` on every node's port named `patroni` answers 200 on the
+/// node that holds the leader lock and runs the primary, 503 elsewhere. A leader only when
+/// exactly one node says so (two during a split brain would make a targeted fault a guess).
+pub async fn patroni_leader(http: &reqwest::Client, nodes: &[NodePorts]) -> Option<u32> {
+    let mut asks = tokio::task::JoinSet::new();
+    for (id, ip, ports) in nodes {
+        let Some(port) = ports.get("patroni") else {
+            continue;
+        };
+        let url = format!("http://{}/leader", SocketAddr::new(*ip, *port));
+        let (http, id) = (http.clone(), *id);
+        asks.spawn(async move {
+            let answer = http
+                .get(url)
+                .timeout(std::time::Duration::from_millis(500))
+                .send()
+                .await
+                .ok()?;
+            answer.status().is_success().then_some(id)
+        });
+    }
+    let leaders: Vec<u32> = asks.join_all().await.into_iter().flatten().collect();
+    match leaders.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
