@@ -150,6 +150,7 @@ impl Cluster {
             &hosts,
             runs_controller.then_some(spec.program.exe.as_path()),
             spec.faketime.as_deref(),
+            &system.definition.requires,
         )
         .await?;
         let mut nodes = Vec::with_capacity(ports.len());
@@ -334,7 +335,12 @@ impl Cluster {
         let mut argv: Vec<&str> = vec!["env"];
         argv.extend(assignments.iter().map(String::as_str));
         argv.extend(["date", "+%s%N"]);
-        let out = host.exec(&argv).await.ok()?;
+        // Bounded as a /status probe is: a host that stops answering must not hold the
+        // sampler (and the heal that waits for it).
+        let out = tokio::time::timeout(Duration::from_secs(1), host.exec(&argv))
+            .await
+            .ok()?
+            .ok()?;
         let ns: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
         Some(ns / 1e6)
     }

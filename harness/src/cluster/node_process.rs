@@ -118,6 +118,17 @@ impl NodeProcess {
         }
         self.starts += 1;
         for (path, text) in &self.files {
+            // A definition's file may sit in a folder of the data dir (`conf/x.conf`).
+            if let Some(parent) = path.parent() {
+                let parent = parent.display().to_string();
+                let made = self.host.exec(&["mkdir", "-p", &parent]).await;
+                if let Err(source) = made {
+                    return Err(ClusterError::Spawn {
+                        node: self.id,
+                        source,
+                    });
+                }
+            }
             self.host
                 .write_file(path, text.as_bytes())
                 .await
@@ -236,24 +247,31 @@ impl NodeProcess {
     /// Sends `signal` to every running process's group, which also reaches anything a wrapper
     /// script started.
     fn signal(&self, signal: libc::c_int) -> Result<(), ClusterError> {
+        // Every process is signalled even when one fails (it may have just died): a kill or a
+        // pause that stopped at the first error would leave the rest of the node running.
         let mut sent = false;
+        let mut first_error = None;
         for p in &self.processes {
             let Some(child) = p.child.as_ref() else {
                 continue;
             };
-            child.signal_group(signal).map_err(|e| {
-                self.error(&format!(
-                    "signal {signal} to process group {} ({}): {e}",
-                    child.pid(),
-                    p.name
-                ))
-            })?;
-            sent = true;
+            match child.signal_group(signal) {
+                Ok(()) => sent = true,
+                Err(e) => {
+                    first_error.get_or_insert_with(|| {
+                        self.error(&format!(
+                            "signal {signal} to process group {} ({}): {e}",
+                            child.pid(),
+                            p.name
+                        ))
+                    });
+                }
+            }
         }
-        if sent {
-            Ok(())
-        } else {
-            Err(self.error("not running"))
+        match (first_error, sent) {
+            (Some(e), _) => Err(e),
+            (None, true) => Ok(()),
+            (None, false) => Err(self.error("not running")),
         }
     }
 

@@ -42,6 +42,7 @@ impl RemotePrograms {
         hosts: &Hosts,
         exe: Option<&Path>,
         faketime: Option<&Path>,
+        requires: &[crate::system::definition::Requirement],
     ) -> Result<RemotePrograms, ClusterError> {
         let ssh: Vec<(u32, &Arc<AnyHost>, &SshHost)> = hosts
             .iter()
@@ -50,6 +51,29 @@ impl RemotePrograms {
                 _ => None,
             })
             .collect();
+        // The definition's programs run on the hosts: each host has them, or the run stops
+        // here naming the host, before anything is uploaded or started.
+        for (_, _, host) in &ssh {
+            for need in requires {
+                let found = host
+                    .exec(&["sh", "-c", "command -v \"$0\" >/dev/null", &need.program])
+                    .await
+                    .map_err(ClusterError::Hosts)?;
+                if !found.status.success() {
+                    return Err(ClusterError::Hosts(HostError::Unsupported {
+                        host: host.name().to_owned(),
+                        what: format!(
+                            "{} not found{}",
+                            need.program,
+                            need.install
+                                .as_ref()
+                                .map(|i| format!(" ({i})"))
+                                .unwrap_or_default()
+                        ),
+                    }));
+                }
+            }
+        }
         if let Some(library) = faketime {
             for (_, _, host) in &ssh {
                 let lib = library.display().to_string();

@@ -120,7 +120,8 @@ fn setup_of(spec: &crate::run::RunSpec, nemesis: &[&str]) -> Setup {
     } else {
         nemesis.join(",")
     };
-    if spec.options.is_empty() {
+    // A test.json from before runs recorded their options has kvnode's replication and reads.
+    if spec.options.is_empty() && !spec.replication.is_empty() {
         return Setup::kvnode(
             &spec.replication,
             &spec.reads,

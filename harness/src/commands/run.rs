@@ -110,8 +110,11 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         );
     }
     system::fit::check(&system, kind, &nemesis, hosts).map_err(|e| anyhow!(e))?;
-    // A missing program stops the run before anything is written.
-    system.check_requirements().map_err(|e| anyhow!(e))?;
+    // A missing program stops the run before anything is written. On ssh hosts the programs
+    // run there, not here: each host is asked once connected (`cluster/remote.rs`).
+    if hosts != HostKind::Ssh {
+        system.check_requirements().map_err(|e| anyhow!(e))?;
+    }
     let inventory = inventory(hosts, args)?;
     // On ssh hosts libfaketime is looked for on each host once connected (a host without it is
     // an error naming it, before any node starts), not on this machine.

@@ -74,10 +74,11 @@ impl ClientFactory {
     ) -> anyhow::Result<ClientFactory> {
         let system = &cluster.spec().system;
         let protocol = system.definition.client.protocol;
-        let etcd_reads = match system.option("reads") {
-            "" => EtcdReads::Linearizable,
-            value => value.parse().unwrap_or(EtcdReads::Linearizable),
-        };
+        // Checked at resolve (`fit.rs`): a `reads` option of the etcd protocol parses.
+        let etcd_reads = system
+            .option("reads")
+            .parse()
+            .unwrap_or(EtcdReads::Linearizable);
         let stdio = match protocol {
             Protocol::Stdio => {
                 let argv = cluster

@@ -50,9 +50,33 @@ pub fn check(
                         d.name
                     ));
                 }
+                // On loopback the nft rules and the link proxies act on the client port only
+                // (the one port kvnode has): a second port would carry its traffic through the
+                // fault untouched, and a run would be valid for a partition that never was.
+                if d.ports.0.len() > 1 {
+                    let ports: Vec<&str> = d.ports.0.iter().map(|(n, _)| n.as_str()).collect();
+                    return Err(format!(
+                        "--nemesis {}: system {} has several ports ({}), and loopback partitions cut \
+                         the client port only: use --hosts netns or --hosts ssh",
+                        fault.name(),
+                        d.name,
+                        ports.join(", ")
+                    ));
+                }
             }
             _ => {}
         }
+    }
+    // The etcd client takes linearizable or serializable ranges; any other value would be
+    // recorded in test.json while the client silently did something else.
+    if d.client.protocol == Protocol::Etcd
+        && let Some(reads) = system.options.get("reads")
+        && reads.parse::<faultline_workloads::EtcdReads>().is_err()
+    {
+        return Err(format!(
+            "option reads: the etcd client reads linearizable or serializable, not \"{reads}\" (system {})",
+            d.name
+        ));
     }
     let protocol = d.client.protocol;
     if !BUILT_PROTOCOLS.contains(&protocol) {

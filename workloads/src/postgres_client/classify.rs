@@ -12,7 +12,8 @@
 //! - the connection broke, or the answer did not come within the timeout: the statement may
 //!   have committed (or may still commit): `info`.
 //!
-//! A serialization failure (40001), a deadlock (40P01) and a write refused by a read-only
+//! 40003 (statement completion unknown) is `info` by its name. A serialization failure
+//! (40001), a deadlock (40P01) and a write refused by a read-only
 //! server (25006, a replica or a demoted primary) are errors the server sends before committing:
 //! `fail`, as Jepsen's SQL tests have them.
 
@@ -20,15 +21,18 @@ use faultline_checker::history::EventType;
 
 /// SQLSTATE classes whose error may arrive while the statement's commit was under way.
 const INDEFINITE_CLASSES: [&str; 4] = ["57", "08", "58", "XX"];
+/// statement_completion_unknown: PostgreSQL itself says it does not know.
+const COMPLETION_UNKNOWN: &str = "40003";
 
 /// What an error says about an operation that changes state.
 pub fn write_outcome(error: &tokio_postgres::Error) -> EventType {
     match error.as_db_error() {
         Some(db) => {
             let code = db.code().code();
-            if INDEFINITE_CLASSES
-                .iter()
-                .any(|class| code.starts_with(class))
+            if code == COMPLETION_UNKNOWN
+                || INDEFINITE_CLASSES
+                    .iter()
+                    .any(|class| code.starts_with(class))
             {
                 EventType::Info
             } else {

@@ -1,7 +1,7 @@
 //! A client for PostgreSQL (`tokio-postgres`, its own wire protocol; no ORM): every operation
 //! one autocommitted statement (`statements.rs`) on a connection to the current primary, found
-//! as libpq finds it — the nodes in order, the first that accepts writes
-//! (`target_session_attrs=read-write`) — and found again after any error, so the client follows
+//! as `target_session_attrs=read-write` finds it, but on every node at once (the first
+//! read-write session wins) — and found again after any error, so the client follows
 //! a failover. With `reads: any`, reads go to the worker's own node, whatever its role (a
 //! replica may answer stale: that is what the option shows). How errors become `fail` or `info`
 //! is in `classify.rs`.
@@ -98,20 +98,46 @@ impl PostgresClient {
     }
 
     /// Connects (to the primary, or to the worker's own node) and asks which node it reached.
+    ///
+    /// The primary is looked for on every node at once, each a read-write session of its own,
+    /// the first to open winning: tried in order, a paused node ahead of the primary (whose
+    /// kernel completes the TCP handshake while the server never answers the startup) would
+    /// use up the whole timeout, and every reconnecting client would fail for as long as it
+    /// stays paused.
     async fn connect(&self, to_primary: bool) -> Result<Session, String> {
-        let config = if to_primary {
-            let all: Vec<&NodeAddr> = self.nodes.iter().collect();
-            self.connection_config(&all, TargetSessionAttrs::ReadWrite)
+        let candidates: Vec<Config> = if to_primary {
+            self.nodes
+                .iter()
+                .map(|n| self.connection_config(&[n], TargetSessionAttrs::ReadWrite))
+                .collect()
         } else {
             let home: Vec<&NodeAddr> = self.nodes.get(self.home).into_iter().collect();
-            self.connection_config(&home, TargetSessionAttrs::Any)
+            vec![self.connection_config(&home, TargetSessionAttrs::Any)]
         };
-        // The connect timeout covers the TCP handshake only, which a paused server's kernel
-        // still completes: the whole connect, startup and authentication included, is bounded.
-        let (connection, driver) = tokio::time::timeout(self.config.timeout, config.connect(NoTls))
-            .await
-            .map_err(|_| format!("no session within {} ms", self.config.timeout.as_millis()))?
-            .map_err(|e| describe(&e))?;
+        let mut attempts = tokio::task::JoinSet::new();
+        for config in candidates {
+            attempts.spawn(async move { config.connect(NoTls).await });
+        }
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let mut last_error = "no node to connect to".to_owned();
+        let (connection, driver) = loop {
+            // The connect timeout covers the TCP handshake only: the whole connect, startup
+            // and authentication included, is bounded here.
+            match tokio::time::timeout_at(deadline, attempts.join_next()).await {
+                Err(_) => {
+                    return Err(format!(
+                        "no session within {} ms ({last_error})",
+                        self.config.timeout.as_millis()
+                    ));
+                }
+                Ok(None) => return Err(last_error),
+                Ok(Some(Ok(Ok(pair)))) => break pair,
+                Ok(Some(Ok(Err(e)))) => last_error = describe(&e),
+                Ok(Some(Err(e))) => last_error = e.to_string(),
+            }
+        };
+        // The other attempts are aborted with the set.
+        drop(attempts);
         // The connection's I/O runs on its own task; it ends when `connection` is dropped.
         tokio::spawn(driver);
         let node = match tokio::time::timeout(
@@ -184,6 +210,21 @@ impl PostgresClient {
             );
         };
         let node = session.node.clone();
+        // A connection the server closed while idle (a restart, a killed backend) would fail
+        // the statement before sending it: nothing happened, so `fail`, and connect again.
+        if session.connection.is_closed() {
+            if to_primary {
+                self.primary = None;
+            } else {
+                self.local = None;
+            }
+            return done(
+                EventType::Fail,
+                invocation,
+                Some("connection closed before sending".into()),
+                node,
+            );
+        }
         let outcome = tokio::time::timeout(
             self.config.timeout,
             run(

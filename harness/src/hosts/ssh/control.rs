@@ -29,13 +29,14 @@ impl SshControl {
             quote(script)
         );
         // ssh ignores the destination once `-S` names a live master (`none`, as openssh does).
-        Command::new("ssh")
+        let mut command = Command::new("ssh");
+        command
             .arg("-S")
             .arg(&self.socket)
             .args(["-o", "BatchMode=yes", "-T", "none", "--"])
             .arg(remote)
-            .stdin(Stdio::null())
-            .output()
+            .stdin(Stdio::null());
+        off_the_runtime(|| command.output())
     }
 
     /// `shell`, failing unless the script exits 0.
@@ -50,5 +51,18 @@ impl SshControl {
                 one_line(&String::from_utf8_lossy(&out.stderr))
             )))
         }
+    }
+}
+
+/// Runs a blocking call so that it does not stall the async tasks of the worker thread it is
+/// called on (clients, the recorder): on tokio's multi-thread runtime the worker hands its
+/// tasks to another thread first (`block_in_place`); elsewhere (Drop after the runtime, a
+/// current-thread runtime in tests) it simply runs.
+fn off_the_runtime<T>(call: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(call)
+        }
+        _ => call(),
     }
 }
