@@ -24,6 +24,7 @@ mod client;
 mod etcd_client;
 mod generator;
 mod kvnode_client;
+mod no_answer;
 mod postgres_client;
 mod stdio_client;
 mod workload;

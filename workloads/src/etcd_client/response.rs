@@ -11,15 +11,14 @@
 //! Errors (HTTP 4xx/5xx): `{"error": MSG, "message": MSG, "code": GRPC_CODE}`, e.g.
 //! `{"error": "etcdserver: request timed out", "message": "...", "code": 14}`.
 
-use std::error::Error as _;
-use std::io;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::request::{OpClass, decode_value};
+
+use crate::no_answer::{NoAnswer, no_answer};
 
 /// The outcome of one attempt (one request to one member).
 #[derive(Debug, Clone, PartialEq)]
@@ -123,51 +122,13 @@ impl Attempt {
         }
     }
 
-    /// A request that got no HTTP answer.
+    /// A request that got no HTTP answer: not sent (a connect error), or sent and unanswered
+    /// (a paused member may still apply it when it resumes, and a proposal it forwarded may commit without it).
     pub(super) fn from_error(err: &reqwest::Error) -> Attempt {
-        if err.is_connect() {
-            // reqwest writes the request only on an established connection: a connect error
-            // (refused, unreachable, the connect timeout) means nothing was sent.
-            let why = if err.is_timeout() {
-                "connect timeout".to_owned()
-            } else {
-                io_kind(err).map_or_else(|| "connect failed".to_owned(), describe_io_kind)
-            };
-            return Attempt::NotSent(why);
+        match no_answer(err) {
+            NoAnswer::NotSent(why) => Attempt::NotSent(why),
+            NoAnswer::MaybeSent(why) => Attempt::Indefinite(why),
         }
-        if err.is_timeout() {
-            // Sent (or possibly sent) and unanswered: a paused member may still apply it when
-            // it resumes, and a proposal it forwarded may commit without it.
-            return Attempt::Indefinite("no answer in time".to_owned());
-        }
-        let why = io_kind(err).map_or_else(
-            || "connection lost after sending".to_owned(),
-            describe_io_kind,
-        );
-        Attempt::Indefinite(why)
-    }
-}
-
-/// The kind of the I/O error under a reqwest error, if there is one.
-fn io_kind(err: &reqwest::Error) -> Option<io::ErrorKind> {
-    let mut source = err.source();
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<io::Error>() {
-            return Some(io.kind());
-        }
-        source = e.source();
-    }
-    None
-}
-
-fn describe_io_kind(kind: io::ErrorKind) -> String {
-    match kind {
-        io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
-        io::ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
-        io::ErrorKind::BrokenPipe => "broken pipe".to_owned(),
-        io::ErrorKind::UnexpectedEof => "connection closed".to_owned(),
-        other => format!("connection error: {other}"),
     }
 }
 
