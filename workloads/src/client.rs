@@ -23,6 +23,18 @@ pub struct Completion {
     pub node: Option<String>,
 }
 
+impl Completion {
+    /// An invocation refused before anything was sent: it certainly did not happen.
+    pub fn not_sent(invocation: &Invocation, why: String) -> Completion {
+        Completion {
+            kind: EventType::Fail,
+            value: invocation.value.clone(),
+            error: Some(Value::from(why)),
+            node: None,
+        }
+    }
+}
+
 /// A client of the store under test. One client performs one invocation at a time (a Jepsen
 /// process); a harness runs many clients concurrently.
 pub trait Client: Send {

@@ -12,7 +12,6 @@ mod request;
 
 use std::time::{Duration, Instant};
 
-use faultline_checker::history::EventType;
 use serde_json::Value;
 
 use crate::client::{Client, Completion};
@@ -150,10 +149,10 @@ impl KvnodeClient {
             self.seq,
         ) {
             Ok(r) => r,
-            Err(e) => return not_sent(invocation, e.to_string()),
+            Err(e) => return Completion::not_sent(invocation, e.to_string()),
         };
         if self.nodes.is_empty() {
-            return not_sent(invocation, "no nodes to send to".to_owned());
+            return Completion::not_sent(invocation, "no nodes to send to".to_owned());
         }
 
         let start = Instant::now();
@@ -288,16 +287,6 @@ impl KvnodeClient {
 impl Client for KvnodeClient {
     async fn invoke(&mut self, invocation: &Invocation) -> Completion {
         self.perform(invocation).await
-    }
-}
-
-/// An invocation that was refused before anything was sent: certainly did not happen.
-fn not_sent(invocation: &Invocation, why: String) -> Completion {
-    Completion {
-        kind: EventType::Fail,
-        value: invocation.value.clone(),
-        error: Some(Value::from(why)),
-        node: None,
     }
 }
 

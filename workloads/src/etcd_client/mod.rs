@@ -21,9 +21,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use faultline_checker::history::EventType;
-use serde_json::Value;
-
 use crate::client::{Client, Completion};
 use crate::generator::Invocation;
 use crate::kvnode_client::{ClientError, NodeAddr};
@@ -162,10 +159,10 @@ impl EtcdClient {
             self.reads,
         ) {
             Ok(r) => r,
-            Err(e) => return not_sent(invocation, e.to_string()),
+            Err(e) => return Completion::not_sent(invocation, e.to_string()),
         };
         if self.nodes.is_empty() {
-            return not_sent(invocation, "no members to send to".to_owned());
+            return Completion::not_sent(invocation, "no members to send to".to_owned());
         }
 
         let deadline = Instant::now() + self.deadline();
@@ -259,16 +256,6 @@ impl EtcdClient {
 impl Client for EtcdClient {
     async fn invoke(&mut self, invocation: &Invocation) -> Completion {
         self.perform(invocation).await
-    }
-}
-
-/// An invocation that was refused before anything was sent: certainly did not happen.
-fn not_sent(invocation: &Invocation, why: String) -> Completion {
-    Completion {
-        kind: EventType::Fail,
-        value: invocation.value.clone(),
-        error: Some(Value::from(why)),
-        node: None,
     }
 }
 
