@@ -154,16 +154,16 @@ impl NodeProcess {
         self.child.is_some()
     }
 
-    /// Sends `signal` to the node's process group, which also reaches anything a wrapper
-    /// script started.
+    /// Sends `signal` to the node's process group and process tree, which also reaches
+    /// anything a wrapper script started and processes that left the group (setsid).
     fn signal(&self, signal: libc::c_int) -> Result<(), ClusterError> {
         let child = self
             .child
             .as_ref()
             .ok_or_else(|| self.error("not running"))?;
-        child.signal_group(signal).map_err(|e| {
+        child.signal_tree(signal).map_err(|e| {
             self.error(&format!(
-                "signal {signal} to process group {}: {e}",
+                "signal {signal} to the process tree of {}: {e}",
                 child.pid()
             ))
         })
@@ -195,7 +195,7 @@ impl NodeProcess {
         Ok(())
     }
 
-    /// Polls /proc until every thread of the process is stopped (or none is), for up to
+    /// Polls /proc until every thread of the process tree is stopped (or none is), for up to
     /// `STATE_TIMEOUT`. Best effort: past it, or without /proc, the caller goes on.
     async fn wait_for_state(&self, want_stopped: bool) {
         let Some(child) = &self.child else { return };

@@ -1,7 +1,8 @@
 //! Hosts: netns partitions hold for programs that bind nothing (a plain TCP client and server
 //! in two namespaces, per grudge shape), a netns run reaches a verdict and leaves nothing
 //! behind, a controller killed mid-run leaves its namespaces to the next controller start, and
-//! bad `--hosts` input is refused before anything starts.
+//! bad `--hosts` input is refused before anything starts; signals reach every process of a
+//! node, also a child that left its process group.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -497,4 +498,119 @@ fn bad_hosts_input_is_one_line_and_exit_3_before_anything_starts() {
             || std::fs::read_dir(store.path()).is_ok_and(|mut d| d.next().is_none()),
         "nothing created"
     );
+}
+
+/// The state letter of `pid` from /proc, None once it is gone or a zombie (whoever reaps an
+/// orphan here may be slow to).
+fn live_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let letter = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+    (letter != 'Z' && letter != 'X').then_some(letter)
+}
+
+/// The process group of `pid` (after the comm: state, ppid, pgrp).
+fn group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// A node whose program starts a child that leaves its process group (setsid, as every
+/// PostgreSQL backend does): pause stops both, resume continues both, kill leaves neither.
+async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
+    eprintln!("--- {kind}: a node with a setsid child");
+    let hosts = Hosts::create(kind, &[1]).expect("create hosts");
+    let host = hosts.get(1).expect("host 1");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut node = host
+        .spawn(ProcessSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "setsid sleep 1000 & exec sleep 1000".into()],
+            env: vec![],
+            dir: Some(dir.path().to_path_buf()),
+            user: None,
+            log: dir.path().join("n1.log"),
+        })
+        .await
+        .expect("spawn");
+    let root = node.pid();
+    // Whatever happens below, nothing of the tree outlives the test.
+    struct KillTree(u32);
+    impl Drop for KillTree {
+        fn drop(&mut self) {
+            let _ = faultline::hosts::process_tree::signal_tree(self.0, self.0, libc::SIGKILL);
+        }
+    }
+    let _guard = KillTree(root);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let tree = loop {
+        let tree = faultline::hosts::process_tree::process_tree(root);
+        if tree.len() == 2 || std::time::Instant::now() > deadline {
+            break tree;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(tree.len(), 2, "the node and its child: {tree:?}");
+    let child = tree[1];
+    assert_eq!(group_of(root), Some(root), "the node leads its group");
+    assert_eq!(
+        group_of(child),
+        Some(child),
+        "the child left the node's group"
+    );
+
+    eprintln!("--- pause: every thread of both stops");
+    node.signal_tree(libc::SIGSTOP).expect("stop");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !node.thread_states().is_some_and(|s| s.all_stopped())
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let states = node.thread_states().expect("the tree is there");
+    assert!(states.all_stopped() && states.total == 2, "{states:?}");
+    assert_eq!(live_state(root), Some('T'));
+    assert_eq!(
+        live_state(child),
+        Some('T'),
+        "the setsid child is paused too"
+    );
+
+    eprintln!("--- resume: both run again");
+    node.signal_tree(libc::SIGCONT).expect("cont");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !node.thread_states().is_some_and(|s| s.none_stopped())
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_ne!(live_state(root), Some('T'));
+    assert_ne!(live_state(child), Some('T'), "the setsid child runs again");
+
+    eprintln!("--- kill: nothing left in /proc");
+    node.signal_tree(libc::SIGKILL).expect("kill");
+    node.wait_blocking().expect("reaped");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while live_state(child).is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(live_state(root), None, "the node is gone");
+    assert_eq!(live_state(child), None, "its setsid child is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_reach_a_loopback_node_s_whole_process_tree() {
+    a_node_tree_is_paused_resumed_and_killed_whole(HostKind::Loopback).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_reach_a_netns_node_s_whole_process_tree() {
+    if !netns_or_skip("signals_reach_a_netns_node_s_whole_process_tree") {
+        return;
+    }
+    a_node_tree_is_paused_resumed_and_killed_whole(HostKind::Netns).await;
 }
