@@ -82,7 +82,8 @@ impl ProcessHandle {
 
     /// Sends `signal` to the process's group (its pid: it leads a group of its own) and to
     /// every process descending from it, also those that left the group (every PostgreSQL
-    /// backend calls setsid): a host's crash or pause reaches all of a node. See
+    /// backend calls setsid), and on a netns host every process of its namespace (a daemon
+    /// double-forked to init): a host's crash or pause reaches all of a node. See
     /// `process_tree::signal_tree` for the order.
     pub fn signal_tree(&self, signal: libc::c_int) -> io::Result<()> {
         match self {
@@ -109,12 +110,12 @@ impl ProcessHandle {
         }
     }
 
-    /// The states of every thread of its process tree (for pause: "paused" means all of them
+    /// The states of every thread of its processes (`process_tree::node_processes`; for pause: "paused" means all of them
     /// are stopped), None once it is gone or where they cannot be read.
     pub fn thread_states(&self) -> Option<ThreadStates> {
         match self {
             ProcessHandle::Local(child) => {
-                process_tree::tree_thread_states(&process_tree::process_tree(child.id()))
+                process_tree::tree_thread_states(&process_tree::node_processes(child.id()))
             }
             ProcessHandle::Remote(remote) => remote.thread_states(),
         }

@@ -7,6 +7,11 @@
 //! reaches every process of the node, so the cluster signals the group (which also holds
 //! processes whose parent already exited) and the tree.
 //!
+//! Nor is the tree always enough: a program that starts a daemon the way pg_ctl does (setsid,
+//! double fork: Patroni starts the postmaster so) leaves it to init, and no parent link leads
+//! to it. Where a node is a network namespace of its own (netns hosts), `node_processes` adds
+//! every process in the root's namespace, which is what a crash of that host would take.
+//!
 //! Standard library only, like `cluster/thread_states.rs`.
 
 use std::collections::{BTreeSet, HashMap};
@@ -17,6 +22,34 @@ use crate::cluster::thread_states::{ThreadStates, thread_states};
 /// `root` is gone. A snapshot: the kernel may add or remove processes right after.
 pub fn process_tree(root: u32) -> Vec<u32> {
     tree_of(root, &parent_links())
+}
+
+/// `root`'s tree, and, when `root` lives in a network namespace other than this process's (a
+/// netns host), every other process in that namespace: the node's whole host. Root first.
+pub fn node_processes(root: u32) -> Vec<u32> {
+    let mut pids = process_tree(root);
+    let Some(namespace) = net_namespace(root) else {
+        return pids;
+    };
+    if net_namespace(std::process::id()).as_ref() == Some(&namespace) {
+        return pids;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    let mut members: Vec<u32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|pid| !pids.contains(pid) && net_namespace(*pid).as_ref() == Some(&namespace))
+        .collect();
+    members.sort_unstable();
+    pids.extend(members);
+    pids
+}
+
+/// The network namespace of `pid` ("net:[4026532]"), None when it is gone or not ours to read.
+fn net_namespace(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()
 }
 
 /// The same walk over a given (pid → ppid) table.
@@ -94,8 +127,8 @@ pub fn tree_thread_states(pids: &[u32]) -> Option<ThreadStates> {
 /// tree. A stopped process forks nothing, so the tree settles within a few rounds.
 const SETTLE_ROUNDS: usize = 8;
 
-/// Sends `signal` to the process group `pgid` and to every process of the tree rooted at
-/// `root`, descendants first. SIGSTOP and SIGKILL first stop the tree round by round until no
+/// Sends `signal` to the process group `pgid` and to every process of `node_processes(root)`
+/// (its tree; on a netns host its namespace too), the others before the root. SIGSTOP and SIGKILL first stop the tree round by round until no
 /// new process appears (a running process could fork one the snapshot does not hold:
 /// PostgreSQL's postmaster restarts backends that die), and SIGKILL kills only the stopped
 /// tree: walked after the root died, the tree would miss its children, re-parented to init.
@@ -106,7 +139,7 @@ pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result
     if matches!(signal, libc::SIGSTOP | libc::SIGKILL) {
         for _ in 0..SETTLE_ROUNDS {
             let _ = send(group, libc::SIGSTOP);
-            let new: Vec<u32> = process_tree(root)
+            let new: Vec<u32> = node_processes(root)
                 .into_iter()
                 .filter(|p| seen.insert(*p))
                 .collect();
@@ -118,7 +151,7 @@ pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result
             }
         }
     } else {
-        seen.extend(process_tree(root));
+        seen.extend(node_processes(root));
     }
     for &pid in seen.iter().filter(|&&p| p != root) {
         let _ = send(i64::from(pid), signal);

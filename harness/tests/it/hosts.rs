@@ -520,16 +520,27 @@ fn group_of(pid: u32) -> Option<u32> {
 }
 
 /// A node whose program starts a child that leaves its process group (setsid, as every
-/// PostgreSQL backend does): pause stops both, resume continues both, kill leaves neither.
+/// PostgreSQL backend does) and, on a netns host, a daemon double-forked away to init (as
+/// Patroni starts the postmaster): pause stops them all, resume continues them all, kill leaves
+/// none of them.
 async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
+    use faultline::hosts::process_tree::{node_processes, process_tree, signal_tree};
     eprintln!("--- {kind}: a node with a setsid child");
     let hosts = Hosts::create(kind, &[1]).expect("create hosts");
     let host = hosts.get(1).expect("host 1");
     let dir = tempfile::tempdir().expect("temp dir");
+    // On loopback nothing could find a daemon that left for init: only netns starts one.
+    let (script, expected) = match kind {
+        HostKind::Netns => (
+            "(setsid sleep 1002 &); setsid sleep 1000 & exec sleep 1000",
+            3,
+        ),
+        _ => ("setsid sleep 1000 & exec sleep 1000", 2),
+    };
     let mut node = host
         .spawn(ProcessSpec {
             program: "/bin/sh".into(),
-            args: vec!["-c".into(), "setsid sleep 1000 & exec sleep 1000".into()],
+            args: vec!["-c".into(), script.into()],
             env: vec![],
             dir: Some(dir.path().to_path_buf()),
             user: None,
@@ -538,32 +549,42 @@ async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
         .await
         .expect("spawn");
     let root = node.pid();
-    // Whatever happens below, nothing of the tree outlives the test.
-    struct KillTree(u32);
-    impl Drop for KillTree {
+    // Whatever happens below, nothing of the node outlives the test.
+    struct KillNode(u32);
+    impl Drop for KillNode {
         fn drop(&mut self) {
-            let _ = faultline::hosts::process_tree::signal_tree(self.0, self.0, libc::SIGKILL);
+            let _ = signal_tree(self.0, self.0, libc::SIGKILL);
         }
     }
-    let _guard = KillTree(root);
+    let _guard = KillNode(root);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let tree = loop {
-        let tree = faultline::hosts::process_tree::process_tree(root);
-        if tree.len() == 2 || std::time::Instant::now() > deadline {
-            break tree;
+    let all = loop {
+        let all = node_processes(root);
+        if all.len() == expected || std::time::Instant::now() > deadline {
+            break all;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    assert_eq!(tree.len(), 2, "the node and its child: {tree:?}");
-    let child = tree[1];
+    assert_eq!(all.len(), expected, "the node and its others: {all:?}");
+    let others = &all[1..];
     assert_eq!(group_of(root), Some(root), "the node leads its group");
-    assert_eq!(
-        group_of(child),
-        Some(child),
-        "the child left the node's group"
-    );
+    for &other in others {
+        assert_eq!(
+            group_of(other),
+            Some(other),
+            "{other} left the node's group"
+        );
+    }
+    let tree = process_tree(root);
+    assert_eq!(tree.len(), 2, "the node and its setsid child: {tree:?}");
+    if kind == HostKind::Netns {
+        assert!(
+            others.iter().any(|p| !tree.contains(p)),
+            "the daemon is found through the namespace, not the tree: {all:?} {tree:?}"
+        );
+    }
 
-    eprintln!("--- pause: every thread of both stops");
+    eprintln!("--- pause: every thread of every process stops");
     node.signal_tree(libc::SIGSTOP).expect("stop");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !node.thread_states().is_some_and(|s| s.all_stopped())
@@ -571,16 +592,17 @@ async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
     {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let states = node.thread_states().expect("the tree is there");
-    assert!(states.all_stopped() && states.total == 2, "{states:?}");
-    assert_eq!(live_state(root), Some('T'));
-    assert_eq!(
-        live_state(child),
-        Some('T'),
-        "the setsid child is paused too"
+    let states = node.thread_states().expect("the node is there");
+    assert!(
+        states.all_stopped() && states.total == expected,
+        "{states:?}"
     );
+    assert_eq!(live_state(root), Some('T'));
+    for &other in others {
+        assert_eq!(live_state(other), Some('T'), "{other} is paused too");
+    }
 
-    eprintln!("--- resume: both run again");
+    eprintln!("--- resume: all run again");
     node.signal_tree(libc::SIGCONT).expect("cont");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !node.thread_states().is_some_and(|s| s.none_stopped())
@@ -589,17 +611,21 @@ async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_ne!(live_state(root), Some('T'));
-    assert_ne!(live_state(child), Some('T'), "the setsid child runs again");
+    for &other in others {
+        assert_ne!(live_state(other), Some('T'), "{other} runs again");
+    }
 
     eprintln!("--- kill: nothing left in /proc");
     node.signal_tree(libc::SIGKILL).expect("kill");
     node.wait_blocking().expect("reaped");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while live_state(child).is_some() && std::time::Instant::now() < deadline {
+    while others.iter().any(|&p| live_state(p).is_some()) && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(live_state(root), None, "the node is gone");
-    assert_eq!(live_state(child), None, "its setsid child is gone");
+    for &other in others {
+        assert_eq!(live_state(other), None, "{other} is gone");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
