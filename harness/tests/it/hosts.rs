@@ -560,7 +560,9 @@ async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let all = loop {
         let all = node_processes(root);
-        if all.len() == expected || std::time::Instant::now() > deadline {
+        // Settled: every process there, each past its setsid (it leads its own group).
+        let settled = all.len() == expected && all[1..].iter().all(|&p| group_of(p) == Some(p));
+        if settled || std::time::Instant::now() > deadline {
             break all;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
