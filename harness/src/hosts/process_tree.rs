@@ -26,21 +26,23 @@ pub fn process_tree(root: u32) -> Vec<u32> {
 
 /// `root`'s tree, and, when `root` lives in a network namespace other than this process's (a
 /// netns host), every other process in that namespace: the node's whole host. Root first.
+/// Left out: commands this controller runs in the namespace (its own children besides the
+/// node, such as the firewall's `nft`): a crash of the node must not fail a partition.
 pub fn node_processes(root: u32) -> Vec<u32> {
-    let mut pids = process_tree(root);
+    let parents = parent_links();
+    let mut pids = tree_of(root, &parents);
     let Some(namespace) = net_namespace(root) else {
         return pids;
     };
-    if net_namespace(std::process::id()).as_ref() == Some(&namespace) {
+    let me = std::process::id();
+    if net_namespace(me).as_ref() == Some(&namespace) {
         return pids;
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return pids;
-    };
-    let mut members: Vec<u32> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .filter(|pid| !pids.contains(pid) && net_namespace(*pid).as_ref() == Some(&namespace))
+    let mut members: Vec<u32> = parents
+        .iter()
+        .filter(|&(&pid, &ppid)| pid != me && ppid != me && !pids.contains(&pid))
+        .map(|(&pid, _)| pid)
+        .filter(|&pid| net_namespace(pid).as_ref() == Some(&namespace))
         .collect();
     members.sort_unstable();
     pids.extend(members);
