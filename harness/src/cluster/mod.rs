@@ -172,6 +172,27 @@ impl Cluster {
                 .get(id)
                 .cloned()
                 .ok_or_else(|| ClusterError::InvalidSpec(format!("no host for node {id}")))?;
+            // A process that runs as an unprivileged account (PostgreSQL refuses root) writes
+            // in its node's data folder: the folder is that account's.
+            let mut owners: Vec<&str> = rendered
+                .processes
+                .iter()
+                .filter_map(|p| p.user.as_deref())
+                .collect();
+            owners.dedup();
+            for owner in owners {
+                let folder = data_dir.display().to_string();
+                let out = host
+                    .exec(&["chown", "-R", owner, &folder])
+                    .await
+                    .map_err(ClusterError::Hosts)?;
+                if !out.status.success() {
+                    return Err(ClusterError::InvalidSpec(format!(
+                        "n{id}: cannot give {folder} to {owner}: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    )));
+                }
+            }
             let processes = rendered
                 .processes
                 .into_iter()

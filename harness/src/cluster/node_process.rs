@@ -244,8 +244,8 @@ impl NodeProcess {
         self.processes.iter().any(|p| p.child.is_some())
     }
 
-    /// Sends `signal` to every running process's group, which also reaches anything a wrapper
-    /// script started.
+    /// Sends `signal` to every running process's group and process tree, which also reaches
+    /// anything a wrapper script started and processes that left the group (setsid).
     fn signal(&self, signal: libc::c_int) -> Result<(), ClusterError> {
         // Every process is signalled even when one fails (it may have just died): a kill or a
         // pause that stopped at the first error would leave the rest of the node running.
@@ -255,12 +255,12 @@ impl NodeProcess {
             let Some(child) = p.child.as_ref() else {
                 continue;
             };
-            match child.signal_group(signal) {
+            match child.signal_tree(signal) {
                 Ok(()) => sent = true,
                 Err(e) => {
                     first_error.get_or_insert_with(|| {
                         self.error(&format!(
-                            "signal {signal} to process group {} ({}): {e}",
+                            "signal {signal} to the process tree of {} ({}): {e}",
                             child.pid(),
                             p.name
                         ))
@@ -301,8 +301,9 @@ impl NodeProcess {
         Ok(())
     }
 
-    /// Polls /proc until every thread of every process is stopped (or none is), for up to
-    /// `STATE_TIMEOUT` in all. Best effort: past it, or without /proc, the caller goes on.
+    /// Polls /proc until every thread of every process tree of the node is stopped (or none
+    /// is), for up to `STATE_TIMEOUT` in all. Best effort: past it, or without /proc, the
+    /// caller goes on.
     async fn wait_for_state(&self, want_stopped: bool) {
         let children: Vec<&ProcessHandle> = self
             .processes

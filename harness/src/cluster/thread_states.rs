@@ -26,7 +26,8 @@ impl ThreadStates {
 }
 
 /// The states of every thread of `pid`, from /proc/<pid>/task/*/stat. `None` when the process
-/// is gone or /proc is not there.
+/// is gone (a zombie, not reaped yet, counts as gone: none of its threads runs or is stopped)
+/// or /proc is not there.
 pub fn thread_states(pid: u32) -> Option<ThreadStates> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut states = ThreadStates {
@@ -41,12 +42,15 @@ pub fn thread_states(pid: u32) -> Option<ThreadStates> {
         let Some(state) = state_letter(&stat) else {
             continue;
         };
+        if matches!(state, 'Z' | 'X') {
+            continue;
+        }
         states.total += 1;
         if matches!(state, 'T' | 't') {
             states.stopped += 1;
         }
     }
-    Some(states)
+    (states.total > 0).then_some(states)
 }
 
 /// The state letter of a stat line ("pid (comm) S ..."; comm may hold spaces and parentheses).

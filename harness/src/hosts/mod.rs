@@ -20,6 +20,7 @@
 mod loopback;
 pub mod netns;
 mod process;
+pub mod process_tree;
 pub(crate) mod spawner;
 pub mod ssh;
 

@@ -16,9 +16,10 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
+use super::process_tree;
 use super::spawner;
 use super::ssh::RemoteHandle;
-use crate::cluster::thread_states::{ThreadStates, thread_states};
+use crate::cluster::thread_states::ThreadStates;
 
 /// A long-running process to start on a host.
 #[derive(Debug, Clone)]
@@ -79,20 +80,18 @@ impl ProcessHandle {
         }
     }
 
-    /// Sends `signal` to the process's group (its pid: it leads a group of its own), which also
-    /// reaches anything a wrapper script started.
-    pub fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
-        if let ProcessHandle::Remote(remote) = self {
-            return remote.signal_group(signal);
+    /// Sends `signal` to the process's group (its pid: it leads a group of its own) and to
+    /// every process descending from it, also those that left the group (every PostgreSQL
+    /// backend calls setsid), and on a netns host every process of its namespace (a daemon
+    /// double-forked to init): a host's crash or pause reaches all of a node. See
+    /// `process_tree::signal_tree` for the order.
+    pub fn signal_tree(&self, signal: libc::c_int) -> io::Result<()> {
+        match self {
+            ProcessHandle::Local(child) => {
+                process_tree::signal_tree(child.id(), child.id(), signal)
+            }
+            ProcessHandle::Remote(remote) => remote.signal_tree(signal),
         }
-        let pgid =
-            libc::pid_t::try_from(self.pid()).map_err(|_| io::Error::other("pid out of range"))?;
-        // SAFETY: kill(2) on the process group of a child we have not reaped, so the id cannot
-        // have been reused by another process.
-        if unsafe { libc::kill(-pgid, signal) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
     }
 
     /// How it ended if it has (reaping it), None while it runs.
@@ -111,10 +110,13 @@ impl ProcessHandle {
         }
     }
 
-    /// Its threads' states (for pause), None once it is gone or where they cannot be read.
+    /// The states of every thread of its processes (`process_tree::node_processes`; for pause: "paused" means all of them
+    /// are stopped), None once it is gone or where they cannot be read.
     pub fn thread_states(&self) -> Option<ThreadStates> {
         match self {
-            ProcessHandle::Local(child) => thread_states(child.id()),
+            ProcessHandle::Local(child) => {
+                process_tree::tree_thread_states(&process_tree::node_processes(child.id()))
+            }
             ProcessHandle::Remote(remote) => remote.thread_states(),
         }
     }

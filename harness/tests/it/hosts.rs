@@ -1,7 +1,8 @@
 //! Hosts: netns partitions hold for programs that bind nothing (a plain TCP client and server
 //! in two namespaces, per grudge shape), a netns run reaches a verdict and leaves nothing
 //! behind, a controller killed mid-run leaves its namespaces to the next controller start, and
-//! bad `--hosts` input is refused before anything starts.
+//! bad `--hosts` input is refused before anything starts; signals reach every process of a
+//! node, also a child that left its process group.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -497,4 +498,147 @@ fn bad_hosts_input_is_one_line_and_exit_3_before_anything_starts() {
             || std::fs::read_dir(store.path()).is_ok_and(|mut d| d.next().is_none()),
         "nothing created"
     );
+}
+
+/// The state letter of `pid` from /proc, None once it is gone or a zombie (whoever reaps an
+/// orphan here may be slow to).
+fn live_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let letter = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+    (letter != 'Z' && letter != 'X').then_some(letter)
+}
+
+/// The process group of `pid` (after the comm: state, ppid, pgrp).
+fn group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// A node whose program starts a child that leaves its process group (setsid, as every
+/// PostgreSQL backend does) and, on a netns host, a daemon double-forked away to init (as
+/// Patroni starts the postmaster): pause stops them all, resume continues them all, kill leaves
+/// none of them.
+async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
+    use faultline::hosts::process_tree::{node_processes, process_tree, signal_tree};
+    eprintln!("--- {kind}: a node with a setsid child");
+    let hosts = Hosts::create(kind, &[1]).expect("create hosts");
+    let host = hosts.get(1).expect("host 1");
+    let dir = tempfile::tempdir().expect("temp dir");
+    // On loopback nothing could find a daemon that left for init: only netns starts one.
+    let (script, expected) = match kind {
+        HostKind::Netns => (
+            "(setsid sleep 1002 &); setsid sleep 1000 & exec sleep 1000",
+            3,
+        ),
+        _ => ("setsid sleep 1000 & exec sleep 1000", 2),
+    };
+    let mut node = host
+        .spawn(ProcessSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![],
+            dir: Some(dir.path().to_path_buf()),
+            user: None,
+            log: dir.path().join("n1.log"),
+        })
+        .await
+        .expect("spawn");
+    let root = node.pid();
+    // Whatever happens below, nothing of the node outlives the test.
+    struct KillNode(u32);
+    impl Drop for KillNode {
+        fn drop(&mut self) {
+            let _ = signal_tree(self.0, self.0, libc::SIGKILL);
+        }
+    }
+    let _guard = KillNode(root);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let all = loop {
+        let all = node_processes(root);
+        // Settled: every process there, each past its setsid (it leads its own group).
+        let settled = all.len() == expected && all[1..].iter().all(|&p| group_of(p) == Some(p));
+        if settled || std::time::Instant::now() > deadline {
+            break all;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(all.len(), expected, "the node and its others: {all:?}");
+    let others = &all[1..];
+    assert_eq!(group_of(root), Some(root), "the node leads its group");
+    for &other in others {
+        assert_eq!(
+            group_of(other),
+            Some(other),
+            "{other} left the node's group"
+        );
+    }
+    let tree = process_tree(root);
+    assert_eq!(tree.len(), 2, "the node and its setsid child: {tree:?}");
+    if kind == HostKind::Netns {
+        assert!(
+            others.iter().any(|p| !tree.contains(p)),
+            "the daemon is found through the namespace, not the tree: {all:?} {tree:?}"
+        );
+    }
+
+    eprintln!("--- pause: every thread of every process stops");
+    node.signal_tree(libc::SIGSTOP).expect("stop");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !node.thread_states().is_some_and(|s| s.all_stopped())
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let states = node.thread_states().expect("the node is there");
+    assert!(
+        states.all_stopped() && states.total == expected,
+        "{states:?}"
+    );
+    assert_eq!(live_state(root), Some('T'));
+    for &other in others {
+        assert_eq!(live_state(other), Some('T'), "{other} is paused too");
+    }
+
+    eprintln!("--- resume: all run again");
+    node.signal_tree(libc::SIGCONT).expect("cont");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !node.thread_states().is_some_and(|s| s.none_stopped())
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_ne!(live_state(root), Some('T'));
+    for &other in others {
+        assert_ne!(live_state(other), Some('T'), "{other} runs again");
+    }
+
+    eprintln!("--- kill: nothing left in /proc");
+    node.signal_tree(libc::SIGKILL).expect("kill");
+    node.wait_blocking().expect("reaped");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while others.iter().any(|&p| live_state(p).is_some()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(live_state(root), None, "the node is gone");
+    for &other in others {
+        assert_eq!(live_state(other), None, "{other} is gone");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_reach_a_loopback_node_s_whole_process_tree() {
+    a_node_tree_is_paused_resumed_and_killed_whole(HostKind::Loopback).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_reach_a_netns_node_s_whole_process_tree() {
+    if !netns_or_skip("signals_reach_a_netns_node_s_whole_process_tree") {
+        return;
+    }
+    a_node_tree_is_paused_resumed_and_killed_whole(HostKind::Netns).await;
 }

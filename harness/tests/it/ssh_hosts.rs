@@ -141,7 +141,7 @@ impl Drop for SshdHosts {
             }
         }
         for sshd in &mut self.sshds {
-            let _ = sshd.signal_group(libc::SIGKILL);
+            let _ = sshd.signal_tree(libc::SIGKILL);
             let _ = sshd.wait_blocking();
         }
     }
@@ -315,7 +315,7 @@ async fn a_remote_process_is_signalled_paused_logged_and_cleaned_up() {
     );
     assert_eq!(fields[3], process.pid.to_string(), "session = pid: {stat}");
 
-    host.signal_group(&process, "STOP").await.expect("stop");
+    host.signal_tree(&process, "STOP").await.expect("stop");
     host.wait_stopped(&process, true).await.expect("wait");
     let states = host
         .thread_states(process.pid)
@@ -323,7 +323,7 @@ async fn a_remote_process_is_signalled_paused_logged_and_cleaned_up() {
         .expect("states")
         .expect("runs");
     assert!(states.all_stopped(), "{states:?}");
-    host.signal_group(&process, "CONT").await.expect("cont");
+    host.signal_tree(&process, "CONT").await.expect("cont");
     host.wait_stopped(&process, false).await.expect("wait");
     let states = host
         .thread_states(process.pid)

@@ -298,7 +298,8 @@ impl PostgresClient {
     }
 }
 
-const CAS_MISMATCH: &str = "cas: value differs";
+/// As kvnode and etcd say it, so the results count it as a cas rejected on its merits.
+const CAS_MISMATCH: &str = "cas_mismatch";
 
 impl Client for PostgresClient {
     async fn invoke(&mut self, invocation: &Invocation) -> Completion {

@@ -1,8 +1,9 @@
 //! A process started on an ssh host: detached in a session of its own (`setsid`, so its pid is
 //! its process group), its pid recorded in `<run dir>/pids/<name>-<k>.pid` (what cleanup kills),
 //! stdout and stderr in `<run dir>/logs/<name>-<k>.log` (one file per start), appended to the
-//! run folder's log once it has ended. Signals go to its process group by pid; "stopped" is
-//! read from `/proc/<pid>/task/*/stat` on the host, as for a local node.
+//! run folder's log once it has ended. Signals go to its process group and its process tree
+//! (walked on the host in the same command, see `tree_function`); "stopped" is read from
+//! `/proc/<pid>/task/*/stat` of every process of the tree on the host, as for a local node.
 //!
 //! `RemoteHandle` is the cluster's `ProcessHandle::Remote`: the same calls, blocking, each one
 //! command over the host's master connection (`SshControl`).
@@ -87,23 +88,21 @@ impl SshHost {
         })
     }
 
-    /// Sends `signal` (a name: KILL, STOP, CONT, TERM) to the process's group (`kill -SIG
-    /// -PID`: dash, /bin/sh on Debian, takes no `--`).
-    pub async fn signal_group(
+    /// Sends `signal` (a name: KILL, STOP, CONT, TERM) to the process's group and process
+    /// tree on the host, as `ProcessHandle::signal_tree` does locally (`tree_signal_script`).
+    pub async fn signal_tree(
         &self,
         process: &RemoteProcess,
         signal: &str,
     ) -> Result<(), HostError> {
-        self.shell_ok(&format!("kill -{} -{}", quote(signal), process.pid))
+        self.shell_ok(&tree_signal_script(process.pid, signal))
             .await
             .map(drop)
     }
 
-    /// Its threads' states, None once it is gone.
+    /// The states of every thread of the process tree rooted at `pid`, None once it is gone.
     pub async fn thread_states(&self, pid: u32) -> Result<Option<ThreadStates>, HostError> {
-        let out = self
-            .shell(&format!("cat /proc/{pid}/task/*/stat 2>/dev/null"))
-            .await?;
+        let out = self.shell(&tree_stat_script(pid)).await?;
         Ok(parse_thread_states(&String::from_utf8_lossy(&out.stdout)))
     }
 
@@ -190,23 +189,21 @@ impl RemoteHandle {
         self.process.pid
     }
 
-    /// Sends `signal` to the process's group on its host.
-    pub fn signal_group(&self, signal: libc::c_int) -> io::Result<()> {
+    /// Sends `signal` to the process's group and process tree on its host.
+    pub fn signal_tree(&self, signal: libc::c_int) -> io::Result<()> {
         let name = signal_name(signal)
             .ok_or_else(|| io::Error::other(format!("signal {signal} is not sent to ssh hosts")))?;
         self.control
-            .shell_ok(&format!("kill -{name} -{}", self.process.pid))
+            .shell_ok(&tree_signal_script(self.process.pid, name))
             .map(drop)
     }
 
-    /// Its threads' states, None once it is gone (or the host does not answer).
+    /// The states of every thread of its process tree, None once it is gone (or the host does
+    /// not answer).
     pub fn thread_states(&self) -> Option<ThreadStates> {
         let out = self
             .control
-            .shell(&format!(
-                "cat /proc/{}/task/*/stat 2>/dev/null",
-                self.process.pid
-            ))
+            .shell(&tree_stat_script(self.process.pid))
             .ok()?;
         parse_thread_states(&String::from_utf8_lossy(&out.stdout))
     }
@@ -277,6 +274,42 @@ impl RemoteHandle {
     }
 }
 
+/// A POSIX sh function `tree` printing `root` and its descendants (root first), walked from
+/// the parent links of /proc/*/stat on the host, as `process_tree::process_tree` does locally:
+/// one command, however many processes. Nothing is printed once `root` is gone.
+fn tree_function(root: u32) -> String {
+    // ${l##*) } drops "pid (comm) " (comm may hold spaces and parentheses); then $2 is the
+    // parent. A process that exits between the glob and the read is skipped.
+    format!(
+        r#"tree() {{ for f in /proc/[0-9]*/stat; do read -r l 2>/dev/null < "$f" || continue; p=${{f#/proc/}}; p=${{p%/stat}}; r=${{l##*\) }}; set -- $r; echo "$p $2"; done | awk -v root={root} '{{ kids[$2] = kids[$2] " " $1; seen[$1] = 1 }} END {{ if (!(root in seen)) exit; q[0] = root; n = 1; for (i = 0; i < n; i++) {{ print q[i]; m = split(kids[q[i]], a, " "); for (j = 1; j <= m; j++) if (a[j] != root) q[n++] = a[j] }} }}'; }}"#
+    )
+}
+
+/// Sends signal `name` to the group and tree of `root`, descendants first; STOP and KILL first
+/// stop the group and the tree, looking again until nothing new appears (at most 8 rounds), as
+/// `process_tree::signal_tree`. Succeeds when the group could be signalled.
+fn tree_signal_script(root: u32, name: &str) -> String {
+    let tree = tree_function(root);
+    let settle = if matches!(name, "STOP" | "KILL") {
+        format!(
+            r#"for i in 1 2 3 4 5 6 7 8; do kill -STOP -{root} 2>/dev/null; new=; for p in $(tree); do case " $all " in *" $p "*) ;; *) all="$all $p"; new=1; kill -STOP $p 2>/dev/null;; esac; done; [ -n "$new" ] || break; done"#
+        )
+    } else {
+        "all=$(tree)".to_owned()
+    };
+    format!(
+        r#"{tree}; all=; {settle}; for p in $all; do [ "$p" = {root} ] || kill -{name} $p 2>/dev/null; done; kill -{name} -{root}"#
+    )
+}
+
+/// Prints the stat line of every thread of every process of `root`'s tree.
+fn tree_stat_script(root: u32) -> String {
+    format!(
+        "{}; for p in $(tree); do cat /proc/$p/task/*/stat 2>/dev/null; done; true",
+        tree_function(root)
+    )
+}
+
 /// The names `kill` takes for the signals the cluster sends.
 fn signal_name(signal: libc::c_int) -> Option<&'static str> {
     Some(match signal {
@@ -320,5 +353,68 @@ mod tests {
         assert_eq!((s.stopped, s.total), (1, 2));
         assert_eq!(parse_thread_states(""), None);
         assert_eq!(parse_thread_states("12 (kvnode) Z 1 12\n"), None);
+    }
+
+    /// The shell walk runs here against a local tree (the host's shell is the same /bin/sh):
+    /// a child that setsid()s is in it, STOP stops it, CONT resumes it, KILL leaves nothing.
+    #[test]
+    fn the_shell_tree_walk_reaches_a_child_that_left_the_group() {
+        use std::os::unix::process::CommandExt;
+        let run = |script: String| {
+            std::process::Command::new("sh")
+                .args(["-c", &script])
+                .output()
+                .expect("sh runs")
+        };
+        let mut root = std::process::Command::new("sh")
+            .args(["-c", "setsid sleep 300 & exec sleep 300"])
+            .process_group(0)
+            .spawn()
+            .expect("spawn");
+        let pid = root.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let tree = loop {
+            let tree = crate::hosts::process_tree::process_tree(pid);
+            if tree.len() == 2 || Instant::now() > deadline {
+                break tree;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(tree.len(), 2, "the root and its setsid child: {tree:?}");
+        let listed = run(format!("{}; tree", tree_function(pid)));
+        let listed: Vec<u32> = String::from_utf8_lossy(&listed.stdout)
+            .split_whitespace()
+            .map(|p| p.parse().expect("a pid"))
+            .collect();
+        assert_eq!(listed, tree);
+        let states =
+            || parse_thread_states(&String::from_utf8_lossy(&run(tree_stat_script(pid)).stdout));
+
+        assert!(run(tree_signal_script(pid, "STOP")).status.success());
+        let s = states().expect("stopped, not gone");
+        assert!(s.all_stopped() && s.total == 2, "{s:?}");
+        assert!(run(tree_signal_script(pid, "CONT")).status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !states().is_some_and(|s| s.none_stopped()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(states().is_some_and(|s| s.none_stopped() && s.total == 2));
+
+        assert!(run(tree_signal_script(pid, "KILL")).status.success());
+        let _ = root.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tree
+            .iter()
+            .any(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for p in &tree {
+            assert!(
+                !std::path::Path::new(&format!("/proc/{p}")).exists(),
+                "{p} still there"
+            );
+        }
     }
 }
