@@ -192,6 +192,19 @@ impl Cluster {
                         String::from_utf8_lossy(&out.stderr).trim()
                     )));
                 }
+                // Owning the folder is not reaching it: a store under /root (0700) is closed
+                // to every other account, and the node would fail with its own message.
+                let reach = host
+                    .exec(&["runuser", "-u", owner, "--", "test", "-w", &folder])
+                    .await
+                    .map_err(ClusterError::Hosts)?;
+                if !reach.status.success() {
+                    return Err(ClusterError::InvalidSpec(format!(
+                        "n{id}: the {owner} account cannot reach its data folder {folder} (a \
+                         folder above it is closed to other accounts, as /root is): use --store \
+                         under /tmp, or open the folders above it"
+                    )));
+                }
             }
             let processes = rendered
                 .processes
