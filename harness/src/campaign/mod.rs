@@ -626,4 +626,34 @@ expect:
             assert!(err.starts_with(expected), "{matrix}: {err}");
         }
     }
+
+    #[test]
+    fn the_shipped_campaigns_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns");
+        for (file, cells) in [("nightly.yaml", 36), ("postgres.yaml", 6)] {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).expect("shipped campaign");
+            let c = load(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(c.cells.len(), cells, "{file}");
+        }
+        let text = std::fs::read_to_string(dir.join("postgres.yaml")).expect("read");
+        let c = load(&dir.join("postgres.yaml"), &text).expect("load");
+        let modes: Vec<&str> = c
+            .cells
+            .iter()
+            .map(|c| c.options["replication"].as_str())
+            .collect();
+        assert_eq!(
+            modes,
+            [
+                "async",
+                "async",
+                "sync",
+                "sync",
+                "sync-strict",
+                "sync-strict"
+            ]
+        );
+        assert!(c.cells.iter().all(|c| c.system == "postgres-patroni"));
+    }
 }

@@ -3,7 +3,7 @@
 //! as much.
 
 /// (name, file name as shown in errors, text).
-pub const BUILTINS: [(&str, &str, &str); 2] = [
+pub const BUILTINS: [(&str, &str, &str); 3] = [
     (
         "kvnode",
         "systems/kvnode.yaml",
@@ -13,6 +13,11 @@ pub const BUILTINS: [(&str, &str, &str); 2] = [
         "etcd",
         "systems/etcd.yaml",
         include_str!("../../../systems/etcd.yaml"),
+    ),
+    (
+        "postgres-patroni",
+        "systems/postgres-patroni.yaml",
+        include_str!("../../../systems/postgres-patroni.yaml"),
     ),
 ];
 

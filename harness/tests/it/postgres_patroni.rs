@@ -27,7 +27,7 @@ fn patroni_or_skip(test: &str) -> bool {
 }
 
 fn definition() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../systems/postgres-patroni.yaml")
+    PathBuf::from("postgres-patroni")
 }
 
 /// `faultline run` of the Patroni system with `args`; the run's folder and results.

@@ -242,7 +242,11 @@ fn references_that_lead_nowhere_are_refused() {
 fn an_unknown_built_in_lists_the_built_ins() {
     let err = System::resolve("postgres", &[]).expect_err("not built in");
     assert!(matches!(err, SystemError::Unknown { .. }));
-    assert!(err.to_string().contains("built in: kvnode, etcd"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("built in: kvnode, etcd, postgres-patroni"),
+        "{err}"
+    );
     let err = System::resolve("./nowhere.yaml", &[]).expect_err("no such file");
     assert!(err.to_string().starts_with("./nowhere.yaml: "), "{err}");
 }
@@ -318,7 +322,7 @@ fn bad_systems_and_options_stop_the_run_before_anything_starts() {
         ),
         (
             vec!["--system", "postgres"],
-            "faultline: --system: no built-in system \"postgres\" (built in: kvnode, etcd)".to_owned(),
+            "faultline: --system: no built-in system \"postgres\" (built in: kvnode, etcd, postgres-patroni)".to_owned(),
         ),
     ] {
         let (code, stderr) = run_refused(&args);
