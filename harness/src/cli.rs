@@ -227,14 +227,9 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub time_limit: f64,
-    /// Seconds of quiet after healing, before the final reads.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 3.0,
-        allow_negative_numbers = true
-    )]
-    pub recovery: f64,
+    /// Seconds of quiet after healing, before the final reads (3, or the system's own).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub recovery: Option<f64>,
     /// Clients running at once.
     #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub concurrency: usize,
@@ -279,22 +274,13 @@ pub struct RunArgs {
     /// Seed for the workload and the fault schedule (random by default; recorded in test.json).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Seconds a fault lasts before it heals.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 4.0,
-        allow_negative_numbers = true
-    )]
-    pub fault_duration: f64,
-    /// Seconds of quiet between faults.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 3.0,
-        allow_negative_numbers = true
-    )]
-    pub quiet_duration: f64,
+    /// Seconds a fault lasts before it heals (4, or the system's own: postgres-patroni's
+    /// outlast Patroni's ttl).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub fault_duration: Option<f64>,
+    /// Seconds of quiet between faults (3, or the system's own).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub quiet_duration: Option<f64>,
     /// A client request's timeout, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub request_timeout: u64,

@@ -214,6 +214,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
             test_name(&base, args, &workload)
         }
     };
+    let timing = &system.definition.faults;
     Ok(RunSpec {
         name,
         nodes: args.nodes,
@@ -235,9 +236,27 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         concurrency: args.concurrency,
         rate: args.rate,
         time_limit_s: seconds("--time-limit", args.time_limit, false)?,
-        recovery_s: seconds("--recovery", args.recovery, true)?,
-        fault_duration_s: seconds("--fault-duration", args.fault_duration, false)?,
-        quiet_duration_s: seconds("--quiet-duration", args.quiet_duration, false)?,
+        // The run's own, else the system's (a lease-based failover needs longer faults), else
+        // faultline's.
+        recovery_s: seconds(
+            "--recovery",
+            args.recovery.or(timing.recovery_s).unwrap_or(3.0),
+            true,
+        )?,
+        fault_duration_s: seconds(
+            "--fault-duration",
+            args.fault_duration
+                .or(timing.fault_duration_s)
+                .unwrap_or(4.0),
+            false,
+        )?,
+        quiet_duration_s: seconds(
+            "--quiet-duration",
+            args.quiet_duration
+                .or(timing.quiet_duration_s)
+                .unwrap_or(3.0),
+            false,
+        )?,
         request_timeout_ms: args.request_timeout.max(1),
         node_args: Vec::new(),
         keep_data: args.keep_data,

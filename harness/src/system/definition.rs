@@ -70,6 +70,15 @@ pub struct FaultLimits {
     /// any source address, so neither a firewall rule nor a link proxy cuts exactly one link).
     #[serde(default)]
     pub loopback_partitions: Option<String>,
+    /// How long a fault lasts (and the quiet between faults, and the recovery before the final
+    /// reads) unless the run says: a system whose failover waits out a lease (Patroni's ttl)
+    /// needs faults longer than that lease, or no partition ever fails it over.
+    #[serde(default)]
+    pub fault_duration_s: Option<f64>,
+    #[serde(default)]
+    pub quiet_duration_s: Option<f64>,
+    #[serde(default)]
+    pub recovery_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
