@@ -141,8 +141,19 @@ impl ClientFactory {
         )
     }
 
-    /// The client of the final reads, as process `process` (one no worker uses).
+    /// The client of the final reads, as process `process` (one no worker uses). PostgreSQL's
+    /// reads the primary whatever `reads` says: a final read is what the store kept, not what
+    /// a replica has replayed so far.
     pub fn final_reader(&self, process: u64) -> anyhow::Result<AnyClient> {
+        if self.protocol == Protocol::Postgres {
+            let mut config = self.postgres.clone();
+            config.reads = PostgresReads::Primary;
+            return Ok(AnyClient::Postgres(Box::new(PostgresClient::new(
+                self.nodes.clone(),
+                config,
+                0,
+            ))));
+        }
         self.make("final", 0, process, 1)
     }
 
