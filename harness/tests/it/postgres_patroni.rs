@@ -77,7 +77,11 @@ fn each_replication_option_runs_a_patroni_cluster_to_a_verdict() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = dir.path().join("store");
         let option = format!("replication={replication}");
-        let (run, results) = run(&store, &["--opt", &option, "--time-limit", "6"]);
+        // No fault: the system's 30 s recovery (for failovers) would only add time.
+        let (run, results) = run(
+            &store,
+            &["--opt", &option, "--time-limit", "6", "--recovery", "1"],
+        );
         // No fault: every mode is linearizable, and the clients reached the primary.
         assert_eq!(results["verdict"], "valid", "{replication}: {results}");
         let ok: u64 = results["ops"]
@@ -102,13 +106,20 @@ fn killing_the_primary_fails_over_and_the_history_is_checked() {
     let store = dir.path().join("store");
     let (_, results) = run(
         &store,
+        // The primary stays dead longer than Patroni's lease (20 s) and its promotion take
+        // together, even on a loaded machine; the recovery is short: the new primary serves
+        // the final reads.
         &[
             "--nemesis",
             "kill",
             "--targets",
             "leader",
             "--time-limit",
-            "30",
+            "50",
+            "--fault-duration",
+            "45",
+            "--recovery",
+            "5",
         ],
     );
     assert_ne!(results["verdict"], "unknown", "{results}");
