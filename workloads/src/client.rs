@@ -26,11 +26,22 @@ pub struct Completion {
 impl Completion {
     /// An invocation refused before anything was sent: it certainly did not happen.
     pub fn not_sent(invocation: &Invocation, why: String) -> Completion {
+        Completion::of(invocation, EventType::Fail, Some(why), None)
+    }
+
+    /// An invocation ended as `kind` carrying its own argument (a `fail` or `info`, or an `ok`
+    /// whose value is the argument).
+    pub fn of(
+        invocation: &Invocation,
+        kind: EventType,
+        error: Option<String>,
+        node: Option<String>,
+    ) -> Completion {
         Completion {
-            kind: EventType::Fail,
+            kind,
             value: invocation.value.clone(),
-            error: Some(Value::from(why)),
-            node: None,
+            error: error.map(Value::from),
+            node,
         }
     }
 }

@@ -158,7 +158,7 @@ impl StdioClient {
                 Err(why) => {
                     self.failed_start = Some(Instant::now());
                     self.log.trouble(self.process, &why);
-                    return completion(invocation, EventType::Fail, Some(why), None);
+                    return Completion::of(invocation, EventType::Fail, Some(why), None);
                 }
             },
         };
@@ -206,7 +206,7 @@ impl StdioClient {
             Ok(answer) => self.answered(invocation, answer),
             Err(why) => {
                 self.log.trouble(self.process, &why);
-                completion(invocation, EventType::Info, Some(why), None)
+                Completion::of(invocation, EventType::Info, Some(why), None)
             }
         };
         if done.kind == EventType::Info {
@@ -234,7 +234,7 @@ impl StdioClient {
                         invocation.f
                     );
                     self.log.trouble(self.process, &why);
-                    completion(invocation, EventType::Info, Some(why), node)
+                    Completion::of(invocation, EventType::Info, Some(why), node)
                 }
             },
             Answer::Fail { error, node } => Completion {
@@ -259,7 +259,7 @@ impl StdioClient {
             Answer::Ready => {
                 let why = Garbage::quoting(br#"{"type":"ready"}"#).to_string();
                 self.log.trouble(self.process, &why);
-                completion(invocation, EventType::Info, Some(why), None)
+                Completion::of(invocation, EventType::Info, Some(why), None)
             }
         }
     }
@@ -334,19 +334,5 @@ fn ok_value(invocation: &Invocation, value: Option<Value>) -> Option<Value> {
         "read" => value,
         "add" => Some(Value::Null),
         _ => Some(invocation.value.clone()),
-    }
-}
-
-fn completion(
-    invocation: &Invocation,
-    kind: EventType,
-    error: Option<String>,
-    node: Option<String>,
-) -> Completion {
-    Completion {
-        kind,
-        value: invocation.value.clone(),
-        error: error.map(Value::from),
-        node,
     }
 }

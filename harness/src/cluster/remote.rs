@@ -62,14 +62,7 @@ impl RemotePrograms {
                 if !found.status.success() {
                     return Err(ClusterError::Hosts(HostError::Unsupported {
                         host: host.name().to_owned(),
-                        what: format!(
-                            "{} not found{}",
-                            need.program,
-                            need.install
-                                .as_ref()
-                                .map(|i| format!(" ({i})"))
-                                .unwrap_or_default()
-                        ),
+                        what: crate::system::requires::missing(need),
                     }));
                 }
             }

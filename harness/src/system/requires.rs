@@ -9,13 +9,19 @@ use super::definition::Requirement;
 pub fn check(requires: &[Requirement]) -> Result<(), String> {
     for need in requires {
         if find_program(&need.program).is_none() {
-            return Err(match &need.install {
-                Some(how) => format!("{} not found ({how})", need.program),
-                None => format!("{} not found on PATH", need.program),
-            });
+            return Err(missing(need));
         }
     }
     Ok(())
+}
+
+/// `etcd not found (Debian: apt-get install etcd-server)`: a requirement not found, here or on
+/// a host.
+pub fn missing(need: &Requirement) -> String {
+    match &need.install {
+        Some(how) => format!("{} not found ({how})", need.program),
+        None => format!("{} not found on PATH", need.program),
+    }
 }
 
 /// A program as `execvp` would find it: a path as given, a bare name in `PATH`'s folders; only

@@ -167,7 +167,7 @@ impl PostgresClient {
 
     async fn perform(&mut self, invocation: &Invocation) -> Completion {
         let Some(key) = invocation.key.clone() else {
-            return done(EventType::Fail, invocation, Some("no key".into()), None);
+            return Completion::of(invocation, EventType::Fail, Some("no key".into()), None);
         };
         let read = matches!(invocation.f.as_str(), "read");
         let to_primary = !read || self.config.reads == PostgresReads::Primary;
@@ -187,9 +187,9 @@ impl PostgresClient {
                 }
                 // Nothing was sent: whatever it was, it did not happen.
                 Err(e) => {
-                    return done(
-                        EventType::Fail,
+                    return Completion::of(
                         invocation,
+                        EventType::Fail,
                         Some(format!("cannot connect: {e}")),
                         None,
                     );
@@ -202,9 +202,9 @@ impl PostgresClient {
             self.local.as_ref()
         };
         let Some(session) = session else {
-            return done(
-                EventType::Fail,
+            return Completion::of(
                 invocation,
+                EventType::Fail,
                 Some("no connection".into()),
                 None,
             );
@@ -218,9 +218,9 @@ impl PostgresClient {
             } else {
                 self.local = None;
             }
-            return done(
-                EventType::Fail,
+            return Completion::of(
                 invocation,
+                EventType::Fail,
                 Some("connection closed before sending".into()),
                 node,
             );
@@ -253,14 +253,14 @@ impl PostgresClient {
                 error: None,
                 node: node.clone(),
             },
-            Ok(Ok(Answer::NotApplied)) => done(
-                EventType::Fail,
+            Ok(Ok(Answer::NotApplied)) => Completion::of(
                 invocation,
+                EventType::Fail,
                 Some(CAS_MISMATCH.into()),
                 node.clone(),
             ),
             Ok(Err(Failure::BadInvocation(why))) => {
-                done(EventType::Fail, invocation, Some(why.into()), node.clone())
+                Completion::of(invocation, EventType::Fail, Some(why.into()), node.clone())
             }
             Ok(Err(Failure::Sql(error))) => {
                 let kind = if read {
@@ -268,15 +268,15 @@ impl PostgresClient {
                 } else {
                     write_outcome(&error)
                 };
-                done(kind, invocation, Some(describe(&error)), node.clone())
+                Completion::of(invocation, kind, Some(describe(&error)), node.clone())
             }
-            Err(_) => done(
+            Err(_) => Completion::of(
+                invocation,
                 if read {
                     EventType::Fail
                 } else {
                     EventType::Info
                 },
-                invocation,
                 Some(format!(
                     "timeout after {} ms",
                     self.config.timeout.as_millis()
@@ -415,20 +415,6 @@ async fn run(
             Ok(Answer::Applied)
         }
         _ => Err(Failure::BadInvocation("unknown operation")),
-    }
-}
-
-fn done(
-    kind: EventType,
-    invocation: &Invocation,
-    error: Option<String>,
-    node: Option<String>,
-) -> Completion {
-    Completion {
-        kind,
-        value: invocation.value.clone(),
-        error: error.map(Value::from),
-        node,
     }
 }
 
