@@ -1,6 +1,6 @@
 //! `results.json`: everything a run concluded, computed from its history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use faultline_checker::history::{Event, EventType, Process, pair_operations};
 use faultline_checker::{CheckResult, Verdict as CheckVerdict};
@@ -11,6 +11,7 @@ use crate::answered_time::AnsweredSeconds;
 use crate::faults::{FaultWindow, fault_windows};
 use crate::interruption::Interruption;
 use crate::latency::{LatencySummary, latencies};
+use crate::nodes::name_recorded;
 
 /// The run's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -110,8 +111,9 @@ pub struct RunResults {
     /// Whether the history's last line was torn (a controller killed mid-write) and dropped.
     pub history_torn: bool,
     /// For each fault that hit the leader: seconds from the fault's start to the completion of
-    /// the first write invoked after it that succeeded (how long writes were down). Faults with
-    /// no such write before the next fault are left out.
+    /// the first write invoked after it that succeeded on a node other than that leader (how
+    /// long until another node took writes; see `failover_times`). Faults with no such write
+    /// before the next fault are left out.
     pub failover_s: Vec<f64>,
     /// Set when a signal cut the workload short: what was recorded until then was checked,
     /// and the verdict is of that part (`interruption`, from the history's markers).
@@ -177,19 +179,38 @@ fn is_write(f: &str) -> bool {
     matches!(f, "write" | "cas" | "append" | "add" | "put")
 }
 
-/// Leader lost → first successful write, per fault that hit the leader.
+/// Leader lost → first successful write acknowledged by another node, per fault that hit the
+/// leader. "Another node": a leader cut off from the others may go on acknowledging writes
+/// (kvnode's async mode, a PostgreSQL primary until Patroni's lease runs out), which is not a
+/// failover — the first write some other node acknowledged is. A write whose history records
+/// no node (a client that does not say) counts wherever it went, as does every write when the
+/// fault names no leader.
 fn failover_times(
     ops: &[faultline_checker::history::Operation],
     faults: &[FaultWindow],
+    events: &[Event],
 ) -> Vec<f64> {
+    let answered_by: HashMap<u64, String> = events
+        .iter()
+        .filter(|e| e.kind == EventType::Ok && is_write(&e.f))
+        .filter_map(|e| Some((e.index, name_recorded(e.node.as_deref()?))))
+        .collect();
     faults
         .iter()
         .enumerate()
         .filter(|(_, w)| w.hit_leader)
         .filter_map(|(i, w)| {
             let next_fault = faults.get(i + 1).map_or(u64::MAX, |n| n.start);
+            let elsewhere = |op: &&faultline_checker::history::Operation| {
+                let node = op.return_index.and_then(|i| answered_by.get(&i));
+                match (node, &w.leader) {
+                    (Some(node), Some(leader)) => node != leader,
+                    _ => true,
+                }
+            };
             ops.iter()
                 .filter(|op| is_write(&op.f) && op.call_time >= w.start)
+                .filter(elsewhere)
                 .filter_map(|op| op.return_time)
                 .filter(|&done| done < next_fault)
                 .min()
@@ -278,7 +299,7 @@ pub fn summarise(events: &[Event], check: Option<CheckResult>, history_torn: boo
     let duration_ns = events.iter().map(|e| e.time).max().unwrap_or(0);
     let duration_s = duration_ns as f64 / 1e9;
 
-    let failover_s = failover_times(&ops, &windows);
+    let failover_s = failover_times(&ops, &windows, events);
     let mut anomaly_counts: BTreeMap<String, usize> = BTreeMap::new();
     for a in &anomalies {
         *anomaly_counts.entry(a.kind.to_owned()).or_default() += 1;

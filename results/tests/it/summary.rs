@@ -259,6 +259,34 @@ fn failover_is_the_time_from_losing_the_leader_to_the_first_successful_write() {
     assert!((r.failover_s[0] - 0.005).abs() < 1e-9, "{:?}", r.failover_s);
 }
 
+/// A leader cut off from the others that goes on acknowledging writes (kvnode async, a
+/// PostgreSQL primary before Patroni's lease runs out) has not failed over: the failover ends
+/// with the first write another node acknowledged.
+#[test]
+fn failover_ends_with_the_first_write_another_node_acknowledged() {
+    let fault = json!({"fault": "partition", "targets": [1], "leader": 1});
+    let mut events = history(&[
+        (None, Invoke, "start", fault.clone(), None),
+        (None, Info, "start", fault.clone(), None),
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Ok, "write", json!(1), None),
+        (Some(1), Invoke, "write", json!(2), None),
+        (Some(1), Ok, "write", json!(2), None),
+        (None, Invoke, "stop", fault.clone(), None),
+        (None, Info, "stop", fault, None),
+    ]);
+    // The first write is acknowledged by the isolated leader n1, the second by n2.
+    events[3].node = Some("n1".to_owned());
+    events[5].node = Some("n2".to_owned());
+    let r = summarise(&events, None, false);
+    // The fault starts at 1 ms; n2's write completes at 6 ms.
+    assert_eq!(r.failover_s.len(), 1);
+    assert!((r.failover_s[0] - 0.005).abs() < 1e-9, "{:?}", r.failover_s);
+    // Had n1 acknowledged both, nothing failed over.
+    events[5].node = Some("n1".to_owned());
+    assert!(summarise(&events, None, false).failover_s.is_empty());
+}
+
 /// Issue 10, item 12: a cluster that answered nothing for the second half of the run. Healthy
 /// seconds hold many operations and dead ones a timeout per client, so per operation it looks
 /// available; per second it was not. Compare-and-sets that found another value are answers,
