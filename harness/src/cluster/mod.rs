@@ -217,7 +217,12 @@ impl Cluster {
                         argv.extend(spec.extra_args.iter().cloned());
                     }
                     let log = spec.process_log_path(id, index, &p.name);
-                    ProcessSlot::new(p.name, argv, p.env, p.user, log)
+                    // A process run as another account starts in its node's data folder (its
+                    // own, reachable: checked above), not in the controller's working
+                    // directory, which that account may not enter: Patroni's Python
+                    // multiprocessing chdirs back to it and failed so in a 0700 checkout.
+                    let dir = p.user.is_some().then(|| data_dir.clone());
+                    ProcessSlot::new(p.name, argv, p.env, p.user, dir, log)
                 })
                 .collect();
             let files = rendered

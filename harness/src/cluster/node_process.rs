@@ -28,6 +28,8 @@ pub(crate) struct ProcessSlot {
     args: Vec<String>,
     env: Vec<(String, String)>,
     user: Option<String>,
+    /// Its working directory (the controller's when None).
+    dir: Option<PathBuf>,
     pub log_path: PathBuf,
     child: Option<ProcessHandle>,
 }
@@ -39,6 +41,7 @@ impl ProcessSlot {
         argv: Vec<String>,
         env: Vec<(String, String)>,
         user: Option<String>,
+        dir: Option<PathBuf>,
         log_path: PathBuf,
     ) -> Self {
         let mut argv = argv.into_iter();
@@ -49,6 +52,7 @@ impl ProcessSlot {
             args: argv.collect(),
             env,
             user,
+            dir,
             log_path,
             child: None,
         }
@@ -149,7 +153,7 @@ impl NodeProcess {
                     program: p.exe.clone(),
                     args: p.args.clone(),
                     env: p.env.clone(),
-                    dir: None,
+                    dir: p.dir.clone(),
                     user: p.user.clone(),
                     log: p.log_path.clone(),
                 })
