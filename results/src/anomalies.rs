@@ -84,9 +84,21 @@ impl std::fmt::Display for Anomaly {
             write!(f, ")")?;
         }
         match self.faults.as_slice() {
-            [] => write!(f, "; faults in force: none"),
-            faults => write!(f, "; faults in force: {}", faults.join(", ")),
+            [] => write!(f, "; faults in force: none")?,
+            faults => write!(f, "; faults in force: {}", faults.join(", "))?,
         }
+        // A lost write: how it was lost, as far as the history shows.
+        if !self.write_faults.is_empty() {
+            write!(
+                f,
+                "; the write was in flight during {}",
+                self.write_faults.join(", ")
+            )?;
+        }
+        if let Some(next) = &self.next_fault {
+            write!(f, "; next fault: {next}")?;
+        }
+        Ok(())
     }
 }
 

@@ -435,6 +435,11 @@ fn a_lost_write_s_row_names_the_faults_around_it_and_the_options_promises_sit_ab
         lost.next_fault.as_deref(),
         Some("kill n2 (leader n2), 0.00 s later")
     );
+    assert!(
+        lost.to_string()
+            .ends_with("faults in force: none; next fault: kill n2 (leader n2), 0.00 s later"),
+        "{lost}"
+    );
     let spec = json!({"name": "lost", "seed": 1, "nodes": 3,
         "options": {"replication": "async", "reads": "any"},
         "option_explanations": {"reads": "Any node answers.",
