@@ -47,6 +47,16 @@ pub struct Anomaly {
     /// The faults in force at some moment while the read ran, in words
     /// (`FaultWindow::describe`: `partition n1 | n2 n3 (leader n1)`).
     pub faults: Vec<String>,
+    /// A lost write's mechanism as far as the history shows it: the faults in force while the
+    /// write was in flight (invoked to acknowledged). The leader a fault names is the one the
+    /// cluster reported when it began: faultline records no leader timeline between faults.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub write_faults: Vec<String>,
+    /// For a lost write: the first fault that began after it was acknowledged, and how long
+    /// after (`kill n1 (leader n1), 0.12 s later`): a write the leader acknowledged just before
+    /// it was killed or cut off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_fault: Option<String>,
 }
 
 /// `stale-read of key "r0": n2 answered 4 at 0.43 s, should have seen 10 (acknowledged by n1 at
@@ -74,9 +84,21 @@ impl std::fmt::Display for Anomaly {
             write!(f, ")")?;
         }
         match self.faults.as_slice() {
-            [] => write!(f, "; faults in force: none"),
-            faults => write!(f, "; faults in force: {}", faults.join(", ")),
+            [] => write!(f, "; faults in force: none")?,
+            faults => write!(f, "; faults in force: {}", faults.join(", "))?,
         }
+        // A lost write: how it was lost, as far as the history shows.
+        if !self.write_faults.is_empty() {
+            write!(
+                f,
+                "; the write was in flight during {}",
+                self.write_faults.join(", ")
+            )?;
+        }
+        if let Some(next) = &self.next_fault {
+            write!(f, "; next fault: {next}")?;
+        }
+        Ok(())
     }
 }
 
@@ -131,6 +153,29 @@ pub fn find_anomalies(
                     .filter(|w| w.in_force_during(f.read.call_time, read_done))
                     .map(FaultWindow::describe)
                     .collect(),
+                write_faults: match f.write {
+                    Some(w) if f.kind == "lost-write" => {
+                        let acked = w.return_time.unwrap_or(u64::MAX);
+                        faults
+                            .iter()
+                            .filter(|fw| fw.in_force_during(w.call_time, acked))
+                            .map(FaultWindow::describe)
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                },
+                next_fault: f
+                    .write
+                    .filter(|_| f.kind == "lost-write")
+                    .and_then(|w| w.return_time)
+                    .and_then(|acked| {
+                        let next = faults.iter().find(|fw| fw.start > acked)?;
+                        Some(format!(
+                            "{}, {:.2} s later",
+                            next.describe(),
+                            seconds(next.start - acked)
+                        ))
+                    }),
             }
         })
         .collect()

@@ -132,6 +132,7 @@ pub fn run_campaign(
         say(&progress, format!("[{}/{total}] {}", i + 1, cell.label));
         overall.set_message(cell.label.clone());
         let t0 = Instant::now();
+        let explanations = spec.option_explanations.clone();
         // A cell that cannot start (its cluster does not come up, its folder cannot be made)
         // is recorded with why and the campaign goes on: one bad cell must not cost a night's
         // pages. The exit status says so at the end (3).
@@ -165,7 +166,8 @@ pub fn run_campaign(
             cell.expect,
             &outcome.results,
             t0.elapsed().as_secs_f64(),
-        );
+        )
+        .with_option_explanations(explanations);
         run.nodes = Some(cell.nodes);
         say(
             &progress,

@@ -27,15 +27,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         let s = &checked.spec;
         let nemesis: Vec<&str> = s.nemesis.iter().map(|n| n.name()).collect();
         let started = stamp(&folder);
-        runs.push(CampaignRun::new(
-            format!("{} {started}", s.name),
-            setup_of(s, &nemesis),
-            s.seed,
-            dir.display().to_string(),
-            Expect::Any,
-            &checked.results,
-            checked.results.duration_s,
-        ));
+        runs.push(
+            CampaignRun::new(
+                format!("{} {started}", s.name),
+                setup_of(s, &nemesis),
+                s.seed,
+                dir.display().to_string(),
+                Expect::Any,
+                &checked.results,
+                checked.results.duration_s,
+            )
+            .with_option_explanations(s.option_explanations.clone()),
+        );
         folders.push(folder);
     }
     let mut stamps: Vec<String> = folders.iter().map(|f| stamp(f)).collect();

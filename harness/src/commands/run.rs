@@ -223,6 +223,7 @@ pub fn resolve_with(args: &RunArgs, caps: Capabilities) -> anyhow::Result<RunSpe
         replication: system.option("replication").to_owned(),
         reads: system.option("reads").to_owned(),
         options: system.options.clone(),
+        option_explanations: system.option_explanations(),
         workload,
         nemesis,
         targets,

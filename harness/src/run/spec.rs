@@ -19,6 +19,11 @@ pub struct RunSpec {
     /// Every option of the system with its value (defaults included).
     #[serde(default)]
     pub options: std::collections::BTreeMap<String, String>,
+    /// What each option's value promises, from the definition's `explain` (option → text; only
+    /// values it explains), so the run's report and its campaign's page say it without the
+    /// definition at hand.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub option_explanations: std::collections::BTreeMap<String, String>,
     /// The `replication` option ("" when the system has none). Kept while results and
     /// campaign pages group by it; goes when they group by `options`.
     pub replication: String,

@@ -51,11 +51,15 @@ pub struct Requirement {
     pub install: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+/// One option: its values, the one a run gets unless told, and what values promise.
+#[derive(Debug, Clone, PartialEq)]
 pub struct OptionAxis {
     pub values: Vec<String>,
     pub default: String,
+    /// What a value promises and how it can still fail, in two or three sentences, for the
+    /// values that have one (reports show it beside the run's results). Every key is one of
+    /// `values`: a key that is not is refused at its line (`option_axis.rs`).
+    pub explain: Ordered<String>,
 }
 
 /// Faults that cannot apply to the system, each with the reason faultline gives when asked for

@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod definition;
 pub mod fit;
 pub mod leader;
+mod option_axis;
 pub mod options;
 pub mod probe;
 pub mod requires;
@@ -166,6 +167,18 @@ impl System {
             .get(name)
             .map(String::as_str)
             .unwrap_or_default()
+    }
+
+    /// What the run's option values promise (option → the definition's `explain` text of its
+    /// value), for the values the definition explains.
+    pub fn option_explanations(&self) -> BTreeMap<String, String> {
+        self.options
+            .iter()
+            .filter_map(|(name, value)| {
+                let text = self.definition.options.get(name)?.explain.get(value)?;
+                Some((name.clone(), text.clone()))
+            })
+            .collect()
     }
 
     /// The option values in the definition's order (`quorum`, `read-index`).

@@ -51,6 +51,18 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
     assert_eq!(summary["runs"][1]["passed"], false);
     assert_eq!(summary["compared_by"], "replication");
     assert_eq!(summary["groups"][0]["value"], "quorum");
+    // The group says what its value promises, from the runs' test.json.
+    let promise = &summary["groups"][0]["promises"][0];
+    assert_eq!(
+        (&promise["option"], &promise["value"]),
+        (&Value::from("replication"), &Value::from("quorum"))
+    );
+    assert!(
+        promise["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("A write is acknowledged once a majority")),
+        "{promise}"
+    );
     assert_eq!(summary["runs"][0]["system"], "kvnode");
     let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit");
     assert!(
@@ -59,6 +71,10 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
     );
     let index = std::fs::read_to_string(latest.join("index.html")).expect("index");
     assert!(index.contains("an expectation failed"));
+    assert!(
+        index.contains("<code>replication=quorum</code>: A write is acknowledged once a majority"),
+        "{index}"
+    );
     // Each run's report is linked and exists.
     let report = summary["runs"][0]["dir"].as_str().expect("dir");
     assert!(latest.join(report).join("report.html").is_file());
@@ -82,10 +98,11 @@ fn a_failed_expectation_fails_the_campaign_and_its_junit_case() {
         .find(|l| l.starts_with("quorum"))
         .expect("quorum row");
     assert_eq!(row.split_whitespace().nth(1), Some("2"), "{text}");
+    let page = std::fs::read_to_string(&page).expect("page");
+    assert!(page.contains("By replication</h2>"));
     assert!(
-        std::fs::read_to_string(&page)
-            .expect("page")
-            .contains("By replication</h2>")
+        page.contains("<code>replication=quorum</code>: A write is acknowledged"),
+        "the stored runs' test.json say what quorum promises"
     );
 }
 

@@ -117,6 +117,25 @@ fn a_short_run_stores_everything_and_is_valid() {
     assert_eq!(Some(latest.as_os_str()), dir.file_name());
     let spec = recorded_spec(&dir);
     assert_eq!(spec["seed"], 3);
+    // What the options' values promise: recorded with the run, shown beside the verdict.
+    let quorum = spec["option_explanations"]["replication"]
+        .as_str()
+        .expect("replication's explanation in test.json");
+    assert!(
+        quorum.starts_with("A write is acknowledged once a majority"),
+        "{quorum}"
+    );
+    assert!(spec["option_explanations"]["reads"].is_string(), "{spec}");
+    let report = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let block = report
+        .split("What this run's options promise")
+        .nth(1)
+        .expect("the promises block");
+    assert!(
+        block.contains("<code>replication=quorum</code>: A write is acknowledged once a majority")
+            && block.contains("<code>reads=read-index</code>: The leader confirms"),
+        "{block}"
+    );
     let results: Value =
         serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results"))
             .expect("json");

@@ -185,6 +185,69 @@ fn option_values_are_checked_against_the_definition() {
 }
 
 #[test]
+fn option_values_may_be_explained_and_an_explanation_of_no_value_names_its_line() {
+    let explained = GOOD.replace(
+        "  mode: {values: [fast, safe], default: safe}\n",
+        "  mode:\n    values: [fast, safe]\n    default: safe\n    explain:\n      \
+         safe: \"Waits for every node.\"\n      fast: \"Waits for none.\"\n",
+    );
+    let (_dir, path) = definition(&explained);
+    let system = resolve(&path, &[("mode", "fast")]).expect("resolves");
+    assert_eq!(
+        system.option_explanations(),
+        [("mode".to_owned(), "Waits for none.".to_owned())].into()
+    );
+    // Line 8 is `      reckless: ...`, its key at column 7.
+    let (_dir, path) = definition(&explained.replace("fast: \"Waits", "reckless: \"Waits"));
+    let err = resolve(&path, &[]).expect_err("explains a value the option lacks");
+    assert_eq!(
+        err,
+        format!(
+            "{}:8:7: options.mode.explain: \"reckless\" is not one of the option's values (fast, safe)",
+            path.display()
+        )
+    );
+    // `explain` before `values`: still refused, at the option.
+    let (_dir, path) = definition(&GOOD.replace(
+        "  mode: {values: [fast, safe], default: safe}",
+        "  mode: {explain: {slow: \"?\"}, values: [fast, safe], default: safe}",
+    ));
+    let err = resolve(&path, &[]).expect_err("explains a value the option lacks");
+    assert!(
+        err.starts_with(&format!("{}:3:", path.display()))
+            && err.contains("explain: \"slow\" is not one of the option's values (fast, safe)"),
+        "{err}"
+    );
+    // An unknown key beside them is still refused at its line.
+    let (_dir, path) = definition(&explained.replace("    default: safe", "    defualt: safe"));
+    let err = resolve(&path, &[]).expect_err("unknown key");
+    assert!(
+        err.starts_with(&format!(
+            "{}:5:5: options.mode: unknown field `defualt`",
+            path.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_value_of_every_built_in_s_options_is_explained() {
+    for name in faultline::system::builtin::names() {
+        let system = System::resolve(name, &[]).expect("resolves");
+        for (option, axis) in system.definition.options.iter() {
+            for value in &axis.values {
+                let text = axis.explain.get(value).map(String::as_str).unwrap_or("");
+                let sentences = text.matches(". ").count() + 1;
+                assert!(
+                    !text.is_empty() && sentences <= 4 && text.ends_with('.'),
+                    "{name}: {option}={value}: {text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_program_not_installed_says_how_to_install_it() {
     let (_dir, path) = definition(&format!(
         "{GOOD}requires:\n  - program: faultline-no-such-program\n    install: \"Debian: apt-get install nothing\"\n"

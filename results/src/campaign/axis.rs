@@ -151,6 +151,18 @@ impl Axis {
         Axis { dimensions, values }
     }
 
+    /// The options compared, in the axis's order; `None` when it compares systems (a system's
+    /// options come with it, so all of them matter to a group).
+    pub fn compared_options(&self) -> Option<Vec<String>> {
+        self.dimensions
+            .iter()
+            .map(|d| match d {
+                Dimension::System => None,
+                Dimension::Option(name) => Some(name.clone()),
+            })
+            .collect()
+    }
+
     /// As a page names it: `replication`, `system · reads`.
     pub fn name(&self) -> String {
         let names: Vec<&str> = self.dimensions.iter().map(Dimension::name).collect();

@@ -33,6 +33,8 @@ struct GroupRow {
     ops_per_s: String,
     latency: String,
     failover: String,
+    /// What the group's option values promise (`replication=sync-strict`, text).
+    promises: Vec<(String, String)>,
 }
 
 struct RunRow {
@@ -65,6 +67,8 @@ struct IndexPage {
     /// What the groups are values of (`replication`, `system · reads`).
     axis: String,
     groups: Vec<GroupRow>,
+    /// Whether any group has a promise to show (the column is left out otherwise).
+    promises: bool,
     charts: Vec<Chart>,
     runs: Vec<RunRow>,
 }
@@ -136,8 +140,14 @@ fn page(
                 failover: m
                     .failover_s
                     .map_or_else(|| "–".to_owned(), |s| format!("{s:.2} s")),
+                promises: m
+                    .promises
+                    .iter()
+                    .map(|p| (format!("{}={}", p.option, p.value), p.text.clone()))
+                    .collect(),
             })
             .collect(),
+        promises: summary.groups.iter().any(|g| !g.promises.is_empty()),
         charts: comparison_charts(&summary.runs, &axis)?,
         runs: summary
             .runs

@@ -24,6 +24,6 @@ pub use junit::{junit_xml, junit_xml_marking_flaky};
 pub use links::report_href;
 pub use provenance::Provenance;
 pub use summary::{
-    CampaignRun, CampaignSummary, Expect, GroupSummary, Outcome, Setup, SkippedCell,
+    CampaignRun, CampaignSummary, Expect, GroupSummary, OptionPromise, Outcome, Setup, SkippedCell,
     summarise_campaign,
 };

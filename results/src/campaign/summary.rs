@@ -104,6 +104,10 @@ pub struct CampaignRun {
     /// The p99 latency of each operation type, milliseconds.
     pub p99_ms: BTreeMap<String, f64>,
     pub seconds: f64,
+    /// What the run's option values promise (option → text, from its test.json): the groups
+    /// carry them to summary.json and the page, once per group rather than once per run.
+    #[serde(skip)]
+    pub option_explanations: BTreeMap<String, String>,
 }
 
 impl CampaignRun {
@@ -151,8 +155,23 @@ impl CampaignRun {
                 .map(|(f, l)| (f.clone(), l.p99_ms))
                 .collect(),
             seconds,
+            option_explanations: BTreeMap::new(),
         }
     }
+
+    /// The run with what its option values promise (test.json's `option_explanations`).
+    pub fn with_option_explanations(mut self, explanations: BTreeMap<String, String>) -> Self {
+        self.option_explanations = explanations;
+        self
+    }
+}
+
+/// What one option's value promises, as a group of runs shares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptionPromise {
+    pub option: String,
+    pub value: String,
+    pub text: String,
 }
 
 /// One value of the compared option across the campaign's runs.
@@ -176,6 +195,11 @@ pub struct GroupSummary {
     pub write_p50_ms: Option<f64>,
     /// Mean of the runs' slowest failovers, seconds.
     pub failover_s: Option<f64>,
+    /// What the group's option values promise: each option the page compares (every option,
+    /// when it compares systems) whose value and text all the group's runs share. Empty when
+    /// their definitions explain nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promises: Vec<OptionPromise>,
 }
 
 /// A cell that never ran: the campaign was interrupted before it, or it could not start.
@@ -288,6 +312,43 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
+/// What the runs of one group promise: for each option the axis compares (or every option the
+/// runs have, when it compares systems, whose options come with them), the value and text every
+/// run of the group has; an option whose runs disagree, or one not explained, is left out.
+fn group_promises(axis: &Axis, runs: &[&CampaignRun]) -> Vec<OptionPromise> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    let names: Vec<String> = match axis.compared_options() {
+        Some(names) => names,
+        None => {
+            let mut names: Vec<String> = first.setup.options.keys().cloned().collect();
+            names.sort_by_key(|n| {
+                let rank = ["replication", "reads"].iter().position(|f| f == n);
+                (rank.unwrap_or(2), n.clone())
+            });
+            names
+        }
+    };
+    names
+        .into_iter()
+        .filter_map(|option| {
+            let value = first.setup.option(&option)?;
+            let text = first.option_explanations.get(&option)?;
+            runs.iter()
+                .all(|r| {
+                    r.setup.option(&option) == Some(value)
+                        && r.option_explanations.get(&option) == Some(text)
+                })
+                .then(|| OptionPromise {
+                    value: value.to_owned(),
+                    text: text.clone(),
+                    option,
+                })
+        })
+        .collect()
+}
+
 /// Summarises runs per value of what differs between them (`Axis::of`), in rank order.
 pub fn summarise_campaign(
     name: String,
@@ -320,6 +381,7 @@ pub fn summarise_campaign(
                 write_p99_ms: rs.iter().filter_map(|r| r.write_p99_ms).reduce(f64::max),
                 write_p50_ms: mean(rs.iter().filter_map(|r| r.write_p50_ms)),
                 failover_s: mean(rs.iter().filter_map(|r| r.failover_s)),
+                promises: group_promises(&axis, rs),
             }
         })
         .collect();

@@ -83,6 +83,9 @@ struct ReportPage {
     explorer_key: Vec<(&'static str, String)>,
     anomalies: Vec<views::AnomalyRow>,
     anomaly_total: usize,
+    /// What the run's option values promise (`replication=sync-strict`, text): beside the
+    /// verdict, or above the anomalies when there are any, where their reader looks.
+    promises: Vec<(String, String)>,
     faults: Vec<views::FaultRow>,
     node_logs: Vec<String>,
 }
@@ -145,6 +148,7 @@ pub fn render_report(input: &ReportInput<'_>) -> Result<String, ReportError> {
         explorer_key: explorer_key(r),
         anomalies: views::anomaly_rows(r),
         anomaly_total: r.anomaly_counts.values().sum(),
+        promises: views::option_promises(input.spec),
         faults: views::fault_rows(r),
         node_logs: (1..=nodes).map(|n| format!("nodes/{n}.log")).collect(),
     };

@@ -44,6 +44,9 @@ pub struct AnomalyRow {
     pub missing_value: String,
     /// The write it missed: history index, when and by which node it was acknowledged.
     pub write: String,
+    /// A lost write's mechanism as the history shows it: the faults in force while it was in
+    /// flight and the fault that came next (empty for other anomalies).
+    pub mechanism: Vec<String>,
     /// The faults in force while the read ran, in words ("none").
     pub faults: Vec<String>,
 }
@@ -64,6 +67,39 @@ pub struct FaultRow {
     pub writes_answered: String,
     pub start: String,
     pub end: String,
+}
+
+/// What the run's option values promise, from test.json's `option_explanations`:
+/// (`replication=sync-strict`, its text), replication and reads first (as test names spell
+/// options), then the others by name. Empty for a run whose definition explains nothing.
+pub fn option_promises(spec: &serde_json::Value) -> Vec<(String, String)> {
+    let Some(texts) = spec
+        .get("option_explanations")
+        .and_then(serde_json::Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let mut promises: Vec<(usize, String, String)> = texts
+        .iter()
+        .filter_map(|(name, text)| {
+            let text = text.as_str()?;
+            let value = spec
+                .get("options")
+                .and_then(|o| o.get(name))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?");
+            let rank = ["replication", "reads"]
+                .iter()
+                .position(|first| first == name)
+                .unwrap_or(2);
+            Some((rank, format!("{name}={value}"), text.to_owned()))
+        })
+        .collect();
+    promises.sort();
+    promises
+        .into_iter()
+        .map(|(_, option, text)| (option, text))
+        .collect()
 }
 
 pub fn count_rows(r: &RunResults) -> Vec<CountRow> {
@@ -159,6 +195,7 @@ pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
                     w
                 }
             },
+            mechanism: lost_write_mechanism(a),
             faults: if a.faults.is_empty() {
                 vec!["none".to_owned()]
             } else {
@@ -166,6 +203,30 @@ pub fn anomaly_rows(r: &RunResults) -> Vec<AnomalyRow> {
             },
         })
         .collect()
+}
+
+/// What the history says of how a lost write was lost: while it was in flight, which faults
+/// were in force (each naming the leader the cluster reported when it began), and which fault
+/// came next after its acknowledgement.
+fn lost_write_mechanism(a: &crate::anomalies::Anomaly) -> Vec<String> {
+    if a.kind != "lost-write" || a.write_index.is_none() {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    if a.write_faults.is_empty() {
+        lines.push("in flight with no fault in force".to_owned());
+    } else {
+        lines.extend(
+            a.write_faults
+                .iter()
+                .map(|f| format!("in flight during {f}")),
+        );
+    }
+    match &a.next_fault {
+        Some(next) => lines.push(format!("next fault: {next}")),
+        None => lines.push("no fault after it".to_owned()),
+    }
+    lines
 }
 
 pub fn fault_rows(r: &RunResults) -> Vec<FaultRow> {

@@ -118,3 +118,95 @@ fn expectations_are_spelled_as_in_the_campaign_file() {
     let index = render_index(&summary).expect("index");
     assert!(index.contains("<td>invalid</td>"), "{index}");
 }
+
+/// A campaign over postgres-patroni's replication (not kvnode's option, with other options
+/// beside it): each group's row has its availability, failover time, anomalies and what its
+/// value promises, and summary.json's groups carry the promise of the compared option only.
+#[test]
+fn each_group_of_another_system_shows_its_figures_beside_what_its_value_promises() {
+    let promise = |mode: &str| format!("{mode} promises this much.");
+    let runs: Vec<CampaignRun> = [("async", 3, 0.4, 25.0), ("sync-strict", 0, 0.1, 31.0)]
+        .into_iter()
+        .map(|(mode, lost, available, failover)| {
+            let mut r = results(Verdict::Valid, false);
+            r.anomaly_counts.insert("lost-write".into(), lost);
+            r.availability.during_faults = Some(available);
+            r.failover_s = vec![failover];
+            let setup = Setup {
+                system: "postgres-patroni".into(),
+                options: [
+                    ("replication", mode),
+                    ("synchronous_commit", "on"),
+                    ("reads", "primary"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+                workload: "register".into(),
+                nemesis: "partition".into(),
+            };
+            CampaignRun::new(
+                mode.into(),
+                setup,
+                1,
+                format!("runs/{mode}/1"),
+                Expect::Any,
+                &r,
+                60.0,
+            )
+            .with_option_explanations(
+                [
+                    ("replication".to_owned(), promise(mode)),
+                    ("reads".to_owned(), "Reads go to the primary.".to_owned()),
+                ]
+                .into_iter()
+                .collect(),
+            )
+        })
+        .collect();
+    let summary = summarise_campaign("pg".into(), "now".into(), runs, false);
+    assert_eq!(summary.compared_by, "replication");
+    let json = serde_json::to_value(&summary).expect("json");
+    for (i, mode) in ["async", "sync-strict"].into_iter().enumerate() {
+        let group = &json["groups"][i];
+        assert_eq!(group["value"], mode);
+        assert_eq!(
+            group["promises"],
+            serde_json::json!([{"option": "replication", "value": mode, "text": promise(mode)}]),
+            "only the compared option's promise: reads is the same in every group"
+        );
+    }
+    assert!(
+        json["runs"][0].get("option_explanations").is_none(),
+        "once per group, not per run"
+    );
+    let index = render_index(&summary).expect("index");
+    let row = |mode: &str| {
+        index
+            .split("<tr>")
+            .find(|r| r.contains(&format!("</span>{mode}</td>")))
+            .unwrap_or_else(|| panic!("no row for {mode}: {index}"))
+            .to_owned()
+    };
+    let async_row = row("async");
+    for cell in [
+        "<td>3 lost writes</td>",
+        "<td>40.0%</td>",
+        "<td>25.00 s</td>",
+        "<code>replication=async</code>: async promises this much.",
+    ] {
+        assert!(async_row.contains(cell), "{cell} missing from {async_row}");
+    }
+    let strict_row = row("sync-strict");
+    for cell in [
+        "<td>none</td>",
+        "<td>10.0%</td>",
+        "<td>31.00 s</td>",
+        "sync-strict promises this much.",
+    ] {
+        assert!(
+            strict_row.contains(cell),
+            "{cell} missing from {strict_row}"
+        );
+    }
+}

@@ -427,3 +427,99 @@ fn availability_in_time_counts_seconds_from_the_first_invocation() {
     // second 0 with the other, and second 1 looked dead: 50%.
     assert_eq!(r.availability.overall_by_time, Some(1.0), "{r:?}");
 }
+
+/// A write acknowledged while a partition cut off the leader that acknowledged it, lost after
+/// the failover: its row names the partition it was in flight during (with the leader of the
+/// fault's start) and the fault after it; the report puts what the options promise above the
+/// anomalies.
+#[test]
+fn a_lost_write_s_row_names_the_faults_around_it_and_the_options_promises_sit_above_it() {
+    let cut = json!({"fault": "partition", "targets": [1], "leader": 1});
+    let kill = json!({"fault": "kill", "targets": [2], "leader": 2});
+    let events = history(&[
+        (None, Invoke, "start", cut.clone(), None),
+        (None, Info, "start", cut.clone(), None),
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Ok, "write", json!(1), None),
+        (None, Invoke, "stop", cut.clone(), None),
+        (None, Info, "stop", cut.clone(), None),
+        (Some(0), Invoke, "write", json!(2), None),
+        (Some(0), Ok, "write", json!(2), None),
+        (None, Invoke, "start", kill.clone(), None),
+        (None, Info, "start", kill.clone(), None),
+        (None, Invoke, "stop", kill.clone(), None),
+        (None, Info, "stop", kill, None),
+        (None, Info, "phase", json!("final-reads"), None),
+        (Some(1), Invoke, "read", Value::Null, None),
+        (Some(1), Ok, "read", json!(1), None),
+    ]);
+    let r = summarise(&events, None, false);
+    let lost = &r.anomalies[0];
+    assert_eq!(lost.kind, "lost-write");
+    assert_eq!(lost.missing_value, json!(2));
+    // Write 2 was in flight with no fault in force; the kill of n2 began 2 ms after its ack.
+    assert!(lost.write_faults.is_empty(), "{:?}", lost.write_faults);
+    assert_eq!(
+        lost.next_fault.as_deref(),
+        Some("kill n2 (leader n2), 0.00 s later")
+    );
+    assert!(
+        lost.to_string()
+            .ends_with("faults in force: none; next fault: kill n2 (leader n2), 0.00 s later"),
+        "{lost}"
+    );
+    let spec = json!({"name": "lost", "seed": 1, "nodes": 3,
+        "options": {"replication": "async", "reads": "any"},
+        "option_explanations": {"reads": "Any node answers.",
+                                "replication": "Acknowledged by the leader alone."}});
+    let html = render_report(&ReportInput {
+        spec: &spec,
+        results: &r,
+        events: &events,
+        clocks: &[],
+    })
+    .expect("renders");
+    let promises = html
+        .find("What this run's options promise")
+        .expect("the promises block");
+    let anomalies = html.find("<table class=\"anomalies\">").expect("anomalies");
+    assert!(
+        html.find("<h2>Anomalies").is_some_and(|h| h < promises) && promises < anomalies,
+        "the promises sit between the anomalies' heading and their table"
+    );
+    let block = &html[promises..anomalies];
+    let replication = block
+        .find("<code>replication=async</code>: Acknowledged by the leader alone.")
+        .expect("replication's promise");
+    let reads = block
+        .find("<code>reads=any</code>: Any node answers.")
+        .expect("reads' promise");
+    assert!(replication < reads, "replication first");
+    assert!(html.contains("next fault: kill n2 (leader n2), 0.00 s later"));
+    assert!(html.contains("in flight with no fault in force"));
+
+    // A write acknowledged while the partition cut its leader off, and nothing of it read
+    // back: its row says which fault it was in flight during, with the leader of its start.
+    let events = history(&[
+        (None, Invoke, "start", cut.clone(), None),
+        (None, Info, "start", cut.clone(), None),
+        (Some(0), Invoke, "write", json!(1), None),
+        (Some(0), Ok, "write", json!(1), None),
+        (None, Invoke, "stop", cut.clone(), None),
+        (None, Info, "stop", cut, None),
+        (None, Info, "phase", json!("final-reads"), None),
+        (Some(1), Invoke, "read", Value::Null, None),
+        (Some(1), Ok, "read", Value::Null, None),
+    ]);
+    let r = summarise(&events, None, false);
+    let lost = &r.anomalies[0];
+    assert_eq!((lost.kind, &lost.missing_value), ("lost-write", &json!(1)));
+    assert_eq!(lost.write_faults.len(), 1, "{:?}", lost.write_faults);
+    assert!(
+        lost.write_faults[0].starts_with("partition")
+            && lost.write_faults[0].ends_with("(leader n1)"),
+        "{:?}",
+        lost.write_faults
+    );
+    assert_eq!(lost.next_fault, None);
+}
