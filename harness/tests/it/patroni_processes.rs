@@ -227,6 +227,8 @@ fn a_loopback_patroni_leader_is_killed_and_paused_whole() {
     std::fs::create_dir_all(&store).expect("store");
     // Both faults (the deck deals each leader-targeted one once before any repeats), each long
     // enough to look at, shorter than Patroni's 20 s lease: no failover, the leader comes back.
+    // The time limit leaves the killed node's restart (the heal: 5 s here, 20 s and more with
+    // the whole suite beside it) room before the second fault.
     let mut controller = start_controller(
         &store,
         "faulted",
@@ -236,9 +238,9 @@ fn a_loopback_patroni_leader_is_killed_and_paused_whole() {
             "--targets",
             "leader",
             "--time-limit",
-            "30",
+            "45",
             "--fault-duration",
-            "10",
+            "8",
             "--quiet-duration",
             "2",
             "--recovery",
