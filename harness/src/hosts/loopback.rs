@@ -12,23 +12,27 @@ use faultline_nemeses::NodeId;
 use super::process::{
     ProcessHandle, ProcessSpec, exec_local, read_local, spawn_local, write_local,
 };
-use super::{Host, HostError};
+use super::{Host, HostError, node_marker};
 
 #[derive(Debug, Clone)]
 pub struct LoopbackHost {
     name: String,
     ip: Ipv4Addr,
+    /// `fl<pid>x<run>n<id>` (`node_marker.rs`), in the environment of every process it starts:
+    /// what finds the node's daemons, which share the machine with every other process.
+    marker: String,
 }
 
 impl LoopbackHost {
-    /// Node `id`'s host: 127.0.0.(10+id), one address per node, so a firewall rule on
-    /// (source, destination) can cut exactly one link (kvnode binds its outgoing peer
-    /// connections to its listen IP).
-    pub fn for_node(id: NodeId) -> LoopbackHost {
+    /// Node `id`'s host in run `run` of this controller (`node_marker::next_run`):
+    /// 127.0.0.(10+id), one address per node, so a firewall rule on (source, destination) can
+    /// cut exactly one link (kvnode binds its outgoing peer connections to its listen IP).
+    pub fn for_node(id: NodeId, run: u32) -> LoopbackHost {
         let ip = node_ip(id);
         LoopbackHost {
             name: ip.to_string(),
             ip,
+            marker: node_marker::node_name(std::process::id(), run, id),
         }
     }
 }
@@ -53,7 +57,7 @@ impl Host for LoopbackHost {
     }
 
     async fn spawn(&self, spec: ProcessSpec) -> Result<ProcessHandle, HostError> {
-        spawn_local(&self.name, spec, None).await
+        spawn_local(&self.name, &self.marker, spec, None).await
     }
 
     async fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), HostError> {

@@ -15,10 +15,13 @@
 //! Invariant: whatever a `Hosts` created (namespaces, bridge, veths, their nft tables; on ssh
 //! hosts the run's remote directory, processes and nft table) is removed when it is dropped; a
 //! controller killed before that leaves them to `remove_stale` (and, on ssh hosts, to
-//! `SshHost::remove_stale`, which `connect_ssh` runs on every host), at the next start.
+//! `SshHost::remove_stale`, which `connect_ssh` runs on every host), at the next start. Every
+//! local node process carries its node's name in its environment (`node_marker`), so what a
+//! killed controller's nodes left (a daemon PR_SET_PDEATHSIG did not reach) is found too.
 
 mod loopback;
 pub mod netns;
+pub mod node_marker;
 mod process;
 pub mod process_tree;
 pub(crate) mod spawner;
@@ -228,15 +231,21 @@ impl Hosts {
     /// Sets up one host per id: nothing to do for loopback; namespaces and a bridge for netns.
     pub fn create(kind: HostKind, ids: &[NodeId]) -> Result<Hosts, HostError> {
         match kind {
-            HostKind::Loopback => Ok(Hosts {
-                kind,
-                ssh_cleanup: Vec::new(),
-                hosts: ids
-                    .iter()
-                    .map(|&id| (id, Arc::new(AnyHost::Loopback(LoopbackHost::for_node(id)))))
-                    .collect(),
-                netns: None,
-            }),
+            HostKind::Loopback => {
+                let run = node_marker::next_run();
+                Ok(Hosts {
+                    kind,
+                    ssh_cleanup: Vec::new(),
+                    hosts: ids
+                        .iter()
+                        .map(|&id| {
+                            let host = LoopbackHost::for_node(id, run);
+                            (id, Arc::new(AnyHost::Loopback(host)))
+                        })
+                        .collect(),
+                    netns: None,
+                })
+            }
             HostKind::Netns => {
                 let run = NetnsHosts::create(ids)?;
                 Ok(Hosts {
@@ -345,8 +354,11 @@ impl Drop for Hosts {
     }
 }
 
-/// Removes what controllers that are no longer running left behind (namespaces, bridges,
-/// veths). Best effort: without root or `ip` nothing is listed and nothing removed.
+/// Removes what controllers that are no longer running left behind: their node processes
+/// (by their marker, `node_marker::kill_stale`: on loopback, daemons PR_SET_PDEATHSIG did not
+/// reach, such as Patroni's postmaster), then namespaces, bridges and veths. Best effort:
+/// without root or `ip` nothing is listed and nothing removed.
 pub fn remove_stale() {
+    node_marker::kill_stale();
     netns::remove_stale();
 }

@@ -6,7 +6,8 @@
 //! controller. A netns host's process enters the namespace in the child, between fork and exec
 //! (`setns(2)` on `/run/netns/NAME`), rather than through `ip netns exec`: the pid is the
 //! node's with no wrapper in between, nothing besides libc is needed, and the mount namespace
-//! stays the controller's (`ip netns exec` remounts /sys in a private one).
+//! stays the controller's (`ip netns exec` remounts /sys in a private one). Each carries its
+//! node's marker (`node_marker.rs`) in its environment.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -15,7 +16,9 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 
+use super::node_marker;
 use super::process_tree;
 use super::spawner;
 use super::ssh::RemoteHandle;
@@ -43,8 +46,17 @@ pub struct ProcessSpec {
 /// open master connection (milliseconds), so Drop and the nemeses' sync paths can use them.
 #[derive(Debug)]
 pub enum ProcessHandle {
-    Local(Child),
+    Local(LocalProcess),
     Remote(RemoteHandle),
+}
+
+/// A child of the controller, and the processes of its node its last signal reached.
+#[derive(Debug)]
+pub struct LocalProcess {
+    child: Child,
+    /// What the last `signal_tree` found (`process_tree::node_processes`), so that watching a
+    /// pause take hold reads every process's stat, not every process's environment, each poll.
+    signalled: Mutex<Vec<u32>>,
 }
 
 /// How a process ended.
@@ -75,20 +87,27 @@ impl std::fmt::Display for ProcessExit {
 impl ProcessHandle {
     pub fn pid(&self) -> u32 {
         match self {
-            ProcessHandle::Local(child) => child.id(),
+            ProcessHandle::Local(local) => local.child.id(),
             ProcessHandle::Remote(remote) => remote.pid(),
         }
     }
 
     /// Sends `signal` to the process's group (its pid: it leads a group of its own) and to
     /// every process descending from it, also those that left the group (every PostgreSQL
-    /// backend calls setsid), and on a netns host every process of its namespace (a daemon
-    /// double-forked to init): a host's crash or pause reaches all of a node. See
+    /// backend calls setsid), and every other process of its node (a daemon double-forked to
+    /// init): on a netns host those of its namespace, on loopback those carrying its node
+    /// marker. A host's crash or pause reaches all of a node. See
     /// `process_tree::signal_tree` for the order.
     pub fn signal_tree(&self, signal: libc::c_int) -> io::Result<()> {
         match self {
-            ProcessHandle::Local(child) => {
-                process_tree::signal_tree(child.id(), child.id(), signal)
+            ProcessHandle::Local(local) => {
+                let pid = local.child.id();
+                let signalled = process_tree::signal_tree(pid, pid, signal);
+                if let Ok(mut last) = local.signalled.lock() {
+                    // After an error, nothing is known: the next look reads the node again.
+                    *last = signalled.as_ref().cloned().unwrap_or_default();
+                }
+                signalled.map(|_| ())
             }
             ProcessHandle::Remote(remote) => remote.signal_tree(signal),
         }
@@ -97,7 +116,7 @@ impl ProcessHandle {
     /// How it ended if it has (reaping it), None while it runs.
     pub fn try_wait(&mut self) -> io::Result<Option<ProcessExit>> {
         match self {
-            ProcessHandle::Local(child) => Ok(child.try_wait()?.map(ProcessExit::Status)),
+            ProcessHandle::Local(local) => Ok(local.child.try_wait()?.map(ProcessExit::Status)),
             ProcessHandle::Remote(remote) => remote.try_wait(),
         }
     }
@@ -105,17 +124,34 @@ impl ProcessHandle {
     /// Waits for it to exit, blocking the thread (for Drop).
     pub fn wait_blocking(&mut self) -> io::Result<ProcessExit> {
         match self {
-            ProcessHandle::Local(child) => child.wait().map(ProcessExit::Status),
+            ProcessHandle::Local(local) => local.child.wait().map(ProcessExit::Status),
             ProcessHandle::Remote(remote) => remote.wait_blocking(),
         }
     }
 
-    /// The states of every thread of its processes (`process_tree::node_processes`; for pause: "paused" means all of them
-    /// are stopped), None once it is gone or where they cannot be read.
+    /// The states of every thread of its processes (for pause: "paused" means all of them are
+    /// stopped), None once it is gone or where they cannot be read. Its processes: its tree and
+    /// those the last signal reached, or, before any signal, `process_tree::node_processes`.
     pub fn thread_states(&self) -> Option<ThreadStates> {
         match self {
-            ProcessHandle::Local(child) => {
-                process_tree::tree_thread_states(&process_tree::node_processes(child.id()))
+            ProcessHandle::Local(local) => {
+                let pid = local.child.id();
+                let signalled = local
+                    .signalled
+                    .lock()
+                    .map(|s| s.clone())
+                    .unwrap_or_default();
+                let pids = if signalled.is_empty() {
+                    process_tree::node_processes(pid)
+                } else {
+                    let tree = process_tree::process_tree(pid);
+                    let others: Vec<u32> = signalled
+                        .into_iter()
+                        .filter(|p| !tree.contains(p))
+                        .collect();
+                    [tree, others].concat()
+                };
+                process_tree::tree_thread_states(&pids)
             }
             ProcessHandle::Remote(remote) => remote.thread_states(),
         }
@@ -123,9 +159,11 @@ impl ProcessHandle {
 }
 
 /// Starts `spec` on this machine, in the network namespace `netns` (a `/run/netns` file) when
-/// given.
+/// given, with `FAULTLINE_NODE=<node>` in its environment (`node_marker.rs`: what finds a
+/// daemon it double-forks, and what the next controller kills if this one dies).
 pub(crate) async fn spawn_local(
     host: &str,
+    node: &str,
     spec: ProcessSpec,
     netns: Option<&std::path::Path>,
 ) -> Result<ProcessHandle, super::HostError> {
@@ -149,6 +187,7 @@ pub(crate) async fn spawn_local(
     command
         .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(node_marker::ENV, node)
         .stdin(Stdio::null())
         .stdout(
             log.try_clone()
@@ -207,7 +246,10 @@ pub(crate) async fn spawn_local(
     let child = spawner::spawn(command)
         .await
         .map_err(|e| err(&format!("cannot start {}", spec.program.display()), e))?;
-    Ok(ProcessHandle::Local(child))
+    Ok(ProcessHandle::Local(LocalProcess {
+        child,
+        signalled: Mutex::new(Vec::new()),
+    }))
 }
 
 /// Runs `argv` to its end on this machine (inside `netns` when given) and returns its output.

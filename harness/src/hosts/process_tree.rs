@@ -9,13 +9,17 @@
 //!
 //! Nor is the tree always enough: a program that starts a daemon the way pg_ctl does (setsid,
 //! double fork: Patroni starts the postmaster so) leaves it to init, and no parent link leads
-//! to it. Where a node is a network namespace of its own (netns hosts), `node_processes` adds
-//! every process in the root's namespace, which is what a crash of that host would take.
+//! to it. `node_processes` adds what a crash of the node's host would take: where the node is
+//! a network namespace of its own (netns hosts), every process in that namespace; elsewhere
+//! (loopback), every process carrying the node's environment marker (`node_marker.rs`,
+//! inherited through the double fork) and its descendants. ssh hosts walk the tree only
+//! (`ssh/remote_process.rs`).
 //!
 //! Standard library only, like `cluster/thread_states.rs`.
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::node_marker;
 use crate::cluster::thread_states::{ThreadStates, thread_states};
 
 /// `root` and every process descending from it, root first, then breadth-first. Empty when
@@ -24,28 +28,45 @@ pub fn process_tree(root: u32) -> Vec<u32> {
     tree_of(root, &parent_links())
 }
 
-/// `root`'s tree, and, when `root` lives in a network namespace other than this process's (a
-/// netns host), every other process in that namespace: the node's whole host. Root first.
-/// Left out: commands this controller runs in the namespace (its own children besides the
-/// node, such as the firewall's `nft`): a crash of the node must not fail a partition.
+/// `root`'s tree and the rest of its node: when `root` lives in a network namespace other than
+/// this process's (a netns host), every other process in that namespace; otherwise, when
+/// `root` carries a node marker (`node_marker::ENV`), every process carrying the same marker
+/// and their descendants (loopback: a daemon double-forked to init). Root first, then its
+/// tree, then the others in pid order.
+/// Left out on a netns host: commands this controller runs in the namespace (its own children
+/// besides the node, such as the firewall's `nft`): a crash of the node must not fail a
+/// partition. They carry no marker, so the marker leaves them out too.
 pub fn node_processes(root: u32) -> Vec<u32> {
     let parents = parent_links();
     let mut pids = tree_of(root, &parents);
-    let Some(namespace) = net_namespace(root) else {
-        return pids;
-    };
     let me = std::process::id();
-    if net_namespace(me).as_ref() == Some(&namespace) {
+    let own_namespace = net_namespace(me);
+    let namespace = net_namespace(root);
+    if namespace.is_some() && namespace != own_namespace {
+        let mut members: Vec<u32> = parents
+            .iter()
+            .filter(|&(&pid, &ppid)| pid != me && ppid != me && !pids.contains(&pid))
+            .map(|(&pid, _)| pid)
+            .filter(|&pid| net_namespace(pid) == namespace)
+            .collect();
+        members.sort_unstable();
+        pids.extend(members);
         return pids;
     }
-    let mut members: Vec<u32> = parents
-        .iter()
-        .filter(|&(&pid, &ppid)| pid != me && ppid != me && !pids.contains(&pid))
-        .map(|(&pid, _)| pid)
-        .filter(|&pid| net_namespace(pid).as_ref() == Some(&namespace))
+    let Some(marker) = node_marker::marker_of(root) else {
+        return pids;
+    };
+    let marked: Vec<u32> = node_marker::marked_processes(|m| m == marker)
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .filter(|&pid| pid != me)
         .collect();
-    members.sort_unstable();
-    pids.extend(members);
+    let seen: BTreeSet<u32> = pids.iter().copied().collect();
+    pids.extend(
+        trees_of(&marked, &parents)
+            .into_iter()
+            .filter(|p| !seen.contains(p)),
+    );
     pids
 }
 
@@ -74,6 +95,16 @@ pub fn tree_of(root: u32, parents: &HashMap<u32, u32>) -> Vec<u32> {
         }
     }
     tree
+}
+
+/// Every process of the trees of `roots` (each once, roots that are gone left out), in pid
+/// order.
+pub fn trees_of(roots: &[u32], parents: &HashMap<u32, u32>) -> Vec<u32> {
+    let all: BTreeSet<u32> = roots
+        .iter()
+        .flat_map(|&root| tree_of(root, parents))
+        .collect();
+    all.into_iter().collect()
 }
 
 /// pid → parent pid of every process /proc lists now (its threads are not listed there).
@@ -130,12 +161,15 @@ pub fn tree_thread_states(pids: &[u32]) -> Option<ThreadStates> {
 const SETTLE_ROUNDS: usize = 8;
 
 /// Sends `signal` to the process group `pgid` and to every process of `node_processes(root)`
-/// (its tree; on a netns host its namespace too), the others before the root. SIGSTOP and SIGKILL first stop the tree round by round until no
-/// new process appears (a running process could fork one the snapshot does not hold:
-/// PostgreSQL's postmaster restarts backends that die), and SIGKILL kills only the stopped
-/// tree: walked after the root died, the tree would miss its children, re-parented to init.
+/// (its tree; on a netns host its namespace, on loopback its marked processes too), the others
+/// before the root. SIGSTOP and SIGKILL first stop the tree round by round until no new process
+/// appears (a running process could fork one the snapshot does not hold: PostgreSQL's
+/// postmaster restarts backends that die), and SIGKILL kills only the stopped tree: walked
+/// after the root died, the tree would miss its children, re-parented to init.
 /// A process that exits meanwhile is not an error; the group's own error is returned.
-pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result<()> {
+/// Returns the processes signalled (root included), for a caller that then watches their
+/// states: reading them again would read every process's environment again.
+pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result<Vec<u32>> {
     let group = -i64::from(pgid);
     let mut seen: BTreeSet<u32> = BTreeSet::new();
     if matches!(signal, libc::SIGSTOP | libc::SIGKILL) {
@@ -158,7 +192,8 @@ pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result
     for &pid in seen.iter().filter(|&&p| p != root) {
         let _ = send(i64::from(pid), signal);
     }
-    send(group, signal)
+    send(group, signal)?;
+    Ok(seen.into_iter().collect())
 }
 
 /// kill(2) with a pid (negative: a process group).

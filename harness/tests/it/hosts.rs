@@ -520,23 +520,21 @@ fn group_of(pid: u32) -> Option<u32> {
 }
 
 /// A node whose program starts a child that leaves its process group (setsid, as every
-/// PostgreSQL backend does) and, on a netns host, a daemon double-forked away to init (as
-/// Patroni starts the postmaster): pause stops them all, resume continues them all, kill leaves
-/// none of them.
+/// PostgreSQL backend does) and a daemon double-forked away to init (as Patroni starts the
+/// postmaster; found through the namespace on netns, through the node marker on loopback):
+/// pause stops them all, resume continues them all, kill leaves none of them.
 async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
     use faultline::hosts::process_tree::{node_processes, process_tree, signal_tree};
     eprintln!("--- {kind}: a node with a setsid child");
     let hosts = Hosts::create(kind, &[1]).expect("create hosts");
     let host = hosts.get(1).expect("host 1");
     let dir = tempfile::tempdir().expect("temp dir");
-    // On loopback nothing could find a daemon that left for init: only netns starts one.
-    let (script, expected) = match kind {
-        HostKind::Netns => (
-            "(setsid sleep 1002 &); setsid sleep 1000 & exec sleep 1000",
-            3,
-        ),
-        _ => ("setsid sleep 1000 & exec sleep 1000", 2),
-    };
+    // The daemon leaves for init: netns finds it in the node's namespace, loopback by the
+    // node marker its environment inherited.
+    let (script, expected) = (
+        "(setsid sleep 1002 &); setsid sleep 1000 & exec sleep 1000",
+        3,
+    );
     let mut node = host
         .spawn(ProcessSpec {
             program: "/bin/sh".into(),
@@ -579,12 +577,10 @@ async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
     }
     let tree = process_tree(root);
     assert_eq!(tree.len(), 2, "the node and its setsid child: {tree:?}");
-    if kind == HostKind::Netns {
-        assert!(
-            others.iter().any(|p| !tree.contains(p)),
-            "the daemon is found through the namespace, not the tree: {all:?} {tree:?}"
-        );
-    }
+    assert!(
+        others.iter().any(|p| !tree.contains(p)),
+        "the daemon is found through the namespace or the marker, not the tree: {all:?} {tree:?}"
+    );
 
     eprintln!("--- pause: every thread of every process stops");
     node.signal_tree(libc::SIGSTOP).expect("stop");

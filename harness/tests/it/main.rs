@@ -16,6 +16,7 @@ mod interrupt;
 mod key_groups;
 mod kvnode_bin;
 mod partition;
+mod patroni_processes;
 mod postgres_patroni;
 mod run_cli;
 mod ssh_hosts;

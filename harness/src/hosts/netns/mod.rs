@@ -76,7 +76,8 @@ impl Host for NetnsHost {
     }
 
     async fn spawn(&self, spec: ProcessSpec) -> Result<ProcessHandle, HostError> {
-        spawn_local(&self.name, spec, Some(&self.path)).await
+        // The namespace's name is the node's marker (`node_marker::node_name`).
+        spawn_local(&self.name, &self.name, spec, Some(&self.path)).await
     }
 
     // A namespace shares the controller's file system.

@@ -6,7 +6,8 @@
 //! - bridge `flb<pid>x<run % 1000>` (root namespace; at most 3+7+1+3 = 14 characters; a
 //!   counter past 999 wraps, long after its run's bridge is gone: runs of one controller
 //!   follow each other),
-//! - namespace `fl<pid>x<run>n<id>` (no length limit),
+//! - namespace `fl<pid>x<run>n<id>` (no length limit; `node_marker::node_name`, also the
+//!   marker in the environment of the node's processes),
 //! - veth `flv<pid36>-<run36>-<id>` in the root namespace, pid and counter in base 36 so that
 //!   the name fits the kernel's 15 characters (3+5+1+2+1+3), separated by `-`, which no base-36
 //!   digit is (an `x` would be: a pid such as `1bx9a` in base 36 would then be misread); its
@@ -21,16 +22,14 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use faultline_nemeses::NodeId;
 
 use super::{NetnsHost, address, firewall, node_octet};
-use crate::hosts::HostError;
 use crate::hosts::process::exec_blocking;
+use crate::hosts::{HostError, node_marker};
 
 const BRIDGE: &str = "flb";
-const NAMESPACE: &str = "fl";
 const VETH: &str = "flv";
 
 /// The namespaces and bridge of one run's hosts.
@@ -50,9 +49,8 @@ impl NetnsHosts {
     /// id. Whatever was made is removed again if a step fails.
     pub fn create(ids: &[NodeId]) -> Result<NetnsHosts, HostError> {
         remove_stale();
-        static NEXT: AtomicU32 = AtomicU32::new(0);
         let pid = std::process::id();
-        let run = NEXT.fetch_add(1, Ordering::Relaxed);
+        let run = node_marker::next_run();
         let bridge = format!("{BRIDGE}{pid}x{}", run % 1000);
         let lock = Lock::take().map_err(|e| HostError::io(&bridge, "cannot take the lock", e))?;
         let subnet = free_subnet(&bridge, pid, run)?;
@@ -87,7 +85,7 @@ impl NetnsHosts {
         drop(lock);
         ip(&bridge, &["link", "set", &bridge, "up"])?;
         for &id in ids {
-            let ns = format!("{NAMESPACE}{pid}x{run}n{id}");
+            let ns = node_marker::node_name(pid, run, id);
             ip(&ns, &["netns", "add", &ns])?;
             made.made_namespaces.push(ns.clone());
             let veth = veth_name(pid, run, id);
@@ -250,18 +248,9 @@ fn kill_processes_in(ns: &str) {
     }
 }
 
-/// `fl<pid>x<run>n<id>` of a dead pid.
+/// `fl<pid>x<run>n<id>` (`node_marker::node_name`) of a dead pid.
 fn stale_namespace(name: &str, alive: impl Fn(u32) -> bool) -> bool {
-    let Some(rest) = name.strip_prefix(NAMESPACE) else {
-        return false;
-    };
-    let Some((pid, rest)) = rest.split_once('x') else {
-        return false;
-    };
-    let well_formed = rest
-        .split_once('n')
-        .is_some_and(|(run, id)| is_number(run, 10) && is_number(id, 10));
-    well_formed && pid.parse().is_ok_and(|pid| !alive(pid))
+    node_marker::owner(name).is_some_and(|pid| !alive(pid))
 }
 
 /// A bridge `flb<pid>x<run>` or veth `flv<pid36>-<run36>-<id>` of a dead pid.
