@@ -87,7 +87,10 @@ fn write_availability(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartE
 
 fn failover(groups: &[Group<'_>], axis: &Axis) -> Result<Chart, ChartError> {
     let id = "failover";
-    let title = format!("failover: leader lost → first write, by {}", axis.name());
+    let title = format!(
+        "failover: leader lost → first write elsewhere, by {}",
+        axis.name()
+    );
     let per_group: Vec<Vec<f64>> = groups
         .iter()
         .map(|g| {

@@ -96,7 +96,7 @@ pub struct CampaignRun {
     pub write_p99_ms: Option<f64>,
     pub stale_reads: usize,
     pub lost_writes: usize,
-    /// The slowest failover of the run (leader lost → first successful write), seconds.
+    /// The slowest failover of the run (leader lost → first write another node acknowledged), seconds.
     pub failover_s: Option<f64>,
     /// Every failover of the run, seconds, as results.json has them (the comparison page draws
     /// their distribution per mode).
