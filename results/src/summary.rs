@@ -184,7 +184,9 @@ fn is_write(f: &str) -> bool {
 /// (kvnode's async mode, a PostgreSQL primary until Patroni's lease runs out), which is not a
 /// failover — the first write some other node acknowledged is. A write whose history records
 /// no node (a client that does not say) counts wherever it went, as does every write when the
-/// fault names no leader.
+/// fault names no leader. The node is the one the client recorded: kvnode's and PostgreSQL's
+/// clients record the node that served the write, etcd's the member it asked (members forward
+/// to the leader), so for etcd a fault that never deposed the leader can still read ~0 s.
 fn failover_times(
     ops: &[faultline_checker::history::Operation],
     faults: &[FaultWindow],

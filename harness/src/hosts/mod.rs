@@ -222,6 +222,11 @@ pub struct Hosts {
     /// remove its directory) before the connections close.
     ssh_cleanup: Vec<(ssh::SshControl, String)>,
     hosts: Vec<(NodeId, Arc<AnyHost>)>,
+    /// On loopback, its nodes' markers (`node_marker`): what `Drop` kills, so a daemon a node
+    /// double-forked (Patroni's postmaster) does not outlive the set when the node's own
+    /// process exited first and the cluster's kill had nothing left to start from. (Netns
+    /// hosts: deleting the namespaces kills what runs in them.)
+    markers: Vec<String>,
     /// The namespaces and bridge, deleted when the last reference to this set goes. Declared
     /// last: the hosts above are names only.
     netns: Option<NetnsHosts>,
@@ -243,6 +248,10 @@ impl Hosts {
                             (id, Arc::new(AnyHost::Loopback(host)))
                         })
                         .collect(),
+                    markers: ids
+                        .iter()
+                        .map(|&id| node_marker::node_name(std::process::id(), run, id))
+                        .collect(),
                     netns: None,
                 })
             }
@@ -256,6 +265,7 @@ impl Hosts {
                         .into_iter()
                         .map(|(id, h)| (id, Arc::new(AnyHost::Netns(h))))
                         .collect(),
+                    markers: Vec::new(),
                     netns: Some(run),
                 })
             }
@@ -282,6 +292,7 @@ impl Hosts {
             kind: HostKind::Ssh,
             ssh_cleanup: Vec::new(),
             hosts: Vec::new(),
+            markers: Vec::new(),
             netns: None,
         };
         // One marker for the run on every host: /tmp/faultline-<pid>-<run>.
@@ -351,6 +362,9 @@ impl Drop for Hosts {
         // The sessions close (openssh's Drop: `ssh -O exit`) and their control directory goes
         // as the last reference to each host does.
         self.hosts.clear();
+        if !self.markers.is_empty() {
+            node_marker::kill_marked(|marker| self.markers.iter().any(|m| m == marker));
+        }
     }
 }
 

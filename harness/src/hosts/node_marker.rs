@@ -71,9 +71,14 @@ pub fn marker_of(pid: u32) -> Option<String> {
 }
 
 /// Every process /proc lists now whose marker satisfies `wanted`, with its marker. One read of
-/// each process's environment: unreadable ones (gone, another user's without root) are skipped.
+/// each process's environment: unreadable ones (gone, another user's without root) are skipped,
+/// and so are processes of another pid namespace (a container's faultline numbers its
+/// controller's pid in its own namespace: judged from here, it would look dead).
 pub fn marked_processes(wanted: impl Fn(&str) -> bool) -> Vec<(u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let Some(own_pid_namespace) = pid_namespace("self") else {
         return Vec::new();
     };
     let mut found: Vec<(u32, String)> = entries
@@ -81,9 +86,15 @@ pub fn marked_processes(wanted: impl Fn(&str) -> bool) -> Vec<(u32, String)> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| Some((pid, marker_of(pid)?)))
         .filter(|(_, marker)| wanted(marker))
+        .filter(|(pid, _)| pid_namespace(&pid.to_string()).as_ref() == Some(&own_pid_namespace))
         .collect();
     found.sort_unstable();
     found
+}
+
+/// The pid namespace of `/proc/<which>` ("pid:[4026531836]"), None when unreadable.
+fn pid_namespace(which: &str) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{which}/ns/pid")).ok()
 }
 
 /// SIGKILLs every process whose marker names a controller that no longer runs, and every
@@ -99,32 +110,56 @@ pub fn kill_stale() {
 
 fn kill_stale_with(alive: impl Fn(u32) -> bool) {
     let me = std::process::id();
-    let stale = |marker: &str| owner(marker).is_some_and(|pid| pid != me && !alive(pid));
-    let roots: Vec<u32> = marked_processes(stale)
+    kill_marked(|marker| owner(marker).is_some_and(|pid| pid != me && !alive(pid)));
+}
+
+/// SIGKILLs every process whose marker satisfies `wanted` and every descendant of one, all
+/// stopped first. Never this controller or an ancestor of it (a shell that exported a marker
+/// by hand), and never a process whose start time changed since it was found (its pid reused
+/// after another controller killed it: two controllers may start at once).
+pub fn kill_marked(wanted: impl Fn(&str) -> bool) {
+    let me = std::process::id();
+    let roots: Vec<u32> = marked_processes(wanted)
         .into_iter()
         .map(|(pid, _)| pid)
         .collect();
     if roots.is_empty() {
         return;
     }
-    let mut doomed: BTreeSet<u32> = BTreeSet::new();
+    let mut spared: BTreeSet<u32> = BTreeSet::new();
+    let mut doomed: HashMap<u32, Option<u64>> = HashMap::new();
     // A few rounds: a process running when the first snapshot was taken may have forked.
     for _ in 0..4 {
         let parents: HashMap<u32, u32> = parent_links();
+        let mut up = Some(me);
+        while let Some(pid) = up.filter(|&p| p > 1 && spared.insert(p)) {
+            up = parents.get(&pid).copied();
+        }
         let new: Vec<u32> = trees_of(&roots, &parents)
             .into_iter()
-            .filter(|&p| p != me && doomed.insert(p))
+            .filter(|p| !spared.contains(p) && !doomed.contains_key(p))
             .collect();
         if new.is_empty() {
             break;
         }
         for pid in new {
+            doomed.insert(pid, start_time(pid));
             signal(pid, libc::SIGSTOP);
         }
     }
-    for &pid in &doomed {
-        signal(pid, libc::SIGKILL);
+    for (&pid, &started) in &doomed {
+        if started.is_some() && start_time(pid) == started {
+            signal(pid, libc::SIGKILL);
+        }
     }
+}
+
+/// When `pid` started (field 22 of /proc/<pid>/stat, clock ticks since boot), None when gone.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: fields after its last ')'.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 fn signal(pid: u32, signal: libc::c_int) {

@@ -57,6 +57,9 @@ pub struct LocalProcess {
     /// What the last `signal_tree` found (`process_tree::node_processes`), so that watching a
     /// pause take hold reads every process's stat, not every process's environment, each poll.
     signalled: Mutex<Vec<u32>>,
+    /// Its node's marker (`FAULTLINE_NODE`), kept rather than read back from its environment:
+    /// a node process that exited, or rewrote its environment, still leads to its daemons.
+    marker: String,
 }
 
 /// How a process ended.
@@ -102,7 +105,8 @@ impl ProcessHandle {
         match self {
             ProcessHandle::Local(local) => {
                 let pid = local.child.id();
-                let signalled = process_tree::signal_tree(pid, pid, signal);
+                let signalled =
+                    process_tree::signal_tree(pid, pid, signal, Some(local.marker.as_str()));
                 if let Ok(mut last) = local.signalled.lock() {
                     // After an error, nothing is known: the next look reads the node again.
                     *last = signalled.as_ref().cloned().unwrap_or_default();
@@ -142,7 +146,7 @@ impl ProcessHandle {
                     .map(|s| s.clone())
                     .unwrap_or_default();
                 let pids = if signalled.is_empty() {
-                    process_tree::node_processes(pid)
+                    process_tree::node_processes(pid, Some(local.marker.as_str()))
                 } else {
                     let tree = process_tree::process_tree(pid);
                     let others: Vec<u32> = signalled
@@ -249,6 +253,7 @@ pub(crate) async fn spawn_local(
     Ok(ProcessHandle::Local(LocalProcess {
         child,
         signalled: Mutex::new(Vec::new()),
+        marker: node.to_owned(),
     }))
 }
 

@@ -29,20 +29,22 @@ pub fn process_tree(root: u32) -> Vec<u32> {
 }
 
 /// `root`'s tree and the rest of its node: when `root` lives in a network namespace other than
-/// this process's (a netns host), every other process in that namespace; otherwise, when
-/// `root` carries a node marker (`node_marker::ENV`), every process carrying the same marker
-/// and their descendants (loopback: a daemon double-forked to init). Root first, then its
-/// tree, then the others in pid order.
+/// this process's (a netns host), every other process in that namespace; otherwise every
+/// process carrying the node's `marker` (`node_marker::ENV`, the one `root` was started with)
+/// and their descendants (loopback: a daemon double-forked to init, found even once `root`
+/// itself is gone). Root first, then its tree, then the others in pid order.
 /// Left out on a netns host: commands this controller runs in the namespace (its own children
 /// besides the node, such as the firewall's `nft`): a crash of the node must not fail a
 /// partition. They carry no marker, so the marker leaves them out too.
-pub fn node_processes(root: u32) -> Vec<u32> {
+pub fn node_processes(root: u32, marker: Option<&str>) -> Vec<u32> {
     let parents = parent_links();
     let mut pids = tree_of(root, &parents);
     let me = std::process::id();
     let own_namespace = net_namespace(me);
     let namespace = net_namespace(root);
-    if namespace.is_some() && namespace != own_namespace {
+    // Both read: an unreadable namespace of our own must not make every process of the
+    // machine "the node's namespace".
+    if own_namespace.is_some() && namespace.is_some() && namespace != own_namespace {
         let mut members: Vec<u32> = parents
             .iter()
             .filter(|&(&pid, &ppid)| pid != me && ppid != me && !pids.contains(&pid))
@@ -53,7 +55,7 @@ pub fn node_processes(root: u32) -> Vec<u32> {
         pids.extend(members);
         return pids;
     }
-    let Some(marker) = node_marker::marker_of(root) else {
+    let Some(marker) = marker else {
         return pids;
     };
     let marked: Vec<u32> = node_marker::marked_processes(|m| m == marker)
@@ -169,13 +171,18 @@ const SETTLE_ROUNDS: usize = 8;
 /// A process that exits meanwhile is not an error; the group's own error is returned.
 /// Returns the processes signalled (root included), for a caller that then watches their
 /// states: reading them again would read every process's environment again.
-pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result<Vec<u32>> {
+pub fn signal_tree(
+    root: u32,
+    pgid: u32,
+    signal: libc::c_int,
+    marker: Option<&str>,
+) -> std::io::Result<Vec<u32>> {
     let group = -i64::from(pgid);
     let mut seen: BTreeSet<u32> = BTreeSet::new();
     if matches!(signal, libc::SIGSTOP | libc::SIGKILL) {
         for _ in 0..SETTLE_ROUNDS {
             let _ = send(group, libc::SIGSTOP);
-            let new: Vec<u32> = node_processes(root)
+            let new: Vec<u32> = node_processes(root, marker)
                 .into_iter()
                 .filter(|p| seen.insert(*p))
                 .collect();
@@ -187,7 +194,7 @@ pub fn signal_tree(root: u32, pgid: u32, signal: libc::c_int) -> std::io::Result
             }
         }
     } else {
-        seen.extend(node_processes(root));
+        seen.extend(node_processes(root, marker));
     }
     for &pid in seen.iter().filter(|&&p| p != root) {
         let _ = send(i64::from(pid), signal);

@@ -547,17 +547,20 @@ async fn a_node_tree_is_paused_resumed_and_killed_whole(kind: HostKind) {
         .await
         .expect("spawn");
     let root = node.pid();
+    // The marker the host started it with (what the harness keeps in the handle).
+    let marker = faultline::hosts::node_marker::marker_of(root);
+    assert!(marker.is_some(), "a local node process carries its marker");
     // Whatever happens below, nothing of the node outlives the test.
-    struct KillNode(u32);
+    struct KillNode(u32, Option<String>);
     impl Drop for KillNode {
         fn drop(&mut self) {
-            let _ = signal_tree(self.0, self.0, libc::SIGKILL);
+            let _ = signal_tree(self.0, self.0, libc::SIGKILL, self.1.as_deref());
         }
     }
-    let _guard = KillNode(root);
+    let _guard = KillNode(root, marker.clone());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let all = loop {
-        let all = node_processes(root);
+        let all = node_processes(root, marker.as_deref());
         // Settled: every process there, each past its setsid (it leads its own group).
         let settled = all.len() == expected && all[1..].iter().all(|&p| group_of(p) == Some(p));
         if settled || std::time::Instant::now() > deadline {

@@ -226,9 +226,8 @@ fn a_loopback_patroni_leader_is_killed_and_paused_whole() {
     let store = dir.path().join("store");
     std::fs::create_dir_all(&store).expect("store");
     // Both faults (the deck deals each leader-targeted one once before any repeats), each long
-    // enough to look at, shorter than Patroni's 20 s lease: no failover, the leader comes back.
-    // The time limit leaves the killed node's restart (the heal: 5 s here, 20 s and more with
-    // the whole suite beside it) room before the second fault.
+    // enough to look at (12 s: the pause check may wait 5 s on a loaded machine), shorter than
+    // Patroni's 20 s lease: no failover, the leader comes back.
     let mut controller = start_controller(
         &store,
         "faulted",
@@ -238,13 +237,18 @@ fn a_loopback_patroni_leader_is_killed_and_paused_whole() {
             "--targets",
             "leader",
             "--time-limit",
-            "45",
+            "60",
             "--fault-duration",
-            "8",
+            "12",
             "--quiet-duration",
             "2",
             "--recovery",
             "5",
+            // This seed deals the pause first: its heal is instant, so the kill starts 2 s
+            // later whatever the load, where a kill dealt first left the pause to after the
+            // killed node's restart (20 s and more with the whole suite beside it).
+            "--seed",
+            "1",
         ],
     );
     let pid = controller.0.id();
