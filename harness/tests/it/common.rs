@@ -8,6 +8,20 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The `faultline` binary under test.
+/// Whether a test's prerequisites (`met`) hold. When they do not, the test skips with
+/// `reason` printed, except under FAULTLINE_REQUIRE_PRIVILEGED=1 (CI), where it fails.
+pub(crate) fn prerequisites(test: &str, met: bool, reason: &str) -> bool {
+    if met {
+        return true;
+    }
+    assert!(
+        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
+        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but {reason}"
+    );
+    eprintln!("skipping {test}: {reason}");
+    false
+}
+
 pub(crate) fn faultline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
 }

@@ -50,7 +50,6 @@ fn history_stays_linear(workload: &str) {
     // 4 s make thousands of events on a quiet machine; a loaded one (the whole suite on two
     // cores) once made 786, so a short run is followed by a longer one rather than a failure.
     let mut history = String::new();
-    let mut stores = Vec::new();
     for seconds in ["4", "16"] {
         let store = tempfile::tempdir().expect("tempdir");
         let dir = run(workload, store.path(), seconds);
@@ -60,7 +59,6 @@ fn history_stays_linear(workload: &str) {
             "{workload}: {spec}"
         );
         history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
-        stores.push(store);
         if workload_lines(&history).len() >= ENOUGH_EVENTS {
             break;
         }

@@ -26,16 +26,11 @@ const ECHO_PORT: u16 = 5000;
 
 /// Whether the netns tests can run here; says why not (or fails, where CI demands them).
 fn netns_or_skip(test: &str) -> bool {
-    if faultline::hosts::netns::available() {
-        return true;
-    }
-    let reason = "needs root, ip (iproute2) and nft";
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
-    );
-    eprintln!("skipping {test}: it {reason}");
-    false
+    crate::common::prerequisites(
+        test,
+        faultline::hosts::netns::available(),
+        "it needs root, ip (iproute2) and nft",
+    )
 }
 
 /// Runs `f` on a thread of its own that has entered the network namespace at `path`: a socket

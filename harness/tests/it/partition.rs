@@ -199,16 +199,11 @@ fn node_ips_are_loopback() {
 
 /// Whether the nftables tests can run here; says why not (or fails, where CI demands them).
 pub(crate) fn nft_or_skip(test: &str) -> bool {
-    if faultline::network::nft::available() {
-        return true;
-    }
-    let reason = "needs root and the nft command (apt-get install nftables)";
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
-    );
-    eprintln!("skipping {test}: it {reason}");
-    false
+    crate::common::prerequisites(
+        test,
+        faultline::network::nft::available(),
+        "it needs root and the nft command (apt-get install nftables)",
+    )
 }
 
 /// Straight from `from`'s address to `to`'s listener, as kvnode dials without proxies; None

@@ -17,25 +17,7 @@ use faultline::hosts::process_tree::{parent_links, tree_thread_states, trees_of}
 use serde_json::Value;
 
 use crate::common::{assert_no_process_mentions, faultline, processes_mentioning};
-
-/// As postgres_patroni.rs: root, netns, and the three programs.
-fn patroni_or_skip(test: &str) -> bool {
-    let netns = faultline::hosts::netns::available();
-    let programs = ["etcd", "patroni"]
-        .iter()
-        .all(|p| faultline::system::requires::find_program(p).is_some())
-        && Path::new("/usr/lib/postgresql/15/bin/postgres").exists();
-    if netns && programs {
-        return true;
-    }
-    let reason = "needs root, ip and nft, and etcd-server, patroni and postgresql-15 (Debian)";
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
-    );
-    eprintln!("skipping {test}: it {reason}");
-    false
-}
+use crate::postgres_patroni::patroni_or_skip;
 
 /// A process as it was seen: its pid and start time (clock ticks since boot), so that a pid
 /// reused later is not taken for it.

@@ -8,22 +8,18 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{assert_no_process_mentions, faultline};
 
-fn patroni_or_skip(test: &str) -> bool {
+/// Root, netns hosts, etcd, Patroni and PostgreSQL 15 (patroni_processes.rs uses it too).
+pub(crate) fn patroni_or_skip(test: &str) -> bool {
     let netns = faultline::hosts::netns::available();
     let programs = ["etcd", "patroni"]
         .iter()
         .all(|p| faultline::system::requires::find_program(p).is_some())
         && Path::new("/usr/lib/postgresql/15/bin/postgres").exists();
-    if netns && programs {
-        return true;
-    }
-    let reason = "needs root, ip and nft, and etcd-server, patroni and postgresql-15 (Debian)";
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
-    );
-    eprintln!("skipping {test}: it {reason}");
-    false
+    crate::common::prerequisites(
+        test,
+        netns && programs,
+        "it needs root, ip and nft, and etcd-server, patroni and postgresql-15 (Debian)",
+    )
 }
 
 fn definition() -> PathBuf {

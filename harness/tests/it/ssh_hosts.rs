@@ -19,16 +19,11 @@ const SSHD: &str = "/usr/sbin/sshd";
 /// Whether these tests can run here; says why not (or fails, where CI demands them).
 fn ssh_or_skip(test: &str) -> bool {
     let keygen = Command::new("ssh-keygen").arg("-?").output().is_ok();
-    if faultline::hosts::netns::available() && Path::new(SSHD).exists() && keygen {
-        return true;
-    }
-    let reason = "needs root, ip, nft, /usr/sbin/sshd (openssh-server) and ssh-keygen";
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it {reason}"
-    );
-    eprintln!("skipping {test}: it {reason}");
-    false
+    crate::common::prerequisites(
+        test,
+        faultline::hosts::netns::available() && Path::new(SSHD).exists() && keygen,
+        "it needs root, ip, nft, /usr/sbin/sshd (openssh-server) and ssh-keygen",
+    )
 }
 
 /// Netns hosts with an sshd in each, the keys and configs in a temp dir. Drop kills the sshds

@@ -13,15 +13,7 @@ fn have(program: &str, arg: &str, test: &str, install: &str) -> bool {
         .arg(arg)
         .output()
         .is_ok_and(|o| o.status.success());
-    if found {
-        return true;
-    }
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but {program} is missing ({install})"
-    );
-    eprintln!("skipping {test}: {program} is missing ({install})");
-    false
+    crate::common::prerequisites(test, found, &format!("{program} is missing ({install})"))
 }
 
 fn examples() -> PathBuf {

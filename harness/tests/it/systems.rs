@@ -546,15 +546,7 @@ fn root_or_skip(test: &str) -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if root {
-        return true;
-    }
-    assert!(
-        std::env::var_os("FAULTLINE_REQUIRE_PRIVILEGED").is_none_or(|v| v != "1"),
-        "{test}: FAULTLINE_REQUIRE_PRIVILEGED=1 but it needs root"
-    );
-    eprintln!("skipping {test}: it needs root");
-    false
+    crate::common::prerequisites(test, root, "it needs root")
 }
 
 /// A process run as another account starts in its node's data folder, not in the
